@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` (the example goal, end to end, offline) and
+# `make test` (the whole suite). Both build the local virtual environment first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg example_project/pyproject.toml | sha1sum | cut -c1-12)
+
+# Nothing reaches the internet at run time.
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+
+WAREHOUSE := example_project/data/warehouse.duckdb
+SCALE ?= small
+
+.PHONY: install demo test lint typecheck ui warehouse clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg example_project/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: a plain `torch` requirement would pull several GB of CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]" -e example_project
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+warehouse: install
+	$(BIN)/python -m example_churn.warehouse --path $(WAREHOUSE) --scale $(SCALE) --if-missing
+
+demo: warehouse
+	$(BIN)/dagster-agentic run example_project/example_churn/defs/churn_goal/defs.yaml
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+ui: warehouse
+	mkdir -p example_project/.dagster_home
+	cd example_project && DAGSTER_HOME=$(CURDIR)/example_project/.dagster_home ../$(BIN)/dagster dev
+
+clean:
+	rm -rf $(VENV) example_project/data example_project/.dagster_home

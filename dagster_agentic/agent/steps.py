@@ -1,0 +1,218 @@
+"""The goal's run-time steps as plain Python: train, evaluate, judge.
+
+Dagster assets call these; they read the training set in the warehouse, write artifacts of the
+plan version, and return small JSON-able results. Only the training matrix (selected features)
+ever leaves the warehouse, and every byte of it is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dagster_agentic.errors import DataError, GuardrailError
+from dagster_agentic.features.dbt_project import training_set_model
+from dagster_agentic.features.sql import quote
+from dagster_agentic.plan.models import Plan
+from dagster_agentic.warehouse.connection import EgressLedger, Warehouse
+
+_MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
+    "model",
+    "predictions.csv",
+    "training.json",
+    "evaluation.json",
+)
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    family: str
+    rows: dict[str, int]
+    validation: dict[str, float]
+    reports: list[dict[str, Any]]
+    egress_bytes: int
+    seconds: float
+
+
+def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) -> pd.DataFrame:
+    """Fetch the selected feature columns, label, split and cohort flag, within the budget."""
+    relation = f"{quote(plan.agent_schema)}.{quote(training_set_model(plan.goal))}"
+    columns = ["entity_id", "label", "split", "in_cohort", *plan.feature_columns]
+    with warehouse.connect(read_only=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    rows = int(row[0]) if row else 0
+    # A float per cell is a fair upper estimate of what the fetch costs.
+    estimate = rows * len(columns) * 8
+    if estimate > plan.budget.max_egress_bytes:
+        raise GuardrailError(
+            f"the training set would move about {estimate:,} bytes out of the warehouse, over the "
+            f"budget of {plan.budget.max_egress_bytes:,}",
+            fix="raise budget.max_egress_bytes or select fewer features",
+        )
+    sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {relation}"
+    return warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
+
+
+def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    part = frame[frame["split"] == name]
+    return part[list(plan.feature_columns)], part["label"].to_numpy(dtype=np.int64)
+
+
+def train_step(plan: Plan, warehouse: Warehouse, artifacts: Path) -> TrainingOutcome:
+    """Fit the plan's candidates, keep the best, save it and its scores for every row."""
+    from dagster_agentic.training.artifacts import save_learner
+    from dagster_agentic.training.fit import fit_best
+
+    started = time.perf_counter()
+    ledger = EgressLedger()
+    frame = load_training_set(plan, warehouse, ledger)
+    if frame.empty:
+        raise DataError(
+            f"the training set of goal {plan.goal!r} has no rows",
+            fix="check that the label table has labelled rows and that dbt built the features",
+        )
+    x_train, y_train = _split(frame, plan, "train")
+    x_valid, y_valid = _split(frame, plan, "valid")
+    learner, reports = fit_best(x_train, y_train, x_valid, y_valid, plan.training)
+    scores = learner.predict_proba(frame[list(plan.feature_columns)])
+    predictions = frame[["entity_id", "split", "in_cohort", "label"]].assign(score=scores)
+
+    staging = artifacts / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    save_learner(learner, staging / _MODEL_DIR)
+    predictions.to_csv(staging / _PREDICTIONS, index=False)
+    best = max(reports, key=lambda r: _selection_value(r, plan))
+    outcome = TrainingOutcome(
+        family=best.family,
+        rows={name: int((frame["split"] == name).sum()) for name in ("train", "valid", "test")},
+        validation={
+            "average_precision": float(best.valid_average_precision),
+            "roc_auc": float(best.valid_roc_auc),
+        },
+        reports=[_report_dict(r) for r in reports],
+        egress_bytes=ledger.total_bytes,
+        seconds=time.perf_counter() - started,
+    )
+    (staging / _TRAINING).write_text(json.dumps(asdict(outcome), indent=2))
+    _publish(staging, artifacts, (_MODEL_DIR, _PREDICTIONS, _TRAINING))
+    return outcome
+
+
+def _selection_value(report: Any, plan: Plan) -> float:
+    if plan.training.selection_metric == "roc_auc":
+        return float(report.valid_roc_auc)
+    return float(report.valid_average_precision)
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    data = asdict(report)
+    for key in ("train_curve", "valid_curve"):
+        if key in data:  # curves are long; keep them in the artifact, trimmed for metadata
+            data[key] = [round(float(v), 5) for v in data[key]]
+    return data
+
+
+def _publish(staging: Path, artifacts: Path, names: tuple[str, ...]) -> None:
+    """Swap each artifact into place; a reader sees the old or the new file, never a mix."""
+    for name in names:
+        target, source = artifacts / name, staging / name
+        if source.is_dir():
+            old = artifacts / f".old-{name}-{os.getpid()}"
+            if target.exists():
+                target.rename(old)
+            source.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(source, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
+    """The goal's metric on its cohort: threshold chosen on validation, measured on test."""
+    from dagster_agentic.training.evaluate import evaluate
+    from dagster_agentic.training.threshold import choose_threshold
+
+    objective = plan.objective
+    predictions = pd.read_csv(artifacts / _PREDICTIONS)
+    cohort = predictions[predictions["in_cohort"]]
+    valid, test = cohort[cohort["split"] == "valid"], cohort[cohort["split"] == "test"]
+    for name, part in (("validation", valid), ("test", test)):
+        if part.empty:
+            raise DataError(
+                f"the cohort {objective.cohort_description!r} has no rows in the {name} split",
+                fix="widen the cohort (goal.overrides.cohort) or check the cohort's column values",
+            )
+    choice = choose_threshold(
+        valid["label"].to_numpy(),
+        valid["score"].to_numpy(),
+        metric=objective.metric,
+        target=objective.threshold,
+    )
+    on_cohort = evaluate(
+        test["label"].to_numpy(),
+        test["score"].to_numpy(),
+        threshold=choice.threshold,
+        metric=objective.metric,
+        target=objective.threshold,
+    )
+    everyone = predictions[predictions["split"] == "test"]
+    overall = evaluate(
+        everyone["label"].to_numpy(),
+        everyone["score"].to_numpy(),
+        threshold=choice.threshold,
+        metric=objective.metric,
+        target=objective.threshold,
+    )
+    result = {
+        "cohort": objective.cohort_description,
+        "threshold": choice.to_dict(),
+        "cohort_test": on_cohort.to_dict(),
+        "all_test": overall.to_dict(),
+    }
+    tmp = artifacts / f".{_EVALUATION}.tmp"
+    tmp.write_text(json.dumps(result, indent=2))
+    os.replace(tmp, artifacts / _EVALUATION)
+    return result
+
+
+def read_artifact(artifacts: Path, name: str) -> dict[str, Any]:
+    path = artifacts / name
+    if not path.exists():
+        raise DataError(
+            f"{path} does not exist",
+            fix="materialise the upstream assets of this plan version first",
+        )
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def goal_status(plan: Plan, artifacts: Path) -> dict[str, Any]:
+    """Met or not met, and why, from the evaluation and training of this plan version."""
+    evaluation = read_artifact(artifacts, _EVALUATION)
+    training = read_artifact(artifacts, _TRAINING)
+    cohort = evaluation["cohort_test"]
+    objective = plan.objective
+    met = bool(cohort["met"])
+    reasons = [cohort["explanation"]]
+    if not evaluation["threshold"]["reachable"]:
+        reasons.append(f"on validation: {evaluation['threshold']['note']}")
+    return {
+        "status": "met" if met else "not met",
+        "met": met,
+        "metric": objective.metric,
+        "target": objective.threshold,
+        "value": cohort["value"],
+        "cohort": objective.cohort_description,
+        "why": " ".join(reasons),
+        "model_family": training["family"],
+        "egress_bytes": training["egress_bytes"],
+    }

@@ -1,0 +1,64 @@
+"""``dagster-agentic``: thin commands over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from dagster_agentic.errors import AgenticError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dagster-agentic", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="plan if needed, materialise the goal, print a summary")
+    run.add_argument("goal_file", type=Path, help="defs.yaml of a GoalComponent, or a goal YAML")
+    plan = commands.add_parser("plan", help="print the goal's accepted plan (planning if needed)")
+    plan.add_argument("goal_file", type=Path)
+    trace = commands.add_parser("trace", help="print the goal's trace as JSON lines")
+    trace.add_argument("goal_file", type=Path)
+    trace.add_argument("--kind", default=None, help="only records of this kind, e.g. decision")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from dagster_agentic.goals.loading import load_goal_file
+
+    try:
+        goal = load_goal_file(args.goal_file)
+        if args.command == "run":
+            return _run(goal)
+        if args.command == "plan":
+            from dagster_agentic.agent.planner import ensure_plan
+
+            bundle = ensure_plan(goal)
+            print(f"# plan version {bundle.version} ({bundle.path})")
+            print(bundle.plan.model_dump_json(indent=2))
+            return 0
+        from dagster_agentic.agent.planner import trace_for
+
+        for record in trace_for(goal).records(goal=goal.name, kind=args.kind):
+            print(json.dumps(record.__dict__, default=str))
+        return 0
+    except AgenticError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(goal: object) -> int:
+    import dagster as dg
+
+    from dagster_agentic.runner import run_goal
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    summary = run_goal(goal, instance=instance)  # type: ignore[arg-type]
+    print(summary.render())
+    return 0 if summary.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

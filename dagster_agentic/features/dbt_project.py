@@ -1,0 +1,219 @@
+"""Render a plan as a dbt project that computes its features inside the warehouse.
+
+One model per feature group and one for the training set, with the hypotheses as column
+descriptions and the plan's expectations as dbt tests (which Dagster shows as asset checks).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from shutil import which
+from typing import Any
+
+import yaml
+
+from dagster_agentic.errors import DbtError
+from dagster_agentic.features.sql import dbt_ref, feature_group_sql, model_name, training_set_sql
+from dagster_agentic.plan.models import Expectation, Plan
+
+PROFILE_NAME = "dagster_agentic"
+_MACROS = Path(__file__).with_name("dbt_macros.sql")
+
+
+def training_set_model(goal: str) -> str:
+    return model_name(goal, "training_set")
+
+
+def feature_asset_key(goal: str, group: str) -> list[str]:
+    return ["features", model_name(goal, group)]
+
+
+def training_set_asset_key(goal: str) -> list[str]:
+    return [goal, "training_set"]
+
+
+def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
+    """Write the project files; ``parse_dbt_project`` then writes ``target/manifest.json``."""
+    models = project_dir / "models"
+    (project_dir / "macros").mkdir(parents=True, exist_ok=True)
+    models.mkdir(parents=True, exist_ok=True)
+    _write_yaml(project_dir / "dbt_project.yml", _project_yaml(plan))
+    _write_yaml(project_dir / "profiles.yml", _profiles_yaml(plan, warehouse))
+    _write_yaml(models / "sources.yml", _sources_yaml(plan))
+    (project_dir / "macros" / "agentic_tests.sql").write_text(_MACROS.read_text())
+    schema_models: list[dict[str, Any]] = []
+    for group in plan.feature_groups:
+        name = model_name(plan.goal, group.name)
+        (models / f"{name}.sql").write_text(feature_group_sql(plan.objective, group, dbt_ref))
+        columns = [_column("entity_id", "Id of the entity the row describes.", ())]
+        columns += [
+            _column(group.column_name(f), f.hypothesis, _tests_for(group.expectations, f.name))
+            for f in group.features
+        ]
+        schema_models.append(
+            _model(
+                name,
+                f"Features from {group.source_table}: {group.rationale}",
+                feature_asset_key(plan.goal, group.name),
+                plan.goal,
+                columns,
+                [*_table_tests(group.expectations), _unique_rows_test()],
+            )
+        )
+    name = training_set_model(plan.goal)
+    (models / f"{name}.sql").write_text(training_set_sql(plan, dbt_ref))
+    spec = plan.training_set
+    schema_models.append(
+        _model(
+            name,
+            "Labelled rows with every feature, a stable train/valid/test split and the cohort flag.",
+            training_set_asset_key(plan.goal),
+            plan.goal,
+            [
+                _column(e.column, e.reason, _tests_for(spec.expectations, e.column))
+                for e in spec.expectations
+                if e.column
+            ],
+            [*_table_tests(spec.expectations), _unique_rows_test()],
+        )
+    )
+    _write_yaml(models / "schema.yml", {"version": 2, "models": schema_models})
+
+
+def parse_dbt_project(project_dir: Path) -> Path:
+    """Run ``dbt parse`` (offline) and return the manifest path."""
+    result = subprocess.run(
+        [dbt_executable(), "parse", "--project-dir", str(project_dir)]
+        + ["--profiles-dir", str(project_dir), "--quiet"],
+        cwd=project_dir,
+        env=dbt_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    manifest = project_dir / "target" / "manifest.json"
+    if result.returncode != 0 or not manifest.exists():
+        raise DbtError(
+            f"dbt parse failed for {project_dir}:\n{(result.stdout + result.stderr)[-2000:]}",
+            fix="the generated project is invalid; the plan version is not accepted",
+        )
+    return manifest
+
+
+def dbt_executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    found = str(beside_python) if beside_python.exists() else which("dbt")
+    if not found:
+        raise DbtError("the dbt executable was not found", fix="pip install 'dbt-duckdb>=1.11,<1.12'")
+    return found
+
+
+def dbt_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    env.setdefault("DBT_USE_COLORS", "False")
+    return env
+
+
+def _project_yaml(plan: Plan) -> dict[str, Any]:
+    return {
+        "name": f"agentic_{plan.goal}",
+        "version": "1.0.0",
+        "config-version": 2,
+        "profile": PROFILE_NAME,
+        "model-paths": ["models"],
+        "macro-paths": ["macros"],
+        "models": {f"agentic_{plan.goal}": {"+materialized": "table"}},
+        "flags": {"send_anonymous_usage_stats": False, "partial_parse": False},
+    }
+
+
+def _profiles_yaml(plan: Plan, warehouse: Path) -> dict[str, Any]:
+    output = {
+        "type": "duckdb",
+        "path": str(warehouse.resolve()),
+        "schema": plan.agent_schema,
+        "threads": 1,
+    }
+    return {PROFILE_NAME: {"target": "warehouse", "outputs": {"warehouse": output}}}
+
+
+def _sources_yaml(plan: Plan) -> dict[str, Any]:
+    tables = [
+        {
+            "name": table.name,
+            "description": f"Raw table ({table.row_count:,} rows when the plan was made).",
+            "columns": [{"name": c.name, "data_type": c.data_type} for c in table.columns],
+        }
+        for table in plan.raw_tables
+    ]
+    source = {"name": "raw", "schema": plan.warehouse_schema, "tables": tables}
+    return {"version": 2, "sources": [source]}
+
+
+def _model(
+    name: str,
+    description: str,
+    asset_key: list[str],
+    group: str,
+    columns: list[dict[str, Any]],
+    tests: list[Any],
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "config": {"meta": {"dagster": {"asset_key": asset_key, "group": group}}},
+        "columns": columns,
+        "data_tests": tests,
+    }
+
+
+def _column(name: str, description: str, tests: list[Any]) -> dict[str, Any]:
+    column: dict[str, Any] = {"name": name, "description": description}
+    if tests:
+        column["data_tests"] = tests
+    return column
+
+
+def _unique_rows_test() -> dict[str, Any]:
+    return {
+        "agentic_unique_rows": {
+            "arguments": {"columns": ["entity_id", "cutoff_at"]},
+            "config": {"severity": "error"},
+        }
+    }
+
+
+def _tests_for(expectations: tuple[Expectation, ...], column: str) -> list[Any]:
+    return [_dbt_test(e) for e in expectations if e.column == column and e.check != "row_count_between"]
+
+
+def _table_tests(expectations: tuple[Expectation, ...]) -> list[Any]:
+    return [_dbt_test(e) for e in expectations if e.check == "row_count_between"]
+
+
+def _dbt_test(expectation: Expectation) -> Any:
+    config = {"severity": expectation.severity}
+    if expectation.check in ("not_null", "unique"):
+        return {expectation.check: {"config": config}}
+    if expectation.check == "accepted_values":
+        return {
+            "accepted_values": {
+                "arguments": {"values": list(expectation.values), "quote": _quoted(expectation)},
+                "config": config,
+            }
+        }
+    name = "agentic_between" if expectation.check == "between" else "agentic_row_count_between"
+    arguments = {"min_value": expectation.min_value, "max_value": expectation.max_value}
+    return {name: {"arguments": arguments, "config": config}}
+
+
+def _quoted(expectation: Expectation) -> bool:
+    return any(isinstance(v, str) for v in expectation.values)
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))

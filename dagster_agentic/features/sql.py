@@ -1,0 +1,145 @@
+"""Render a plan's feature groups and training set as SQL.
+
+Table references are written through a ``TableRef`` callback, so the same SQL is rendered
+twice: with dbt's ``source()``/``ref()`` for the generated project, and with plain
+``schema.table`` names for the guardrail's parse and the warehouse's dry run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.plan.models import FeatureGroup, Plan
+
+RefKind = Literal["source", "model"]
+TableRef = Callable[[RefKind, str], str]
+"""Maps ('source', raw table) or ('model', model name) to SQL that names the relation."""
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def dbt_ref(kind: RefKind, name: str) -> str:
+    """Reference relations the way dbt wants them (lineage comes from these calls)."""
+    if kind == "source":
+        return "{{ source('raw', '" + name + "') }}"
+    return "{{ ref('" + name + "') }}"
+
+
+def warehouse_ref(raw_schema: str, agent_schema: str) -> TableRef:
+    """Reference relations by their real names in the warehouse."""
+
+    def ref(kind: RefKind, name: str) -> str:
+        schema = raw_schema if kind == "source" else agent_schema
+        return f"{quote(schema)}.{quote(name)}"
+
+    return ref
+
+
+def model_name(goal: str, part: str) -> str:
+    """dbt model names are global in a project: prefix them with the goal."""
+    return f"{goal}__{part}"
+
+
+def spine_cte(objective: Objective, ref: TableRef) -> str:
+    """One row per labelled entity and prediction time: the rows every feature is computed for."""
+    cutoff = (
+        f"CAST(l.{quote(objective.cutoff_column)} AS TIMESTAMP)"
+        if objective.cutoff_column
+        else "CAST(NULL AS TIMESTAMP)"
+    )
+    return (
+        "s AS (\n"
+        f"    SELECT DISTINCT l.{quote(objective.label_key)} AS entity_id, {cutoff} AS cutoff_at\n"
+        f"    FROM {ref('source', objective.label_table)} AS l\n"
+        f"    WHERE l.{quote(objective.label_key)} IS NOT NULL\n"
+        ")"
+    )
+
+
+def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) -> str:
+    """A SELECT with one row per (entity_id, cutoff_at) and one column per feature."""
+    hypotheses = "\n".join(f"-- {group.column_name(f)}: {f.hypothesis}" for f in group.features)
+    columns = ",\n".join(
+        f"    {f.expression} AS {quote(group.column_name(f))}" for f in group.features
+    )
+    source = ref("source", group.source_table)
+    on = f"t.{quote(group.join_column)} = s.entity_id"
+    if group.kind == "entity_attributes":
+        return (
+            f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
+            f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\n"
+            f"FROM s\nLEFT JOIN {source} AS t ON {on}\n"
+        )
+    if group.time_column and objective.cutoff_column:
+        # Point-in-time: only rows recorded before the prediction time may describe it.
+        on += f" AND t.{quote(group.time_column)} < s.cutoff_at"
+    return (
+        f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
+        f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\n"
+        f"FROM s\nLEFT JOIN {source} AS t ON {on}\n"
+        "GROUP BY s.entity_id, s.cutoff_at\n"
+    )
+
+
+def split_expression(plan: Plan) -> str:
+    spec = plan.training_set
+    bucket = f"hash(s.entity_id, {spec.split_seed}) % 1000"
+    train_end = round(spec.train_fraction * 1000)
+    valid_end = round((spec.train_fraction + spec.valid_fraction) * 1000)
+    return (
+        f"CASE WHEN {bucket} < {train_end} THEN 'train' "
+        f"WHEN {bucket} < {valid_end} THEN 'valid' ELSE 'test' END"
+    )
+
+
+def training_set_sql(plan: Plan, ref: TableRef) -> str:
+    """Spine + every feature group + label + split + cohort flag, one row per labelled entity."""
+    objective = plan.objective
+    label = f"l.{quote(objective.target_column)}"
+    cohort = objective.cohort_sql or "TRUE"
+    joins, columns = [], []
+    for index, group in enumerate(plan.feature_groups):
+        alias = f"g{index}"
+        joins.append(
+            f"LEFT JOIN {ref('model', model_name(plan.goal, group.name))} AS {alias}"
+            f" ON {alias}.entity_id = s.entity_id"
+            f" AND {alias}.cutoff_at IS NOT DISTINCT FROM s.cutoff_at"
+        )
+        columns += [f"    {alias}.{quote(group.column_name(f))}" for f in group.features]
+    cutoff_match = (
+        f" AND CAST(l.{quote(objective.cutoff_column)} AS TIMESTAMP) = s.cutoff_at"
+        if objective.cutoff_column
+        else ""
+    )
+    return (
+        f"WITH {spine_cte(objective, ref)},\n"
+        "cohort AS (\n"
+        f"    SELECT {quote(objective.entity_key)} AS entity_id,\n"
+        f"           COALESCE(({cohort}), FALSE) AS in_cohort\n"
+        f"    FROM {ref('source', objective.entity_table)}\n"
+        ")\n"
+        "SELECT\n    s.entity_id,\n    s.cutoff_at,\n"
+        + ",\n".join(columns)
+        + ",\n"
+        f"    CASE WHEN {label} = {literal(objective.positive_value)} THEN 1 ELSE 0 END AS label,\n"
+        f"    {split_expression(plan)} AS split,\n"
+        "    COALESCE(c.in_cohort, FALSE) AS in_cohort\n"
+        "FROM s\n"
+        f"JOIN {ref('source', objective.label_table)} AS l"
+        f" ON l.{quote(objective.label_key)} = s.entity_id{cutoff_match}\n"
+        + "".join(j + "\n" for j in joins)
+        + "LEFT JOIN cohort AS c ON c.entity_id = s.entity_id\n"
+        f"WHERE {label} IS NOT NULL\n"
+    )

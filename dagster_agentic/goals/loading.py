@@ -1,0 +1,70 @@
+"""Read a goal from YAML: a component's ``defs.yaml`` or a plain mapping of goal fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from dagster_agentic.errors import GoalError
+from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides
+
+OVERRIDE_FIELDS = ("target", "entity_table", "metric", "threshold", "cohort")
+
+
+def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) -> Goal:
+    """Build a ``Goal`` from flat attributes; relative paths are relative to ``project_root``."""
+
+    def resolve(value: str | None) -> Path | None:
+        if value is None:
+            return None
+        path = Path(value)
+        return path if path.is_absolute() or project_root is None else project_root / path
+
+    known = {"name", "objective", "warehouse", "budget", "state_dir", *OVERRIDE_FIELDS}
+    unknown = sorted(set(attributes) - known)
+    if unknown:
+        raise GoalError(
+            f"unknown goal field(s): {', '.join(unknown)}",
+            fix=f"use only: {', '.join(sorted(known))}",
+        )
+    try:
+        return Goal(
+            name=attributes.get("name", ""),
+            objective=attributes.get("objective", ""),
+            warehouse=resolve(attributes.get("warehouse")),  # type: ignore[arg-type]
+            overrides=GoalOverrides(
+                **{k: attributes[k] for k in OVERRIDE_FIELDS if attributes.get(k) is not None}
+            ),
+            budget=Budget(**(attributes.get("budget") or {})),
+            state_dir=resolve(attributes.get("state_dir")),
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'goal'}: {e['msg']}" for e in error.errors()
+        )
+        raise GoalError(
+            f"invalid goal declaration: {problems}",
+            fix="see the Goal fields in the README: name, objective, warehouse, overrides, budget",
+        ) from error
+
+
+def find_project_root(start: Path) -> Path | None:
+    for directory in [start, *start.parents]:
+        if (directory / "pyproject.toml").exists() or (directory / "setup.py").exists():
+            return directory
+    return None
+
+
+def load_goal_file(path: Path) -> Goal:
+    """A goal from ``defs.yaml`` (``type: ...GoalComponent``) or a YAML mapping of fields."""
+    if not path.exists():
+        raise GoalError(f"goal file {path} does not exist", fix="pass the path to a defs.yaml")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise GoalError(f"{path} is not a YAML mapping", fix="write the goal's fields as a mapping")
+    attributes = data.get("attributes", data) if "type" in data else data
+    attributes = {k: v for k, v in attributes.items() if k != "defs_state"}
+    return goal_from_attributes(attributes, find_project_root(path.resolve().parent))

@@ -1,0 +1,79 @@
+"""The user-facing declaration of a goal."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dagster_agentic.goals.objective import Metric
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Budget(BaseModel):
+    """Hard limits on what one goal run may spend."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_train_seconds: float = Field(default=300.0, gt=0, description="Wall time for training.")
+    max_trials: int = Field(default=8, ge=1, description="Model fits tried per plan version.")
+    max_egress_bytes: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="Bytes allowed to leave the warehouse per run."
+    )
+
+
+class GoalOverrides(BaseModel):
+    """Explicit fields that win over what the kernel reads from the objective's text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: str | None = Field(
+        default=None, description="Label column, as 'column' or 'table.column'."
+    )
+    entity_table: str | None = None
+    metric: Metric | None = None
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    cohort: str | None = Field(
+        default=None, description="SQL predicate over the entity table, e.g. \"country = 'DE'\"."
+    )
+
+
+class Goal(BaseModel):
+    """A goal: what to optimise, in words, against which warehouse.
+
+    Example::
+
+        Goal(
+            name="churn",
+            objective="Optimise the churn prediction model for 95% precision on European cohorts",
+            warehouse="data/warehouse.duckdb",
+        )
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Lower-case identifier; prefixes every asset of the goal.")
+    objective: str = Field(min_length=1)
+    warehouse: Path = Field(description="Path to the DuckDB file.")
+    overrides: GoalOverrides = GoalOverrides()
+    budget: Budget = Budget()
+    state_dir: Path | None = Field(
+        default=None,
+        description="Where plan versions and the trace live; default '<warehouse dir>/.agentic'.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"goal name {value!r} must be lower-case letters, digits and underscores, "
+                "starting with a letter (it becomes part of asset keys and SQL identifiers)"
+            )
+        return value
+
+    @property
+    def resolved_state_dir(self) -> Path:
+        return self.state_dir or self.warehouse.parent / ".agentic"

@@ -1,0 +1,1 @@
+"""The offline policy kernel: deterministic rules that interpret a goal without an LLM."""

@@ -1,0 +1,98 @@
+"""The policy kernel's data expectations: what must hold for the plan's assumptions to hold.
+
+Each expectation is one that real data can break: a point-in-time violation, a duplicated
+entity, a volume collapse, a value outside what the plan was built on.
+"""
+
+from __future__ import annotations
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.plan.models import Expectation, FeatureGroup, TrainingSetSpec
+from dagster_agentic.warehouse.models import WarehouseProfile
+
+# Volume may move between plan and run; a halving or doubling means something else happened.
+VOLUME_LOW, VOLUME_HIGH = 0.5, 2.0
+
+
+def _label_rows(objective: Objective, profile: WarehouseProfile) -> int:
+    table = profile.table(objective.label_table)
+    return table.row_count if table else 0
+
+
+def _volume(objective: Objective, profile: WarehouseProfile, severity: str) -> Expectation:
+    rows = _label_rows(objective, profile)
+    return Expectation(
+        check="row_count_between",
+        min_value=max(1, int(rows * VOLUME_LOW)),
+        max_value=int(rows * VOLUME_HIGH) + 1,
+        severity="error" if severity == "error" else "warn",
+        reason=f"one row per labelled entity: about {rows:,} when the plan was made",
+    )
+
+
+def group_expectations(
+    group: FeatureGroup, objective: Objective, profile: WarehouseProfile
+) -> tuple[Expectation, ...]:
+    expectations = [_volume(objective, profile, "warn")]
+    source = profile.table(group.source_table)
+    for feature in group.features:
+        if feature.name.startswith("days_since"):
+            expectations.append(
+                Expectation(
+                    check="between",
+                    column=group.column_name(feature),
+                    min_value=0,
+                    severity="error" if group.kind == "child_aggregates" else "warn",
+                    reason="point in time: nothing may be recorded after the prediction time",
+                )
+            )
+            continue
+        column = source.column(feature.name) if source else None
+        if group.kind == "entity_attributes" and column is not None:
+            if feature.kind == "categorical" and column.distinct_count <= 20:
+                values = tuple(str(v.value) for v in column.top_values if v.value is not None)
+                if len(values) == column.distinct_count:
+                    expectations.append(
+                        Expectation(
+                            check="accepted_values",
+                            column=group.column_name(feature),
+                            values=values,
+                            reason=f"the {column.name} values the plan was built on",
+                        )
+                    )
+            elif column.kind == "numeric" and column.min is not None:
+                expectations.append(
+                    Expectation(
+                        check="between",
+                        column=group.column_name(feature),
+                        min_value=float(column.min),  # type: ignore[arg-type]
+                        max_value=float(column.max),  # type: ignore[arg-type]
+                        reason=f"the range of {column.name} when the plan was made",
+                    )
+                )
+    return tuple(expectations)
+
+
+def training_set_spec(objective: Objective, profile: WarehouseProfile) -> TrainingSetSpec:
+    return TrainingSetSpec(
+        expectations=(
+            _volume(objective, profile, "error"),
+            Expectation(
+                check="not_null", column="entity_id", severity="error", reason="every row has an id"
+            ),
+            Expectation(
+                check="accepted_values",
+                column="label",
+                values=(0, 1),
+                severity="error",
+                reason="a binary label",
+            ),
+            Expectation(
+                check="accepted_values",
+                column="split",
+                values=("train", "valid", "test"),
+                severity="error",
+                reason="every row belongs to exactly one split",
+            ),
+        )
+    )

@@ -1,0 +1,63 @@
+"""The offline, deterministic policy kernel: statistics and rules, no model calls."""
+
+from __future__ import annotations
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.kernel.policy.expectations import group_expectations, training_set_spec
+from dagster_agentic.kernel.policy.features import propose_feature_groups
+from dagster_agentic.kernel.policy.objective import interpret_objective
+from dagster_agentic.kernel.protocol import InterpretGoalRequest, PlanProposal, ProposePlanRequest
+from dagster_agentic.training.spec import ModelSpec, TrainingSpec
+
+# Rows above which the MLP is left out: boosted trees are the stronger tabular learner and the
+# MLP's epochs would spend the training budget for little.
+MLP_MAX_ROWS = 500_000
+
+
+class PolicyKernel:
+    """The default kernel. Same request, same decision."""
+
+    name = "policy"
+
+    def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
+        return interpret_objective(request.goal.objective, request.profile, request.goal.overrides)
+
+    def propose_plan(self, request: ProposePlanRequest) -> PlanProposal:
+        objective, profile = request.objective, request.profile
+        groups = tuple(
+            group.model_copy(update={"expectations": group_expectations(group, objective, profile)})
+            for group in propose_feature_groups(objective, profile)
+        )
+        label_table = profile.table(objective.label_table)
+        rows = label_table.row_count if label_table else 0
+        return PlanProposal(
+            feature_groups=groups,
+            training_set=training_set_spec(objective, profile),
+            training=self._training(request, rows),
+            rationale=(
+                f"{len(groups)} feature groups, "
+                f"{sum(len(g.features) for g in groups)} features, computed in the warehouse",
+                f"model candidates chosen for {rows:,} labelled rows",
+            ),
+        )
+
+    def _training(self, request: ProposePlanRequest, rows: int) -> TrainingSpec:
+        budget = request.goal.budget
+        candidates = [
+            ModelSpec(
+                family="lightgbm",
+                params={"n_estimators": 800, "learning_rate": 0.04, "num_leaves": 31},
+            ),
+            ModelSpec(family="torch_mlp", params={"hidden_units": 64, "max_epochs": 80}),
+            ModelSpec(family="logistic"),
+        ]
+        if rows > MLP_MAX_ROWS:
+            candidates = [c for c in candidates if c.family != "torch_mlp"]
+        candidates = candidates[: budget.max_trials]
+        seconds = budget.max_train_seconds / len(candidates)
+        return TrainingSpec(
+            candidates=tuple(c.model_copy(update={"max_seconds": seconds}) for c in candidates),
+            selection_metric="average_precision"
+            if request.objective.metric in ("precision", "recall", "f1")
+            else "roc_auc",
+        )

@@ -1,0 +1,127 @@
+"""SQL text for cohort predicates: safe quoting, and checking a predicate given by hand."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from dagster_agentic.errors import GoalError
+from dagster_agentic.kernel.policy.text import quote, word_set
+from dagster_agentic.warehouse.models import TableProfile
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
+# DuckDB's reserved keywords: as bare identifiers they would not parse.
+_RESERVED = word_set(
+    """
+    all analyse analyze and any array as asc asymmetric both case cast check collate
+    column constraint create default deferrable desc describe distinct do else end
+    except false fetch for foreign from grant group having in initially intersect into
+    lateral leading limit not null offset on only or order pivot placing primary qualify
+    references returning select show some summarize symmetric table then to trailing
+    true union unique unpivot using variadic when where window with
+    """
+)
+_BOOLEAN_FUNCTIONS = frozenset(
+    {"contains", "starts_with", "ends_with", "regexp_matches", "list_contains", "isnan", "isinf"}
+)
+_FIX = "set cohort to a boolean SQL predicate over the entity table, e.g. cohort=\"country = 'DE'\""
+
+
+def ident(name: str) -> str:
+    """An identifier, double-quoted unless it is a plain lower-case name."""
+    if _PLAIN.match(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str | int | float | bool) -> str:
+    """A SQL literal; strings single-quoted with embedded quotes doubled."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def predicate(column: str, values: Sequence[str | int | float | bool]) -> str:
+    """``column = v`` for one value, ``column IN (v, ...)`` for several."""
+    if len(values) == 1:
+        return f"{ident(column)} = {literal(values[0])}"
+    return f"{ident(column)} IN ({', '.join(literal(v) for v in values)})"
+
+
+def check_cohort_sql(sql: str, table: TableProfile) -> str:
+    """Validate a hand-written cohort predicate over ``table``; return it stripped."""
+    text = sql.strip()
+    try:
+        statements = sqlglot.parse(text, dialect="duckdb") if text else []
+    except SqlglotError as error:
+        reason = str(error).splitlines()[0]
+        raise GoalError(
+            f"overrides.cohort {quote(text)} is not valid SQL: {reason}", fix=_FIX
+        ) from None
+    if len(statements) != 1 or statements[0] is None:
+        raise GoalError(
+            f"overrides.cohort {quote(text)} must be exactly one SQL predicate", fix=_FIX
+        )
+    tree = statements[0]
+    if not isinstance(tree, exp.Expression):
+        raise GoalError(f"overrides.cohort {quote(text)} is not an expression", fix=_FIX)
+    if not _is_boolean(tree, table):
+        raise GoalError(
+            f"overrides.cohort {quote(text)} is not a boolean expression (it reads as "
+            f"{type(tree).__name__.lower()})",
+            fix=_FIX,
+        )
+    if tree.find(exp.Query, exp.Subquery) is not None:
+        raise GoalError(
+            f"overrides.cohort {quote(text)} contains a subquery; it may only compare columns "
+            f"of {table.name}",
+            fix=_FIX,
+        )
+    for column in tree.find_all(exp.Column):
+        _check_column(column, table, text)
+    return text
+
+
+def _check_column(column: exp.Column, table: TableProfile, text: str) -> None:
+    qualifier = column.table
+    if qualifier and qualifier.lower() != table.name.lower():
+        raise GoalError(
+            f"overrides.cohort {quote(text)} references the table {qualifier!r}; it may only use "
+            f"columns of the entity table {table.name}",
+            fix=_FIX,
+        )
+    if table.column(column.name) is None:
+        names = [c.name for c in table.columns]
+        close = difflib.get_close_matches(column.name, names, n=3, cutoff=0.5)
+        similar = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise GoalError(
+            f"overrides.cohort references the column {column.name!r}, which is not a column of "
+            f"{table.name}{similar}",
+            fix=f"use columns of {table.name}: {', '.join(names)}",
+        )
+
+
+def _is_boolean(tree: exp.Expression, table: TableProfile) -> bool:
+    if isinstance(tree, exp.Paren):
+        return _is_boolean(tree.this, table)
+    if isinstance(tree, exp.Predicate | exp.Connector | exp.Not | exp.Boolean):
+        return True
+    if isinstance(tree, exp.Column):
+        column = table.column(tree.name)
+        return column is None or column.kind == "boolean"  # unknown columns are reported later
+    if isinstance(tree, exp.Anonymous):
+        return str(tree.name).lower() in _BOOLEAN_FUNCTIONS
+    if isinstance(tree, exp.Func):
+        return tree.sql_name().lower() in _BOOLEAN_FUNCTIONS or type(tree).__name__ in {
+            "StartsWith",
+            "EndsWith",
+            "Contains",
+        }
+    return False

@@ -1,0 +1,130 @@
+"""Word-level helpers shared by the objective rules: tokens, stems, name matching."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A set of words written as one whitespace-separated block."""
+    return frozenset(text.split())
+
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d*\.?\d+%?|[^\sA-Za-z\d]")
+
+# Function words and verbs that say how, not what: never a target or a cohort value.
+STOPWORDS = word_set(
+    """
+    a an the of for on in at to by with from into onto over under above below than then
+    and or not no nor but as is are be been being was were will would should could can
+    may might must shall do does did done this that these those it its our their my your
+    we they he she i me us them each every any all some most more less least few fewer
+    which who whom whose what when where why how whether if so such very just only also
+    among amongst across within between per via about after before during while using
+    use optimise optimize optimised optimized optimising optimizing improve improved
+    maximise maximize maximising maximizing minimise minimize minimising minimizing
+    reduce increase build train training trained tune tuned make get reach achieve
+    achieving hit keep target targets aim goal goals objective want need please predict
+    predicts predicting predicted prediction predictions predictor model models
+    modelling modeling classifier classify classification classifying detect detecting
+    detection identify identifying find flag score scores scoring metric metrics
+    threshold percent per-cent pct point points level rate at-least least atleast
+    existing current likely likelihood probability propensity chance whose ml machine
+    learning system pipeline base overall total
+    """
+)
+
+# Head nouns of a cohort phrase: "European customers", "on the premium plan".
+POPULATION_NOUNS = word_set(
+    """
+    cohort cohorts customer customers user users client clients account accounts
+    subscriber subscribers member members buyer buyers shopper shoppers segment segments
+    market markets population populations people patients patient merchants merchant
+    companies company
+    """
+)
+# Words of the metric vocabulary: they say how success is measured, not what is predicted.
+METRIC_WORDS = word_set(
+    """
+    precision recall f1 f-score fscore f1-score auc roc roc-auc auroc accuracy
+    sensitivity false true positive positives negative negatives measure curve area
+    under ppv tpr
+    """
+)
+
+
+PLAN_NOUNS = frozenset({"plan", "plans", "tier", "tiers", "package", "packages"})
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    lower: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalpha()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words (hyphenated words kept whole), numbers (with a trailing %), and punctuation."""
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        raw = match.group(0).rstrip("'’-") or match.group(0)
+        tokens.append(Token(raw, raw.lower(), match.start(), match.start() + len(raw)))
+    return tokens
+
+
+_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ers", "er", "ed", "es", "s", "ly")
+
+
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem: churned, churns, churning -> churn."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    # "defaulted" -> "default", "cancelled" -> "cancell" -> "cancel": undouble a final letter.
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
+
+
+def name_tokens(name: str) -> list[str]:
+    """Split an identifier into lower-case words: 'isChurned' / 'is_churned' -> is, churned."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [part for part in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if part]
+
+
+def word_match(word: str, token: str) -> int:
+    """2 when the stems agree, 1 when one is a prefix of the other, else 0.
+
+    'churn' ~ 'churned' (2), 'fraud' ~ 'fraudulent' (1), 'conversion' ~ 'converted' (1).
+    """
+    a, b = stem(word), stem(token)
+    if a == b:
+        return 2
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 4 and longer.startswith(shorter):
+        return 1
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return 1 if common >= 6 else 0
+
+
+def name_match(word: str, name: str) -> int:
+    """Best :func:`word_match` of ``word`` against the words of an identifier."""
+    return max((word_match(word, token) for token in name_tokens(name)), default=0)
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """Text for a message: trimmed, in single quotes."""
+    text = " ".join(text.split())
+    return f"'{text if len(text) <= limit else text[: limit - 3] + '...'}'"

@@ -1,0 +1,55 @@
+"""Record every kernel decision, with its inputs and outputs, before anything acts on it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.kernel.protocol import (
+    InterpretGoalRequest,
+    Kernel,
+    PlanProposal,
+    ProposePlanRequest,
+)
+from dagster_agentic.observability.trace import Trace
+
+
+class TracedKernel:
+    """Wraps a kernel; each decision becomes one ``kind='decision'`` trace record."""
+
+    def __init__(self, kernel: Kernel, trace: Trace, goal: str) -> None:
+        self.inner = kernel
+        self.name = kernel.name
+        self._trace = trace
+        self._goal = goal
+
+    def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
+        return self._call("interpret_goal", request, self.inner.interpret_goal)
+
+    def propose_plan(self, request: ProposePlanRequest) -> PlanProposal:
+        return self._call("propose_plan", request, self.inner.propose_plan)
+
+    def _call(self, name: str, request: BaseModel, method: Any) -> Any:
+        started = time.perf_counter()
+        inputs = request.model_dump(mode="json")
+        # A refused request raises to the user and leaves no trace: a goal that cannot be
+        # interpreted must not write anything (the error message is the record).
+        decision = method(request)
+        self._record(name, inputs, decision.model_dump(mode="json"), started)
+        return decision
+
+    def _record(
+        self, name: str, inputs: dict[str, Any], outputs: dict[str, Any], started: float
+    ) -> None:
+        self._trace.record(
+            goal=self._goal,
+            kind="decision",
+            name=name,
+            actor=self.name,
+            inputs=inputs,
+            outputs=outputs,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )

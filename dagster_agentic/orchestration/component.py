@@ -1,0 +1,95 @@
+"""``GoalComponent``: a goal declared in YAML, its asset graph built from the plan store.
+
+A state-backed component: its state is the number of the accepted plan version. Refreshing
+the state (``dg utils refresh-defs-state``, the GraphQL ``refreshComponentState`` mutation, or
+``dagster dev`` start-up) plans if needed and pins the accepted version; run workers then build
+exactly the graph the UI shows, from that version's bundle.
+
+.. code-block:: yaml
+
+    # defs/churn_goal/defs.yaml
+    type: dagster_agentic.GoalComponent
+    attributes:
+      name: churn
+      objective: Optimise the churn prediction model for 95% precision on European cohorts
+      warehouse: data/warehouse.duckdb
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
+from typing_extensions import Self
+
+from dagster_agentic.goals.loading import OVERRIDE_FIELDS, goal_from_attributes
+from dagster_agentic.goals.spec import Goal
+
+
+@dataclass
+class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
+    """An ML goal over a DuckDB warehouse; the agent plans and builds its assets."""
+
+    name: str
+    objective: str
+    warehouse: str
+    target: str | None = None
+    entity_table: str | None = None
+    metric: str | None = None
+    threshold: float | None = None
+    cohort: str | None = None
+    budget: dict[str, Any] | None = None
+    state_dir: str | None = None
+    defs_state: ResolvedDefsStateConfig = field(
+        default_factory=DefsStateConfigArgs.local_filesystem
+    )
+    project_root: Path | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def load(cls, attributes: Any, context: dg.ComponentLoadContext) -> Self:
+        component = super().load(attributes, context)
+        # Relative paths in defs.yaml are relative to the project, not to the process's cwd.
+        component.project_root = context.project_root
+        return component
+
+    @property
+    def defs_state_config(self) -> DefsStateConfig:
+        return DefsStateConfig.from_args(self.defs_state, default_key=f"GoalComponent[{self.name}]")
+
+    def goal(self) -> Goal:
+        """The declaration as a ``Goal``; pydantic validates every field."""
+        attributes = {
+            name: getattr(self, name)
+            for name in ("name", "objective", "warehouse", "budget", "state_dir", *OVERRIDE_FIELDS)
+        }
+        return goal_from_attributes(attributes, self.project_root)
+
+    def write_state_to_path(self, state_path: Path) -> None:
+        from dagster_agentic.agent.planner import ensure_plan
+
+        bundle = ensure_plan(self.goal())
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        state_path.write_text(json.dumps({"goal": self.name, "plan_version": bundle.version}))
+
+    def build_defs_from_state(
+        self, context: dg.ComponentLoadContext, state_path: Path | None
+    ) -> dg.Definitions:
+        from dagster_agentic.agent.planner import default_kernel, ensure_plan, goal_fingerprint
+        from dagster_agentic.orchestration.definitions import build_definitions
+        from dagster_agentic.plan.store import PlanStore
+
+        goal = self.goal()
+        bundle = None
+        if state_path is not None and state_path.exists():
+            version = json.loads(state_path.read_text())["plan_version"]
+            bundle = PlanStore(goal.resolved_state_dir, goal.name).load(version)
+        if bundle is None or bundle.plan.goal_fingerprint != goal_fingerprint(
+            goal, default_kernel()
+        ):
+            # No state yet, or the declaration changed since it was written.
+            bundle = ensure_plan(goal)
+        return build_definitions(goal, bundle)

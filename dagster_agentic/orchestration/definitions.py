@@ -1,0 +1,221 @@
+"""Build a goal's Dagster definitions from one plan version.
+
+raw tables -> feature models (dbt) -> training set (dbt) -> model -> evaluation -> goal.
+The same function serves ``dagster dev``, run workers and the headless runner, so every
+process builds the graph of the version it was given.
+"""
+
+# No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
+# asset functions at definition time and needs the real class, not a string.
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from dagster_agentic.features.dbt_project import training_set_asset_key
+from dagster_agentic.goals.spec import Goal
+from dagster_agentic.plan.store import PlanBundle, PlanStore
+
+
+def model_key(goal: str) -> dg.AssetKey:
+    return dg.AssetKey([goal, "model"])
+
+
+def evaluation_key(goal: str) -> dg.AssetKey:
+    return dg.AssetKey([goal, "evaluation"])
+
+
+def goal_key(goal: str) -> dg.AssetKey:
+    return dg.AssetKey([goal])
+
+
+def job_name(goal: str) -> str:
+    return f"{goal}__goal"
+
+
+def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
+    """The warehouse tables the plan reads: external assets, described from the profile."""
+    return [
+        dg.AssetSpec(
+            key=dg.AssetKey(["raw", table.name]),
+            group_name="raw",
+            kinds={"duckdb"},
+            description=f"Raw warehouse table {table.schema_name}.{table.name} (read-only).",
+            metadata={
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(c.name, c.data_type) for c in table.columns]
+                ),
+                "dagster/row_count": table.row_count,
+            },
+        )
+        for table in bundle.plan.raw_tables
+    ]
+
+
+def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
+    from dagster_dbt import DbtCliResource, dbt_assets
+
+    from dagster_agentic.features.dbt_project import dbt_executable
+
+    project_dir = str(bundle.dbt_dir)
+
+    @dbt_assets(manifest=bundle.manifest, name=f"{bundle.plan.goal}__dbt")
+    def _features(context: AssetExecutionContext) -> Any:
+        dbt = DbtCliResource(
+            project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
+        )
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return _features
+
+
+def _plan_metadata(bundle: PlanBundle) -> dict[str, Any]:
+    return {"plan_version": bundle.version, "plan_fingerprint": bundle.meta["plan_fingerprint"]}
+
+
+def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
+    from dagster_agentic.agent.steps import train_step
+    from dagster_agentic.warehouse.connection import Warehouse
+
+    plan = bundle.plan
+
+    @dg.asset(
+        key=model_key(plan.goal),
+        deps=[dg.AssetKey(training_set_asset_key(plan.goal))],
+        group_name=plan.goal,
+        kinds={"python", "lightgbm", "torch"},
+        code_version=bundle.meta["plan_fingerprint"],
+        description="The best of the plan's model candidates, trained on the training set.",
+    )
+    def _model(context: AssetExecutionContext) -> dg.MaterializeResult:
+        outcome = train_step(plan, Warehouse(goal.warehouse), artifacts)
+        context.log.info(f"trained {outcome.family}: {outcome.validation}")
+        return dg.MaterializeResult(
+            metadata={
+                **_plan_metadata(bundle),
+                "family": outcome.family,
+                "validation_average_precision": outcome.validation["average_precision"],
+                "validation_roc_auc": outcome.validation["roc_auc"],
+                "rows": dg.MetadataValue.json(outcome.rows),
+                "candidates": dg.MetadataValue.json(outcome.reports),
+                "egress_bytes": outcome.egress_bytes,
+                "artifacts": dg.MetadataValue.path(str(artifacts)),
+            }
+        )
+
+    return _model
+
+
+def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
+    from dagster_agentic.agent.steps import evaluate_step
+
+    plan = bundle.plan
+    key = evaluation_key(plan.goal)
+
+    @dg.asset(
+        key=key,
+        deps=[model_key(plan.goal)],
+        group_name=plan.goal,
+        kinds={"python"},
+        code_version=bundle.meta["plan_fingerprint"],
+        check_specs=[dg.AssetCheckSpec("goal_met", asset=key, description="metric >= target")],
+        description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
+    )
+    def _evaluation(context: AssetExecutionContext) -> dg.MaterializeResult:
+        result = evaluate_step(plan, artifacts)
+        cohort = result["cohort_test"]
+        return dg.MaterializeResult(
+            metadata={
+                **_plan_metadata(bundle),
+                "metric": plan.objective.metric,
+                "target": plan.objective.threshold,
+                "value": cohort["value"],
+                "precision": cohort["precision"],
+                "recall": cohort["recall"],
+                "threshold": result["threshold"]["threshold"],
+                "cohort": plan.objective.cohort_description,
+                "cohort_test_rows": cohort["n_rows"],
+                "all_test": dg.MetadataValue.json(result["all_test"]),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="goal_met",
+                    passed=bool(cohort["met"]),
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"explanation": cohort["explanation"]},
+                )
+            ],
+        )
+
+    return _evaluation
+
+
+def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
+    from dagster_agentic.agent.steps import goal_status
+
+    plan = bundle.plan
+
+    @dg.asset(
+        key=goal_key(plan.goal),
+        deps=[evaluation_key(plan.goal)],
+        group_name=plan.goal,
+        kinds={"python"},
+        code_version=bundle.meta["plan_fingerprint"],
+        description=goal.objective,
+    )
+    def _goal(context: AssetExecutionContext) -> dg.MaterializeResult:
+        status = goal_status(plan, artifacts)
+        context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
+        return dg.MaterializeResult(
+            metadata={
+                **_plan_metadata(bundle),
+                "status": status["status"],
+                "why": status["why"],
+                "objective": goal.objective,
+                "metric": status["metric"],
+                "target": status["target"],
+                "value": status["value"],
+                "cohort": status["cohort"],
+                "model_family": status["model_family"],
+                "egress_bytes": status["egress_bytes"],
+                "rationale": dg.MetadataValue.md("\n".join(f"- {r}" for r in plan.rationale)),
+            }
+        )
+
+    return _goal
+
+
+def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
+    """The Definitions of one plan version of ``goal``."""
+    artifacts = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(bundle.version)
+    assets: list[Any] = [
+        *raw_table_specs(bundle),
+        dbt_feature_assets(bundle),
+        model_asset(goal, bundle, artifacts),
+        evaluation_asset(bundle, artifacts),
+        goal_asset(goal, bundle, artifacts),
+    ]
+    job = dg.define_asset_job(
+        job_name(goal.name),
+        selection=dg.AssetSelection.groups(goal.name),
+        description=f"Materialise goal {goal.name!r}: {goal.objective}",
+    )
+    return dg.Definitions(assets=assets, jobs=[job])
+
+
+def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
+    """Definitions of ``goal`` from its accepted plan, planning one if there is none yet.
+
+    Example::
+
+        import dagster_agentic as da
+
+        defs = da.goal_definitions(
+            da.Goal(name="churn", objective="...95% precision on European cohorts",
+                    warehouse="data/warehouse.duckdb")
+        )
+    """
+    from dagster_agentic.agent.planner import ensure_plan
+
+    return build_definitions(goal, ensure_plan(goal, kernel=kernel))

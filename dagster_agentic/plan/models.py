@@ -1,0 +1,131 @@
+"""A plan: everything the agent decided for one goal, as data.
+
+A plan is rendered into a dbt project and Dagster definitions; it never contains code that
+is executed as Python. Plans are immutable: a change is a new version in the plan store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.goals.spec import Budget
+from dagster_agentic.training.spec import TrainingSpec
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FeatureSpec(_Frozen):
+    """One feature: a SQL expression and the hypothesis behind it.
+
+    In an ``entity_attributes`` group the expression reads one row of the source (alias ``t``);
+    in a ``child_aggregates`` group it is an aggregate over the entity's rows of the source.
+    Either may use ``s.cutoff_at``, the prediction time of the row being predicted.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    expression: str
+    hypothesis: str
+    kind: Literal["numeric", "categorical"] = "numeric"
+
+
+ExpectationCheck = Literal["not_null", "unique", "between", "accepted_values", "row_count_between"]
+
+
+class Expectation(_Frozen):
+    """A data expectation on a column (or, for ``row_count_between``, on the whole table)."""
+
+    check: ExpectationCheck
+    column: str | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    values: tuple[str | int, ...] = ()
+    severity: Literal["error", "warn"] = "warn"
+    reason: str = ""
+
+
+class FeatureGroup(_Frozen):
+    """A set of features computed from one source table: one dbt model, one asset."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["entity_attributes", "child_aggregates"]
+    source_table: str
+    join_column: str = Field(description="Column of source_table holding the entity id.")
+    time_column: str | None = Field(
+        default=None, description="Event time of source rows; rows at or after the cutoff are ignored."
+    )
+    features: tuple[FeatureSpec, ...]
+    expectations: tuple[Expectation, ...] = ()
+    rationale: str = ""
+
+    def column_name(self, feature: FeatureSpec) -> str:
+        """Feature columns carry their group's name, so groups never collide in the training set."""
+        return f"{self.name}__{feature.name}"
+
+
+class RawColumn(_Frozen):
+    name: str
+    data_type: str
+
+
+class RawTable(_Frozen):
+    """A warehouse table the plan reads, as it was when the plan was made."""
+
+    name: str
+    schema_name: str = "main"
+    row_count: int
+    columns: tuple[RawColumn, ...]
+
+
+class TrainingSetSpec(_Frozen):
+    """How labelled rows are split; the split is a hash of the entity id, so it is stable."""
+
+    train_fraction: float = Field(default=0.70, gt=0, lt=1)
+    valid_fraction: float = Field(default=0.15, gt=0, lt=1)
+    split_seed: int = 17
+    expectations: tuple[Expectation, ...] = ()
+
+
+class Plan(_Frozen):
+    """Everything needed to build and run one goal's asset graph."""
+
+    goal: str
+    goal_fingerprint: str
+    objective: Objective
+    profile_fingerprint: str
+    warehouse_schema: str = "main"
+    agent_schema: str
+    raw_tables: tuple[RawTable, ...]
+    feature_groups: tuple[FeatureGroup, ...]
+    training_set: TrainingSetSpec = TrainingSetSpec()
+    training: TrainingSpec
+    budget: Budget
+    kernel: str
+    rationale: tuple[str, ...] = ()
+
+    def group(self, name: str) -> FeatureGroup:
+        for group in self.feature_groups:
+            if group.name == name:
+                return group
+        raise KeyError(name)
+
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        return tuple(g.column_name(f) for g in self.feature_groups for f in g.features)
+
+    @property
+    def categorical_columns(self) -> tuple[str, ...]:
+        return tuple(
+            g.column_name(f) for g in self.feature_groups for f in g.features if f.kind == "categorical"
+        )
+
+    def fingerprint(self) -> str:
+        """Hash of the plan's content: two plans with the same fingerprint build the same graph."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]

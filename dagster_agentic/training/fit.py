@@ -1,0 +1,186 @@
+"""Validate the training data, fit every candidate and keep the best on validation."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dagster_agentic.errors import DataError
+from dagster_agentic.training.learners import (
+    FitReport,
+    Learner,
+    TrainingDivergedError,
+    make_learner,
+)
+from dagster_agentic.training.preprocess import is_numeric_column, numeric_values
+from dagster_agentic.training.spec import ModelSpec, TrainingSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedData:
+    """Checked training and validation data, with notes on what was changed."""
+
+    X_train: pd.DataFrame
+    y_train: np.ndarray
+    X_valid: pd.DataFrame
+    y_valid: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_best(
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    spec: TrainingSpec,
+) -> tuple[Learner, list[FitReport]]:
+    """Fit ``spec.candidates`` in order; return the best learner and every report.
+
+    A candidate that diverges is reported (``FitReport.error``) and skipped; if all of them
+    fail, the first failure is raised.
+    """
+    data = prepare_training_data(X_train, y_train, X_valid, y_valid)
+    best: tuple[float, Learner] | None = None
+    reports: list[FitReport] = []
+    first_error: TrainingDivergedError | None = None
+    for candidate in spec.candidates:
+        learner = make_learner(candidate)
+        started = time.monotonic()
+        try:
+            report = learner.fit(
+                data.X_train, data.y_train, data.X_valid, data.y_valid, seed=spec.seed
+            )
+        except TrainingDivergedError as error:
+            log.warning("candidate %s failed: %s", candidate.family, error.message)
+            first_error = first_error or error
+            reports.append(_failed_report(candidate, error, time.monotonic() - started))
+            continue
+        report.notes[:0] = data.notes
+        reports.append(report)
+        value = report.metric(spec.selection_metric)
+        # Strictly better only: on a tie the earlier (preferred) candidate stays.
+        if math.isfinite(value) and (best is None or value > best[0]):
+            best = (value, learner)
+    if best is None:
+        if first_error is not None:
+            raise first_error
+        raise DataError(
+            f"no candidate produced a finite validation {spec.selection_metric}",
+            fix="check the validation split has both classes and the features are not constant",
+        )
+    return best[1], reports
+
+
+def _failed_report(candidate: ModelSpec, error: TrainingDivergedError, seconds: float) -> FitReport:
+    return FitReport(
+        family=candidate.family,
+        params=candidate.resolved_params(),
+        best_iteration=0,
+        epochs=error.epoch,
+        train_curve=[],
+        valid_curve=[],
+        valid_average_precision=math.nan,
+        valid_roc_auc=math.nan,
+        fit_seconds=seconds,
+        stop_reason="diverged",
+        error=str(error),
+    )
+
+
+def prepare_training_data(
+    X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame, y_valid: np.ndarray
+) -> PreparedData:
+    """Check shapes, labels and features; drop all-NULL feature columns with a note."""
+    y_tr = _labels(y_train, X_train, "training")
+    y_va = _labels(y_valid, X_valid, "validation")
+    if X_train.shape[1] == 0:
+        raise DataError(
+            "the feature frame has no columns",
+            fix="select at least one feature column besides the key and the label",
+        )
+    duplicated = sorted({str(c) for c in X_train.columns[X_train.columns.duplicated()]})
+    if duplicated:
+        raise DataError(
+            f"feature column name(s) appear more than once: {duplicated}",
+            fix="alias the columns so every feature has a unique name",
+        )
+    missing = [c for c in X_train.columns if c not in X_valid.columns]
+    if missing:
+        raise DataError(
+            f"the validation frame lacks feature column(s) {missing[:10]}",
+            fix="build the validation features with the same SQL as the training features",
+        )
+    empty = [c for c in X_train.columns if X_train[c].isna().all()]
+    notes: list[str] = []
+    if empty:
+        if len(empty) == X_train.shape[1]:
+            raise DataError(
+                f"every feature column is NULL in all {len(X_train):,} training rows",
+                fix="check the feature joins: a key mismatch leaves all features NULL",
+            )
+        notes.append(
+            f"dropped {len(empty)} feature column(s) that are NULL in every training row: "
+            f"{[str(c) for c in empty]}"
+        )
+        log.info(notes[-1])
+    kept = [c for c in X_train.columns if c not in empty]
+    X_tr, X_va = X_train.loc[:, kept], X_valid.loc[:, kept]
+    _check_infinite(X_tr, "training")
+    _check_infinite(X_va, "validation")
+    return PreparedData(X_tr, y_tr, X_va, y_va, notes)
+
+
+def _labels(y: np.ndarray, X: pd.DataFrame, split: str) -> np.ndarray:
+    """The labels as 0/1 int, checked against the frame and for both classes."""
+    values = np.asarray(y)
+    if values.ndim != 1:
+        raise DataError(
+            f"the {split} labels must be one-dimensional, got shape {values.shape}",
+            fix="pass the target column as a 1-D array",
+        )
+    if len(values) != len(X):
+        raise DataError(
+            f"the {split} labels have {len(values):,} rows but the features have {len(X):,}",
+            fix="build the features and labels from the same rows, in the same order",
+        )
+    if len(values) == 0:
+        raise DataError(
+            f"the {split} set is empty",
+            fix="check the cohort filter and the split: no rows reached training",
+        )
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+    if np.isnan(numeric).any() or not np.isin(numeric, (0.0, 1.0)).all():
+        bad = pd.Series(values)[~np.isin(numeric, (0.0, 1.0))].unique()[:5]
+        raise DataError(
+            f"the {split} target has values other than 0 and 1 (e.g. {list(bad)})",
+            fix="map the label to 0/1 with the objective's positive value and drop NULL labels",
+        )
+    labels = numeric.astype(int)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise DataError(
+            f"the target column has only one class ({classes[0]}) in {len(labels):,} {split} rows",
+            fix="check the label or the cohort filter",
+        )
+    return labels
+
+
+def _check_infinite(X: pd.DataFrame, split: str) -> None:
+    bad: dict[str, int] = {}
+    for column in X.columns:
+        if is_numeric_column(X[column]):
+            count = int(np.isinf(numeric_values(X[column])).sum())
+            if count:
+                bad[str(column)] = count
+    if bad:
+        raise DataError(
+            f"infinite values in {split} feature column(s) {bad} (column: count)",
+            fix="guard divisions in the feature SQL, e.g. x / NULLIF(y, 0)",
+        )

@@ -1,0 +1,196 @@
+"""Gradient-boosted trees with LightGBM, early-stopped on the validation set."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from dagster_agentic.training.learners import FitReport, thread_count, validation_scores
+from dagster_agentic.training.preprocess import (
+    category_values,
+    is_numeric_column,
+    numeric_values,
+    ranked_categories,
+    select_features,
+)
+from dagster_agentic.training.spec import LIGHTGBM_DEFAULTS, MAX_LIGHTGBM_ESTIMATORS
+
+if TYPE_CHECKING:
+    import lightgbm
+
+MODEL_FILE = "lightgbm_model.txt"
+META_FILE = "lightgbm_meta.json"
+# Our own knobs; everything else in params goes to LGBMClassifier unchanged.
+_OWN_PARAMS = {"early_stopping_rounds", "max_categories", "n_estimators", "n_jobs"}
+
+
+class _TimeBudget:
+    """Stops boosting once ``max_seconds`` have passed, keeping the best round so far."""
+
+    def __init__(self, max_seconds: float) -> None:
+        # Instance attributes: lightgbm only reads ``order`` from the instance __dict__ and
+        # would otherwise run this before the callback that records the loss curves.
+        self.order = 40  # after lightgbm.early_stopping (30)
+        self.before_iteration = False
+        self.deadline = time.monotonic() + max_seconds
+        self.best: tuple[float, int, list[Any]] | None = None
+        self.triggered = False
+
+    def __call__(self, env: Any) -> None:
+        import lightgbm
+
+        valid = [r for r in env.evaluation_result_list or [] if r[0] == "valid"]
+        if valid:
+            loss = float(valid[0][2])
+            if self.best is None or loss < self.best[0]:
+                self.best = (loss, env.iteration, list(env.evaluation_result_list))
+        if time.monotonic() > self.deadline and self.best is not None:
+            self.triggered = True
+            raise lightgbm.callback.EarlyStopException(self.best[1], self.best[2])
+
+
+class LightGBMLearner:
+    """LightGBM classifier; text columns become pandas categories fixed at fit time."""
+
+    family: ClassVar[str] = "lightgbm"
+
+    def __init__(
+        self, params: Mapping[str, Any] | None = None, *, max_seconds: float = 120.0
+    ) -> None:
+        self.params: dict[str, Any] = {**LIGHTGBM_DEFAULTS, **(params or {})}
+        self.max_seconds = max_seconds
+        self.feature_columns: list[str] = []
+        self.numeric: list[str] = []
+        self.categories: dict[str, list[str]] = {}
+        self.best_iteration = 0
+        self._booster: lightgbm.Booster | None = None
+
+    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Positional names (LightGBM rejects some characters) and fixed category lists."""
+        frame = select_features(X, self.feature_columns)
+        data: dict[str, Any] = {}
+        for i, column in enumerate(self.feature_columns):
+            if column in self.categories:
+                values = category_values(frame[column])
+                # Values unseen at fit time become missing instead of failing.
+                data[f"f{i}"] = pd.Categorical(values, categories=self.categories[column])
+            else:
+                data[f"f{i}"] = numeric_values(frame[column])
+        return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+
+    def fit(
+        self,
+        X_train: pd.DataFrame,
+        y_train: np.ndarray,
+        X_valid: pd.DataFrame,
+        y_valid: np.ndarray,
+        *,
+        seed: int,
+    ) -> FitReport:
+        import lightgbm
+
+        started = time.monotonic()
+        self.feature_columns = [str(c) for c in X_train.columns]
+        limit = int(self.params["max_categories"])
+        self.categories = {
+            str(c): ranked_categories(X_train[c], limit)
+            for c in X_train.columns
+            if not is_numeric_column(X_train[c])
+        }
+        self.numeric = [c for c in self.feature_columns if c not in self.categories]
+        train, valid = self._frame(X_train), self._frame(X_valid)
+        y_tr, y_va = np.asarray(y_train).astype(int), np.asarray(y_valid).astype(int)
+
+        n_estimators = min(int(self.params["n_estimators"]), MAX_LIGHTGBM_ESTIMATORS)
+        settings: dict[str, Any] = {
+            "n_estimators": n_estimators,
+            "random_state": seed,
+            "n_jobs": thread_count(len(train), int(self.params["n_jobs"])),
+            "verbose": -1,
+            "deterministic": True,
+            "force_row_wise": True,  # deterministic results need a fixed histogram layout
+        }
+        settings.update({k: v for k, v in self.params.items() if k not in _OWN_PARAMS})
+        model = lightgbm.LGBMClassifier(**settings)
+        budget = _TimeBudget(self.max_seconds)
+        callbacks: list[Any] = [budget]
+        rounds = int(self.params["early_stopping_rounds"])
+        if rounds > 0:
+            callbacks.insert(0, lightgbm.early_stopping(rounds, verbose=False))
+        model.fit(
+            train,
+            y_tr,
+            # The training frame itself (same objects) is recorded for the train curve only:
+            # early stopping ignores it.
+            eval_X=(train, valid),
+            eval_y=(y_tr, y_va),
+            eval_names=["train", "valid"],
+            eval_metric="binary_logloss",
+            callbacks=callbacks,
+        )
+        self._booster = model.booster_
+        history = model.evals_result_
+        train_curve = [float(v) for v in history["train"]["binary_logloss"]]
+        valid_curve = [float(v) for v in history["valid"]["binary_logloss"]]
+        self.best_iteration = int(model.best_iteration_ or len(valid_curve))
+        ap, auc = validation_scores(y_va, self.predict_proba(X_valid))
+        if budget.triggered:
+            reason = f"time budget of {self.max_seconds:g}s"
+        elif len(valid_curve) < n_estimators:
+            reason = "early stopping on validation loss"
+        else:
+            reason = f"n_estimators={n_estimators} reached"
+        return FitReport(
+            family=self.family,
+            params={**self.params, "n_estimators": n_estimators},
+            best_iteration=self.best_iteration,
+            epochs=len(valid_curve),
+            train_curve=train_curve,
+            valid_curve=valid_curve,
+            valid_average_precision=ap,
+            valid_roc_auc=auc,
+            fit_seconds=time.monotonic() - started,
+            stop_reason=reason,
+        )
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        if self._booster is None:
+            raise RuntimeError("LightGBMLearner.predict_proba called before fit or load")
+        scores = self._booster.predict(self._frame(X), num_iteration=self.best_iteration)
+        return np.asarray(scores, dtype="float64")
+
+    def save(self, dir: Path) -> None:
+        if self._booster is None:
+            raise RuntimeError("LightGBMLearner.save called before fit")
+        dir = Path(dir)
+        dir.mkdir(parents=True, exist_ok=True)
+        self._booster.save_model(str(dir / MODEL_FILE), num_iteration=self.best_iteration)
+        meta = {
+            "params": self.params,
+            "max_seconds": self.max_seconds,
+            "feature_columns": self.feature_columns,
+            "numeric": self.numeric,
+            "categories": self.categories,
+            "best_iteration": self.best_iteration,
+        }
+        (dir / META_FILE).write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, dir: Path) -> LightGBMLearner:
+        import lightgbm
+
+        dir = Path(dir)
+        meta = json.loads((dir / META_FILE).read_text())
+        learner = cls(meta["params"], max_seconds=float(meta["max_seconds"]))
+        learner.feature_columns = list(meta["feature_columns"])
+        learner.numeric = list(meta["numeric"])
+        learner.categories = {k: list(v) for k, v in meta["categories"].items()}
+        learner.best_iteration = int(meta["best_iteration"])
+        learner._booster = lightgbm.Booster(model_file=str(dir / MODEL_FILE))
+        return learner

@@ -1,0 +1,104 @@
+"""What to train: the candidate model families, their parameters and how to pick the best."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Family = Literal["lightgbm", "torch_mlp", "logistic"]
+ParamValue = float | int | str | bool
+
+# Defaults per family. LightGBM accepts any LGBMClassifier parameter on top of these; the
+# other families only know their own, so a misspelt name fails when the spec is built.
+LIGHTGBM_DEFAULTS: dict[str, ParamValue] = {
+    "n_estimators": 1000,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "subsample": 0.9,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.9,
+    "reg_lambda": 1.0,
+    "early_stopping_rounds": 50,
+    "max_categories": 1000,
+    "n_jobs": 0,  # 0: automatic, see learners.thread_count
+}
+TORCH_MLP_DEFAULTS: dict[str, ParamValue] = {
+    "hidden_units": 64,
+    "dropout": 0.1,
+    "lr": 1e-3,
+    "weight_decay": 1e-2,
+    "batch_size": 256,
+    "max_epochs": 200,
+    "patience": 10,
+    "min_delta": 1e-4,
+    "pos_weight": "balanced",
+    "top_categories": 20,
+    "num_threads": 0,  # 0: automatic, see learners.thread_count
+}
+LOGISTIC_DEFAULTS: dict[str, ParamValue] = {
+    "C": 1.0,
+    "max_iter": 1000,
+    "class_weight": "none",
+    "top_categories": 20,
+}
+# Hard ceiling on boosting rounds whatever the spec asks: the time budget is the real limit.
+MAX_LIGHTGBM_ESTIMATORS = 20_000
+
+_CLOSED_FAMILIES: dict[str, dict[str, ParamValue]] = {
+    "torch_mlp": TORCH_MLP_DEFAULTS,
+    "logistic": LOGISTIC_DEFAULTS,
+}
+
+
+class ModelSpec(BaseModel):
+    """One candidate model: a family, parameter overrides and a wall-clock budget."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: Family
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    max_seconds: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _known_params(self) -> ModelSpec:
+        known = _CLOSED_FAMILIES.get(self.family)
+        if known is not None:
+            unknown = sorted(set(self.params) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"unknown {self.family} parameter(s) {unknown}; known: {sorted(known)}"
+                )
+        return self
+
+    def resolved_params(self) -> dict[str, ParamValue]:
+        """The family defaults overridden by ``params``."""
+        defaults = {
+            "lightgbm": LIGHTGBM_DEFAULTS,
+            "torch_mlp": TORCH_MLP_DEFAULTS,
+            "logistic": LOGISTIC_DEFAULTS,
+        }[self.family]
+        return {**defaults, **self.params}
+
+
+class TrainingSpec(BaseModel):
+    """Candidates tried in order; the best on validation by ``selection_metric`` is kept."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: tuple[ModelSpec, ...] = Field(min_length=1)
+    selection_metric: Literal["average_precision", "roc_auc"] = "average_precision"
+    seed: int = 0
+
+    @classmethod
+    def default(cls, *, seed: int = 0, max_seconds: float = 120.0) -> TrainingSpec:
+        """LightGBM first, then the MLP, with logistic regression as a sanity baseline."""
+        return cls(
+            candidates=(
+                ModelSpec(family="lightgbm", max_seconds=max_seconds),
+                ModelSpec(family="torch_mlp", max_seconds=max_seconds),
+                ModelSpec(family="logistic", max_seconds=max_seconds),
+            ),
+            seed=seed,
+        )

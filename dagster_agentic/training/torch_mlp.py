@@ -1,0 +1,261 @@
+"""A two-hidden-layer MLP in torch, early-stopped when validation loss stagnates."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from dagster_agentic.training.learners import (
+    FitReport,
+    TrainingDivergedError,
+    thread_count,
+    validation_scores,
+)
+from dagster_agentic.training.preprocess import TabularEncoder
+from dagster_agentic.training.spec import TORCH_MLP_DEFAULTS
+
+if TYPE_CHECKING:
+    import torch
+
+WEIGHTS_FILE = "torch_mlp.pt"
+META_FILE = "torch_mlp_meta.json"
+
+
+@dataclass
+class _Curves:
+    train: list[float] = field(default_factory=list)
+    valid: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    stop_reason: str = ""
+
+
+def _network(n_inputs: int, hidden: int, dropout: float) -> torch.nn.Sequential:
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Linear(n_inputs, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, max(hidden // 2, 1)),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(max(hidden // 2, 1), 1),
+    )
+
+
+def _pos_weight(setting: Any, y: np.ndarray) -> float:
+    """``balanced`` weighs positives by the negative/positive ratio; a number is used as is."""
+    if isinstance(setting, str):
+        if setting == "balanced":
+            positives = max(int(y.sum()), 1)
+            return float(max(len(y) - positives, 1) / positives)
+        if setting == "none":
+            return 1.0
+        raise ValueError(f"pos_weight must be a number, 'balanced' or 'none', not {setting!r}")
+    return float(setting)
+
+
+class TorchMLPLearner:
+    """MLP over standardised numerics, missing indicators and one-hot top categories."""
+
+    family: ClassVar[str] = "torch_mlp"
+
+    def __init__(
+        self, params: Mapping[str, Any] | None = None, *, max_seconds: float = 120.0
+    ) -> None:
+        self.params: dict[str, Any] = {**TORCH_MLP_DEFAULTS, **(params or {})}
+        self.max_seconds = max_seconds
+        self.feature_columns: list[str] = []
+        self.encoder: TabularEncoder | None = None
+        self._net: torch.nn.Sequential | None = None
+
+    def fit(
+        self,
+        X_train: pd.DataFrame,
+        y_train: np.ndarray,
+        X_valid: pd.DataFrame,
+        y_valid: np.ndarray,
+        *,
+        seed: int,
+    ) -> FitReport:
+        import torch
+
+        started = time.monotonic()
+        torch.manual_seed(seed)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(thread_count(len(X_train), int(self.params["num_threads"])))
+        try:
+            return self._fit(X_train, y_train, X_valid, y_valid, seed=seed, started=started)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit(
+        self,
+        X_train: pd.DataFrame,
+        y_train: np.ndarray,
+        X_valid: pd.DataFrame,
+        y_valid: np.ndarray,
+        *,
+        seed: int,
+        started: float,
+    ) -> FitReport:
+        import torch
+
+        self.feature_columns = [str(c) for c in X_train.columns]
+        self.encoder = TabularEncoder.fit(
+            X_train, top_categories=int(self.params["top_categories"])
+        )
+        x_tr = torch.from_numpy(self.encoder.transform(X_train))
+        x_va = torch.from_numpy(self.encoder.transform(X_valid))
+        y_np = np.asarray(y_train).astype(np.float32)
+        y_tr = torch.from_numpy(y_np)
+        y_va = torch.from_numpy(np.asarray(y_valid).astype(np.float32))
+        self._net = _network(
+            x_tr.shape[1], int(self.params["hidden_units"]), float(self.params["dropout"])
+        )
+        weight = _pos_weight(self.params["pos_weight"], y_np)
+        curves = self._train(x_tr, y_tr, x_va, y_va, seed=seed, pos_weight=weight, started=started)
+        ap, auc = validation_scores(np.asarray(y_valid), self.predict_proba(X_valid))
+        return FitReport(
+            family=self.family,
+            params={**self.params, "pos_weight_value": weight},
+            best_iteration=curves.best_epoch,
+            epochs=len(curves.valid),
+            train_curve=curves.train,
+            valid_curve=curves.valid,
+            valid_average_precision=ap,
+            valid_roc_auc=auc,
+            fit_seconds=time.monotonic() - started,
+            stop_reason=curves.stop_reason,
+        )
+
+    def _train(
+        self,
+        x_tr: torch.Tensor,
+        y_tr: torch.Tensor,
+        x_va: torch.Tensor,
+        y_va: torch.Tensor,
+        *,
+        seed: int,
+        pos_weight: float,
+        started: float,
+    ) -> _Curves:
+        """Mini-batch AdamW; keeps the weights of the epoch with the lowest validation loss."""
+        import torch
+
+        assert self._net is not None
+        net, p = self._net, self.params
+        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
+        optimiser = torch.optim.AdamW(
+            net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"])
+        )
+        generator = torch.Generator().manual_seed(seed)
+        batch, patience = int(p["batch_size"]), int(p["patience"])
+        max_epochs, min_delta = int(p["max_epochs"]), float(p["min_delta"])
+        curves, best_loss, best_state = _Curves(), math.inf, None
+        last_finite: float | None = None
+        stale = 0
+        for epoch in range(1, max_epochs + 1):
+            net.train()
+            order = torch.randperm(len(x_tr), generator=generator)
+            total = 0.0
+            for start in range(0, len(order), batch):
+                rows = order[start : start + batch]
+                loss = loss_fn(net(x_tr[rows]).squeeze(1), y_tr[rows])
+                value = float(loss.detach())
+                _check_finite(value, epoch, last_finite, "training", p)
+                last_finite = value
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                total += value * len(rows)
+            net.eval()
+            with torch.no_grad():
+                valid_loss = float(loss_fn(net(x_va).squeeze(1), y_va))
+            _check_finite(valid_loss, epoch, last_finite, "validation", p)
+            curves.train.append(total / len(x_tr))
+            curves.valid.append(valid_loss)
+            if valid_loss < best_loss - min_delta:
+                best_loss, stale, curves.best_epoch = valid_loss, 0, epoch
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                stale += 1
+            if stale >= patience:
+                curves.stop_reason = f"validation loss stagnant for {patience} epochs"
+                break
+            if time.monotonic() - started > self.max_seconds:
+                curves.stop_reason = f"time budget of {self.max_seconds:g}s"
+                break
+        else:
+            curves.stop_reason = f"max_epochs={max_epochs} reached"
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        return curves
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        import torch
+
+        if self._net is None or self.encoder is None:
+            raise RuntimeError("TorchMLPLearner.predict_proba called before fit or load")
+        self._net.eval()
+        with torch.no_grad():
+            logits = self._net(torch.from_numpy(self.encoder.transform(X))).squeeze(1)
+            return torch.sigmoid(logits).double().numpy()
+
+    def save(self, dir: Path) -> None:
+        import torch
+
+        if self._net is None or self.encoder is None:
+            raise RuntimeError("TorchMLPLearner.save called before fit")
+        dir = Path(dir)
+        dir.mkdir(parents=True, exist_ok=True)
+        torch.save(self._net.state_dict(), dir / WEIGHTS_FILE)
+        meta = {
+            "params": self.params,
+            "max_seconds": self.max_seconds,
+            "feature_columns": self.feature_columns,
+            "encoder": self.encoder.to_dict(),
+        }
+        (dir / META_FILE).write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, dir: Path) -> TorchMLPLearner:
+        import torch
+
+        dir = Path(dir)
+        meta = json.loads((dir / META_FILE).read_text())
+        learner = cls(meta["params"], max_seconds=float(meta["max_seconds"]))
+        learner.feature_columns = list(meta["feature_columns"])
+        learner.encoder = TabularEncoder.from_dict(meta["encoder"])
+        p = learner.params
+        net = _network(learner.encoder.n_outputs, int(p["hidden_units"]), float(p["dropout"]))
+        net.load_state_dict(torch.load(dir / WEIGHTS_FILE, weights_only=True))
+        net.eval()
+        learner._net = net
+        return learner
+
+
+def _check_finite(
+    loss: float, epoch: int, last_finite: float | None, stage: str, params: Mapping[str, Any]
+) -> None:
+    if math.isfinite(loss):
+        return
+    last = f"{last_finite:.4g}" if last_finite is not None else "none"
+    raise TrainingDivergedError(
+        f"torch_mlp training diverged at epoch {epoch}: the {stage} loss became {loss} "
+        f"(last finite loss {last})",
+        family="torch_mlp",
+        epoch=epoch,
+        last_finite_loss=last_finite,
+        fix=f"lower the learning rate (lr={params['lr']}) or check the features for "
+        "infinite or extreme values",
+    )

@@ -1,0 +1,290 @@
+"""A DuckDB warehouse file, opened briefly and read-only by default, with an egress meter.
+
+DuckDB allows one writing process per file, so connections are short-lived (context managers
+that always close) and read-only unless a caller asks to write. Every DataFrame that leaves the
+warehouse through :meth:`Warehouse.fetch_df` can be recorded in an :class:`EgressLedger`: how
+many bytes leave the warehouse is a product metric (data gravity), not an afterthought.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from dagster_agentic.errors import WarehouseError
+from dagster_agentic.warehouse.models import ScalarValue
+
+ColumnKind = Literal["numeric", "boolean", "temporal", "text", "other"]
+
+INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+_FLOAT_TYPES = frozenset({"FLOAT", "REAL", "DOUBLE", "VARINT", "BIGNUM"})
+_TEMPORAL_PREFIXES = ("DATE", "TIME")  # DATE, TIME, TIMESTAMP[_S|_MS|_NS], TIMESTAMP WITH ...
+_TEXT_TYPES = frozenset({"VARCHAR", "UUID"})
+INTERNAL_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB: double quotes, embedded quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified_name(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def column_kind(data_type: str) -> ColumnKind:
+    """Map a DuckDB type name to the coarse kind the agent reasons about."""
+    upper = data_type.upper()
+    if upper in INTEGER_TYPES or upper in _FLOAT_TYPES or upper.startswith("DECIMAL"):
+        return "numeric"
+    if upper == "BOOLEAN":
+        return "boolean"
+    if upper.startswith(_TEMPORAL_PREFIXES):
+        return "temporal"
+    if upper in _TEXT_TYPES or upper.startswith("ENUM"):
+        return "text"
+    return "other"  # nested types, BLOB, INTERVAL, JSON, BIT, ...
+
+
+def is_key_type(data_type: str) -> bool:
+    """Types that plausibly hold identifiers: integers and strings, never floats or dates."""
+    upper = data_type.upper()
+    return upper in INTEGER_TYPES or upper in _TEXT_TYPES
+
+
+@dataclass(frozen=True)
+class EgressEntry:
+    """One transfer out of the warehouse."""
+
+    purpose: str
+    nbytes: int
+    rows: int
+
+
+class EgressLedger:
+    """Counts the bytes and rows that leave the warehouse, by purpose. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._entries: list[EgressEntry] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"EgressLedger(entries={len(self._entries)}, total_bytes={self.total_bytes})"
+
+    def record(self, purpose: str, nbytes: int, rows: int) -> EgressEntry:
+        """Add one transfer; negative sizes are a caller bug."""
+        if nbytes < 0 or rows < 0:
+            raise ValueError(f"egress sizes must be >= 0, got nbytes={nbytes}, rows={rows}")
+        entry = EgressEntry(purpose=purpose, nbytes=int(nbytes), rows=int(rows))
+        with self._lock:
+            self._entries.append(entry)
+        return entry
+
+    @property
+    def entries(self) -> list[EgressEntry]:
+        """A copy of the recorded transfers, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry.nbytes for entry in self.entries)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(entry.rows for entry in self.entries)
+
+    def bytes_by_purpose(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for entry in self.entries:
+            totals[entry.purpose] = totals.get(entry.purpose, 0) + entry.nbytes
+        return totals
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        entries = self.entries
+        return {
+            "total_bytes": sum(e.nbytes for e in entries),
+            "total_rows": sum(e.rows for e in entries),
+            "by_purpose": self.bytes_by_purpose(),
+            "entries": [asdict(e) for e in entries],
+        }
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A DuckDB database file."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        # Accept plain strings too; the dataclass is frozen, hence object.__setattr__.
+        object.__setattr__(self, "path", Path(self.path).expanduser())
+
+    def require_exists(self) -> None:
+        """Raise WarehouseError if the database file is missing."""
+        if not self.path.is_file():
+            raise WarehouseError(
+                f"warehouse file not found: {self.path}",
+                fix="check the warehouse path (an absolute path avoids working-directory "
+                "surprises), or build the warehouse first",
+            )
+
+    @contextmanager
+    def connect(self, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open a connection that is closed on exit.
+
+        Read-only connections never create a file: a missing warehouse is an error, not an
+        empty database.
+        """
+        if read_only:
+            self.require_exists()
+        try:
+            conn = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            mode = "read-only" if read_only else "read-write"
+            raise WarehouseError(
+                f"cannot open warehouse {self.path} ({mode}): {exc}",
+                fix="DuckDB allows one writing process per file: close other writers "
+                "(or open read-only), and check that the file is a DuckDB database",
+            ) from exc
+        try:
+            # Profiling queries on big tables would otherwise draw a progress bar on stderr.
+            conn.execute("SET enable_progress_bar = false")
+            yield conn
+        finally:
+            conn.close()
+
+    def fetch_df(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        *,
+        purpose: str,
+        ledger: EgressLedger | None = None,
+    ) -> pd.DataFrame:
+        """Run a read-only query and return its result, recording its size in ``ledger``."""
+        with self.connect(read_only=True) as conn:
+            try:
+                df = conn.execute(sql, params or []).df()
+            except duckdb.Error as exc:
+                raise WarehouseError(
+                    f"query for {purpose!r} failed on {self.path}: {exc}",
+                    fix="check the table and column names against the warehouse profile",
+                ) from exc
+        if ledger is not None:
+            ledger.record(purpose, int(df.memory_usage(deep=True).sum()), len(df))
+        return df
+
+
+# --- catalog ----------------------------------------------------------------------------------
+
+
+def list_tables(conn: duckdb.DuckDBPyConnection, schema: str = "main") -> tuple[str, ...]:
+    """Base tables and views of ``schema`` in the open database (not attached or temp ones)."""
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = ? "
+        "AND table_type IN ('BASE TABLE', 'VIEW') ORDER BY table_name",
+        [schema],
+    ).fetchall()
+    return tuple(str(row[0]) for row in rows)
+
+
+def require_schema(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Raise WarehouseError, listing the user schemas, if ``schema`` is internal or missing."""
+    rows = conn.execute(
+        "SELECT schema_name FROM information_schema.schemata "
+        "WHERE catalog_name = current_database() ORDER BY schema_name"
+    ).fetchall()
+    schemas = [str(r[0]) for r in rows if str(r[0]).lower() not in INTERNAL_SCHEMAS]
+    if schema not in schemas:
+        raise WarehouseError(
+            f"schema {schema!r} not found or internal; available: {', '.join(schemas) or '(none)'}",
+            fix="pass one of the available schemas",
+        )
+
+
+def resolve_tables(
+    conn: duckdb.DuckDBPyConnection, schema: str = "main", tables: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """Stored names of ``tables`` (default: all of ``schema``), matched case-insensitively as
+    DuckDB identifiers are; unknown names raise WarehouseError listing the available ones."""
+    available = list_tables(conn, schema)
+    if not available or schema.lower() in INTERNAL_SCHEMAS:
+        require_schema(conn, schema)
+    if tables is None:
+        return available
+    by_lower = {name.lower(): name for name in available}
+    missing = [t for t in tables if t.lower() not in by_lower]
+    if missing:
+        raise WarehouseError(
+            f"unknown table(s) {', '.join(missing)} in schema {schema!r}; "
+            f"available: {', '.join(available) or '(none)'}",
+            fix="use one of the available table names",
+        )
+    return tuple(dict.fromkeys(by_lower[t.lower()] for t in tables))
+
+
+def table_columns(
+    conn: duckdb.DuckDBPyConnection, table: str, schema: str = "main"
+) -> tuple[str, list[tuple[str, str]]]:
+    """The table's stored name and its (column, TYPE) pairs; matching is case-insensitive."""
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? "
+        "AND lower(table_name) = lower(?) ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    if not rows:
+        available = list_tables(conn, schema)
+        raise WarehouseError(
+            f"table {table!r} not found in schema {schema!r}; "
+            f"available: {', '.join(available) or '(none)'}",
+            fix="use one of the available table names",
+        )
+    return str(rows[0][0]), [(str(r[1]), str(r[2]).upper()) for r in rows]
+
+
+# --- result values ----------------------------------------------------------------------------
+
+
+def to_scalar(value: Any) -> ScalarValue:
+    """A DuckDB result value as a JSON-friendly scalar."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return str(value)
+
+
+def iso_text(value: Any) -> ScalarValue:
+    """DuckDB's temporal text as ISO 8601: '2024-01-02 03:04:05' -> '2024-01-02T03:04:05'."""
+    if isinstance(value, str) and len(value) > 10 and value[10] == " " and value[4] == "-":
+        return value[:10] + "T" + value[11:]
+    return to_scalar(value)
+
+
+def finite_float(value: Any) -> float | None:
+    """NaN and infinities become None: they are not statistics anyone can use."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None

@@ -1,0 +1,334 @@
+"""Profile a DuckDB warehouse in place: only aggregates leave the database.
+
+Why it takes seconds, not minutes, on a table of 10 million rows:
+
+* **One aggregate query per table** computes every per-column statistic (non-null count,
+  min/max, mean/stddev and, on big tables, ``approx_count_distinct``), so DuckDB scans the table
+  once, in parallel, whatever its width.
+* **Exact distinct counts only where affordable**: up to :data:`EXACT_DISTINCT_MAX_ROWS` rows,
+  exact counts for every column, so small tables give exact candidate keys. They run as one
+  ``UNION ALL`` query of single-column branches: DuckDB evaluates many DISTINCT aggregates in one
+  SELECT serially but plans each branch as its own pipeline (about four times faster on wide
+  tables). Integer columns with a bounded range are counted with ``bitstring_agg`` (one bit per
+  possible value), still exact and far cheaper than hashing. Above the threshold, HyperLogLog
+  estimates, and only the columns that look unique are confirmed exactly against ``count(*)``.
+* **One top-values query per table**: per-column ``GROUP BY ... ORDER BY count DESC, value LIMIT
+  k`` branches joined with ``UNION ALL BY NAME``, so values keep their types and DuckDB's top-N
+  operator never sorts whole groups. Unique columns are skipped (every count would be 1).
+* **Relationships** are checked by joins inside DuckDB (see ``relationships.py``).
+
+No table is ever fetched into Python: the largest result is ``top_k`` rows per column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from dagster_agentic.errors import WarehouseError
+from dagster_agentic.warehouse.connection import (
+    INTEGER_TYPES,
+    ColumnKind,
+    EgressLedger,
+    Warehouse,
+    column_kind,
+    finite_float,
+    is_key_type,
+    iso_text,
+    qualified_name,
+    quote_ident,
+    resolve_tables,
+    table_columns,
+    to_scalar,
+)
+from dagster_agentic.warehouse.models import (
+    ColumnProfile,
+    ScalarValue,
+    TableProfile,
+    TopValue,
+    WarehouseProfile,
+)
+from dagster_agentic.warehouse.relationships import discover_relationships, singular
+
+EXACT_DISTINCT_MAX_ROWS = 1_000_000
+LOW_CARDINALITY = 100
+"""Numeric columns with at most this many distinct values get top values (codes, ratings)."""
+MAX_TEXT_CHARS = 200
+"""Text values in a profile are cut to this length: a profile is a summary, not a copy."""
+BITMAP_MAX_SPAN = 1 << 27
+"""Integer columns spanning fewer values are counted exactly with a bitmap (16 MiB at most)."""
+LOOKS_UNIQUE = 0.9
+"""Estimated distinct / rows above which a big-table column is checked exactly for a key."""
+
+
+@dataclass
+class _Stats:
+    name: str
+    data_type: str
+    kind: ColumnKind
+    non_null: int
+    distinct: int
+    min: ScalarValue = None
+    max: ScalarValue = None
+    mean: float | None = None
+    stddev: float | None = None
+
+
+def profile_warehouse(
+    warehouse: Warehouse,
+    *,
+    schema: str = "main",
+    tables: Sequence[str] | None = None,
+    top_k: int = 10,
+    ledger: EgressLedger | None = None,
+) -> WarehouseProfile:
+    """Profile the tables and views of ``schema`` (or just ``tables``) and their relationships.
+
+    The profile's serialised size is recorded in ``ledger`` as purpose ``"profile"`` with zero
+    rows: no table row leaves the warehouse, only this summary.
+    """
+    with warehouse.connect(read_only=True) as conn:
+        selected = resolve_tables(conn, schema, tables)
+        profiles = tuple(profile_table(conn, t, schema=schema, top_k=top_k) for t in selected)
+        relationships = discover_relationships(conn, profiles, schema=schema)
+    profile = WarehouseProfile(
+        tables=profiles, relationships=relationships, fingerprint=schema_fingerprint(profiles)
+    )
+    if ledger is not None:
+        ledger.record("profile", len(profile.model_dump_json().encode()), 0)
+    return profile
+
+
+def schema_fingerprint(tables: Sequence[TableProfile]) -> str:
+    """sha256 of the sorted (table, column, type) triples, first 16 hex characters."""
+    triples = sorted((t.name, c.name, c.data_type) for t in tables for c in t.columns)
+    return hashlib.sha256(json.dumps(triples).encode()).hexdigest()[:16]
+
+
+def profile_table(
+    conn: duckdb.DuckDBPyConnection, table: str, *, schema: str = "main", top_k: int = 10
+) -> TableProfile:
+    """Profile one table or view with four aggregate queries, whatever its size or width."""
+    name, columns = table_columns(conn, table, schema)
+    try:
+        return _profile(conn, name, columns, schema, top_k)
+    except duckdb.Error as exc:  # a view over a dropped table, an unreadable column type, ...
+        raise WarehouseError(
+            f"cannot profile {schema}.{name}: {exc}",
+            fix="repair or drop the table or view, or leave it out with tables=[...]",
+        ) from exc
+
+
+def _profile(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: list[tuple[str, str]],
+    schema: str,
+    top_k: int,
+) -> TableProfile:
+    source = qualified_name(schema, name)
+    row_count = int(_one(conn, f"SELECT count(*) FROM {source}")[0])
+    exact = row_count <= EXACT_DISTINCT_MAX_ROWS
+    stats = _column_stats(conn, source, columns, estimate_distinct=not exact)
+    if exact:
+        for s, count in zip(stats, _exact_distinct(conn, source, stats), strict=True):
+            s.distinct = count
+    keys = _candidate_keys(conn, source, name, stats, row_count, exact)
+    tops = _top_values(conn, source, stats, top_k)
+    return TableProfile(
+        name=name,
+        schema_name=schema,
+        row_count=row_count,
+        columns=tuple(_column_profile(s, row_count, tops.get(s.name, ())) for s in stats),
+        candidate_keys=keys,
+    )
+
+
+def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    row = conn.execute(sql).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return tuple(row)
+
+
+def _column_stats(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[tuple[str, str]],
+    *,
+    estimate_distinct: bool,
+) -> list[_Stats]:
+    """Every per-column aggregate of the table in one query (one scan)."""
+    exprs = [
+        expr
+        for i, (name, data_type) in enumerate(columns)
+        for expr in _aggregates(i, quote_ident(name), column_kind(data_type), estimate_distinct)
+    ]
+    cursor = conn.execute(f"SELECT {', '.join(exprs)} FROM {source}")
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    assert row is not None
+    values = dict(zip(names, row, strict=True))
+    stats = []
+    for i, (name, data_type) in enumerate(columns):
+        kind = column_kind(data_type)
+        non_null = int(values[f"nn_{i}"])
+        convert = iso_text if kind == "temporal" else to_scalar
+        stats.append(
+            _Stats(
+                name=name,
+                data_type=data_type,
+                kind=kind,
+                non_null=non_null,
+                # HyperLogLog may overshoot; exact counts replace this when affordable.
+                distinct=min(int(values.get(f"nd_{i}") or 0), non_null),
+                min=convert(values.get(f"lo_{i}")),
+                max=convert(values.get(f"hi_{i}")),
+                mean=finite_float(values.get(f"mean_{i}")),
+                stddev=finite_float(values.get(f"sd_{i}")),
+            )
+        )
+    return stats
+
+
+def _aggregates(i: int, q: str, kind: ColumnKind, estimate_distinct: bool) -> list[str]:
+    """SQL aggregates of one column, aliased by column position."""
+    exprs = [f"count({q}) AS nn_{i}"]
+    if estimate_distinct:
+        exprs.append(f"approx_count_distinct({q}) AS nd_{i}")
+    if kind == "numeric":
+        exprs += [f"min({q}) AS lo_{i}", f"max({q}) AS hi_{i}"]
+        exprs += [f"avg({q})::DOUBLE AS mean_{i}", f"stddev_samp({q})::DOUBLE AS sd_{i}"]
+    elif kind == "temporal":
+        # Cast in SQL: DuckDB's text survives dates Python cannot represent (infinity, year 10000).
+        exprs += [f"CAST(min({q}) AS VARCHAR) AS lo_{i}", f"CAST(max({q}) AS VARCHAR) AS hi_{i}"]
+    elif kind == "text":
+        exprs += [f"left(CAST(min({q}) AS VARCHAR), {MAX_TEXT_CHARS}) AS lo_{i}"]
+        exprs += [f"left(CAST(max({q}) AS VARCHAR), {MAX_TEXT_CHARS}) AS hi_{i}"]
+    return exprs
+
+
+def _exact_distinct(
+    conn: duckdb.DuckDBPyConnection, source: str, stats: Sequence[_Stats]
+) -> list[int]:
+    """Exact distinct non-null counts, one UNION ALL branch per column (see module docstring)."""
+    if not stats:
+        return []
+
+    def run(use_bitmaps: bool) -> list[int]:
+        branches = [
+            f"SELECT {i} AS col, {_distinct_expr(s, use_bitmaps)} AS n FROM {source}"
+            for i, s in enumerate(stats)
+        ]
+        counts = dict(conn.execute(" UNION ALL ".join(branches)).fetchall())
+        return [int(counts[i]) for i in range(len(stats))]
+
+    try:
+        return run(use_bitmaps=True)
+    except duckdb.OutOfRangeException:
+        # A value outside the profiled min/max: the table changed between two queries.
+        return run(use_bitmaps=False)
+
+
+def _distinct_expr(s: _Stats, use_bitmaps: bool) -> str:
+    q = quote_ident(s.name)
+    lo, hi = s.min, s.max
+    if (
+        use_bitmaps
+        and s.data_type in INTEGER_TYPES
+        and isinstance(lo, int)
+        and isinstance(hi, int)
+        and hi - lo < BITMAP_MAX_SPAN
+    ):
+        # One bit per possible value, OR-ed across threads: exact, and about ten times faster
+        # than hashing (0.2 s instead of 2-4 s for 10 million ids).
+        return f"bit_count(bitstring_agg({q}, {lo}, {hi}))"
+    return f"count(DISTINCT {q})"
+
+
+def _candidate_keys(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    table: str,
+    stats: list[_Stats],
+    row_count: int,
+    exact: bool,
+) -> tuple[str, ...]:
+    """Unique, never-null identifier columns, id-like names first; exact on big tables too."""
+    threshold = row_count if exact else LOOKS_UNIQUE * row_count
+    possible = [
+        s
+        for s in stats
+        if 0 < row_count == s.non_null and is_key_type(s.data_type) and s.distinct >= threshold
+    ]
+    if possible and not exact:
+        for s, count in zip(possible, _exact_distinct(conn, source, possible), strict=True):
+            s.distinct = count  # now exact, for keys and near-misses alike
+        possible = [s for s in possible if s.distinct == row_count]
+    own_id = f"{singular(table)}_id"
+
+    def preference(s: _Stats) -> tuple[bool, bool]:
+        lower = s.name.lower()
+        return lower not in ("id", own_id), not lower.endswith("id")
+
+    return tuple(s.name for s in sorted(possible, key=preference))
+
+
+def _top_values(
+    conn: duckdb.DuckDBPyConnection, source: str, stats: list[_Stats], top_k: int
+) -> dict[str, tuple[TopValue, ...]]:
+    """Most frequent values of the eligible columns, in one ``UNION ALL BY NAME`` query."""
+    chosen = [(i, s) for i, s in enumerate(stats) if top_k > 0 and _wants_top_values(s, top_k)]
+    if not chosen:
+        return {}
+    branches = []
+    for i, s in chosen:
+        q = quote_ident(s.name)
+        value = f"left(CAST({q} AS VARCHAR), {MAX_TEXT_CHARS})" if s.kind == "text" else q
+        # ORDER BY + LIMIT per branch lets DuckDB use its top-N operator, never a full sort.
+        branches.append(
+            f"(SELECT {i} AS col, {value} AS v{i}, count(*) AS n FROM {source} "
+            f"WHERE {q} IS NOT NULL GROUP BY {q} ORDER BY n DESC, v{i} LIMIT {top_k})"
+        )
+    cursor = conn.execute(" UNION ALL BY NAME ".join(branches))
+    names = [d[0] for d in cursor.description]
+    found: dict[int, list[tuple[int, Any]]] = {}
+    for row in cursor.fetchall():
+        record = dict(zip(names, row, strict=True))
+        i = int(record["col"])
+        found.setdefault(i, []).append((int(record["n"]), record[f"v{i}"]))
+    # UNION ALL keeps no order: restore each branch's own (count desc, value asc).
+    return {
+        stats[i].name: tuple(
+            TopValue(value=to_scalar(value), count=n)
+            for n, value in sorted(pairs, key=lambda p: (-p[0], p[1]))
+        )
+        for i, pairs in found.items()
+    }
+
+
+def _wants_top_values(s: _Stats, top_k: int) -> bool:
+    if s.non_null == 0 or (s.distinct == s.non_null and s.distinct > top_k):
+        return False  # empty, or unique: every count would be 1
+    if s.kind in ("text", "boolean"):
+        return True
+    return s.kind == "numeric" and s.distinct <= LOW_CARDINALITY
+
+
+def _column_profile(s: _Stats, row_count: int, tops: tuple[TopValue, ...]) -> ColumnProfile:
+    return ColumnProfile(
+        name=s.name,
+        data_type=s.data_type,
+        kind=s.kind,
+        null_fraction=(row_count - s.non_null) / row_count if row_count else 0.0,
+        distinct_count=s.distinct,
+        min=s.min,
+        max=s.max,
+        mean=s.mean,
+        stddev=s.stddev,
+        top_values=tops,
+    )

@@ -1,0 +1,1 @@
+"""The example Dagster project for dagster-agentic: a churn warehouse in DuckDB."""

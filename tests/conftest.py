@@ -1,0 +1,80 @@
+"""Shared fixtures: one real tiny warehouse per session, planned once, run once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from dagster_agentic import Goal  # noqa: E402
+from dagster_agentic.plan.models import Plan  # noqa: E402
+from dagster_agentic.plan.store import PlanBundle  # noqa: E402
+from dagster_agentic.runner import RunSummary  # noqa: E402
+from example_churn.warehouse import generate_warehouse  # noqa: E402
+
+EXAMPLE_OBJECTIVE = "Optimise the churn prediction model for 95% precision on European cohorts"
+
+
+@pytest.fixture(scope="session")
+def pristine_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example warehouse at the tiny scale; copy it before writing to it."""
+    path = tmp_path_factory.mktemp("pristine") / "warehouse.duckdb"
+    generate_warehouse(path, scale="tiny", seed=7)
+    return path
+
+
+@pytest.fixture
+def warehouse_copy(pristine_warehouse: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny warehouse for a test that writes."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(pristine_warehouse, path)
+    return path
+
+
+def make_goal(warehouse: Path, **fields: object) -> Goal:
+    return Goal(name="churn", objective=EXAMPLE_OBJECTIVE, warehouse=warehouse, **fields)
+
+
+@pytest.fixture(scope="session")
+def session_goal(pristine_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Goal:
+    directory = tmp_path_factory.mktemp("session_goal")
+    warehouse = directory / "warehouse.duckdb"
+    shutil.copy(pristine_warehouse, warehouse)
+    return make_goal(warehouse)
+
+
+@pytest.fixture(scope="session")
+def planned(session_goal: Goal) -> PlanBundle:
+    """The session goal's first plan version, accepted (profile, kernel, dbt parse: all real)."""
+    from dagster_agentic.agent.planner import ensure_plan
+
+    return ensure_plan(session_goal)
+
+
+@pytest.fixture(scope="session")
+def sample_plan(planned: PlanBundle) -> Plan:
+    return planned.plan
+
+
+@pytest.fixture(scope="session")
+def session_instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def goal_run(
+    session_goal: Goal, planned: PlanBundle, session_instance: dg.DagsterInstance
+) -> RunSummary:
+    """One real end-to-end run of the example goal: dbt build, training, evaluation, goal."""
+    from dagster_agentic.runner import run_goal
+
+    return run_goal(session_goal, instance=session_instance)

@@ -1,0 +1,68 @@
+"""Definitions are built from the accepted plan version; a new version changes the graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from dagster_agentic import Goal, goal_definitions
+from dagster_agentic.orchestration.definitions import build_definitions
+from dagster_agentic.plan.store import PlanBundle
+
+from .conftest import make_goal
+
+K = dg.AssetKey
+
+
+def _graph(defs: dg.Definitions) -> dict[dg.AssetKey, set[dg.AssetKey]]:
+    graph = defs.resolve_asset_graph()
+    return {key: set(graph.get(key).parent_keys) for key in graph.get_all_asset_keys()}
+
+
+def test_the_graph_reads_raw_to_features_to_training_set_to_model_to_evaluation_to_goal(
+    session_goal: Goal, planned: PlanBundle
+) -> None:
+    graph = _graph(build_definitions(session_goal, planned))
+    features = {k for k in graph if k.path[0] == "features"}
+    assert K(["features", "churn__payments"]) in features
+    for key in features:
+        assert graph[key] and all(p.path[0] == "raw" for p in graph[key]), key
+    assert graph[K(["churn", "training_set"])] >= features
+    assert graph[K(["churn", "model"])] == {K(["churn", "training_set"])}
+    assert graph[K(["churn", "evaluation"])] == {K(["churn", "model"])}
+    assert graph[K(["churn"])] == {K(["churn", "evaluation"])}
+    assert graph[K(["features", "churn__payments"])] >= {K(["raw", "payments"])}
+
+
+def test_every_feature_asset_has_an_expectation_check(
+    session_goal: Goal, planned: PlanBundle
+) -> None:
+    defs = build_definitions(session_goal, planned)
+    graph = defs.resolve_asset_graph()
+    checked = {check.asset_key for check in graph.asset_check_keys}
+    features = {k for k in graph.get_all_asset_keys() if k.path[0] == "features"}
+    assert features and features <= checked
+
+
+def test_a_new_plan_version_changes_the_graph_with_no_code_change(warehouse_copy: Path) -> None:
+    from dagster_agentic.agent.planner import plan_goal
+
+    goal = make_goal(warehouse_copy)
+    before = goal_definitions(goal).resolve_asset_graph().get_all_asset_keys()
+    assert K(["features", "churn__referrals"]) not in before
+
+    # A new source appears in the warehouse; the next plan version considers it.
+    with duckdb.connect(str(warehouse_copy)) as conn:
+        conn.execute(
+            "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP AS"
+            " referred_at, (customer_id % 5)::DOUBLE AS reward FROM main.customers"
+            " WHERE customer_id % 3 = 0"
+        )
+    bundle = plan_goal(goal, reason="new table")
+    assert bundle.version == 2
+
+    after = goal_definitions(goal).resolve_asset_graph()
+    assert K(["features", "churn__referrals"]) in after.get_all_asset_keys()
+    assert K(["raw", "referrals"]) in after.get(K(["features", "churn__referrals"])).parent_keys

@@ -1,0 +1,126 @@
+"""The example goal end to end on a real tiny warehouse: dbt, training, evaluation, goal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_score, recall_score
+
+from dagster_agentic import Goal
+from dagster_agentic.plan.store import PlanBundle, PlanStore
+from dagster_agentic.runner import RunSummary
+
+RAW_TABLES = ("customers", "subscriptions", "events", "support_tickets", "payments", "churn_labels")
+
+
+def _checksums(path: Path) -> dict[str, tuple[int, int]]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return {
+            table: conn.execute(  # type: ignore[misc]
+                f"SELECT count(*), sum(hash(t.*)) FROM main.{table} AS t"
+            ).fetchone()
+            for table in RAW_TABLES
+        }
+
+
+def test_the_goal_run_succeeds_and_reports_a_real_metric_on_the_cohort(
+    goal_run: RunSummary,
+) -> None:
+    assert goal_run.success, goal_run.why
+    assert goal_run.metric == "precision" and goal_run.target == 0.95
+    assert "Europe" in goal_run.cohort
+    assert goal_run.status in ("met", "not met")
+    assert goal_run.value is not None and 0.0 <= goal_run.value <= 1.0
+    assert "precision" in goal_run.why and "cohort rows" in goal_run.why
+    rendered = goal_run.render()
+    for fragment in ("precision", "target 0.950", "bytes left the warehouse", "wall time"):
+        assert fragment in rendered
+
+
+def test_every_layer_of_the_graph_was_materialised(goal_run: RunSummary) -> None:
+    assets = set(goal_run.assets)
+    assert {"churn/training_set", "churn/model", "churn/evaluation", "churn"} <= assets
+    features = {a for a in assets if a.startswith("features/churn__")}
+    assert {"features/churn__customers", "features/churn__events", "features/churn__payments"} <= (
+        features
+    )
+
+
+def test_expectations_ran_as_asset_checks_and_the_blocking_ones_passed(
+    goal_run: RunSummary,
+) -> None:
+    checked_assets = {name.split(":")[0] for name in goal_run.checks}
+    feature_assets = {a for a in goal_run.assets if a.startswith("features/")}
+    assert feature_assets <= checked_assets  # at least one check per feature asset
+    unique = [n for n in goal_run.checks if "agentic_unique_rows" in n]
+    assert unique and all(goal_run.checks[n] for n in unique)
+    assert "churn/evaluation:goal_met" in goal_run.checks
+
+
+def test_features_were_computed_in_the_warehouse_and_raw_data_is_untouched(
+    goal_run: RunSummary, session_goal: Goal, pristine_warehouse: Path
+) -> None:
+    with duckdb.connect(str(session_goal.warehouse), read_only=True) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'agentic_churn'"
+            ).fetchall()
+        }
+        labels = conn.execute("SELECT count(*) FROM main.churn_labels").fetchone()
+        rows = conn.execute("SELECT count(*) FROM agentic_churn.churn__training_set").fetchone()
+    assert {"churn__customers", "churn__events", "churn__training_set"} <= tables
+    assert rows == labels
+    assert _checksums(session_goal.warehouse) == _checksums(pristine_warehouse)
+
+
+def test_only_the_training_matrix_left_the_warehouse(goal_run: RunSummary) -> None:
+    assert 0 < goal_run.egress_bytes < goal_run.warehouse_bytes
+
+
+def test_the_evaluation_is_the_cohort_test_split_at_the_validation_threshold(
+    goal_run: RunSummary, session_goal: Goal, planned: PlanBundle
+) -> None:
+    artifacts = PlanStore(session_goal.resolved_state_dir, "churn").artifacts_dir(planned.version)
+    evaluation = json.loads((artifacts / "evaluation.json").read_text())
+    predictions = pd.read_csv(artifacts / "predictions.csv")
+    test = predictions[(predictions["split"] == "test") & predictions["in_cohort"]]
+    threshold = evaluation["threshold"]["threshold"]
+    predicted = (test["score"].to_numpy() >= threshold).astype(int)
+    cohort = evaluation["cohort_test"]
+    assert cohort["n_rows"] == len(test)
+    if predicted.any():
+        assert np.isclose(cohort["precision"], precision_score(test["label"], predicted))
+    assert np.isclose(cohort["recall"], recall_score(test["label"], predicted, zero_division=0))
+    assert cohort["value"] == cohort["precision"]
+    assert goal_run.value == cohort["value"]
+
+
+def test_the_goal_asset_records_status_and_why_in_the_instance(
+    goal_run: RunSummary, session_instance: dg.DagsterInstance
+) -> None:
+    event = session_instance.get_latest_materialization_event(dg.AssetKey(["churn"]))
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    assert metadata["status"].value == goal_run.status
+    assert metadata["why"].value == goal_run.why
+    assert metadata["plan_version"].value == goal_run.plan_version
+
+
+def test_every_kernel_decision_is_in_the_trace(goal_run: RunSummary, session_goal: Goal) -> None:
+    from dagster_agentic.agent.planner import trace_for
+
+    decisions = trace_for(session_goal).records(goal="churn", kind="decision")
+    names = [d.name for d in decisions]
+    assert names[:2] == ["interpret_goal", "propose_plan"]
+    interpret = decisions[0]
+    assert interpret.actor == "policy"
+    assert interpret.inputs["goal"]["objective"] == session_goal.objective
+    assert interpret.outputs["metric"] == "precision"
+    assert interpret.outputs["threshold"] == 0.95
+    assert decisions[1].outputs["feature_groups"]
