@@ -13,6 +13,8 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
 WAREHOUSE := example_project/data/warehouse.duckdb
+# The demo and the UI share one Dagster instance, so the UI shows the demo's runs.
+HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
 .PHONY: install demo test lint typecheck ui warehouse clean
@@ -30,8 +32,12 @@ $(STAMP): setup.cfg example_project/pyproject.toml
 warehouse: install
 	$(BIN)/python -m example_churn.warehouse --path $(WAREHOUSE) --scale $(SCALE) --if-missing
 
-demo: warehouse
-	$(BIN)/dagster-agentic run example_project/example_churn/defs/churn_goal/defs.yaml
+demo: warehouse $(HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(HOME_DIR) $(BIN)/dagster-agentic run example_project/example_churn/defs/churn_goal/defs.yaml
+
+$(HOME_DIR)/dagster.yaml:
+	mkdir -p $(HOME_DIR)
+	printf 'telemetry:\n  enabled: false\n' > $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,9 +49,8 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest
 
-ui: warehouse
-	mkdir -p example_project/.dagster_home
-	cd example_project && DAGSTER_HOME=$(CURDIR)/example_project/.dagster_home ../$(BIN)/dagster dev
+ui: warehouse $(HOME_DIR)/dagster.yaml
+	cd example_project && DAGSTER_HOME=$(HOME_DIR) ../$(BIN)/dagster dev
 
 clean:
 	rm -rf $(VENV) example_project/data example_project/.dagster_home

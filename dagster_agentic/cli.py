@@ -7,8 +7,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster_agentic.errors import AgenticError
+
+if TYPE_CHECKING:
+    from dagster_agentic.goals.spec import Goal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,13 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _run(goal: object) -> int:
+def _run(goal: Goal) -> int:
     import dagster as dg
 
     from dagster_agentic.runner import run_goal
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    summary = run_goal(goal, instance=instance)  # type: ignore[arg-type]
+    print(f"running goal {goal.name!r}: plan, dbt build, train, evaluate ...", flush=True)
+    summary = run_goal(goal, instance=instance, log_level="WARNING")
     print(summary.render())
     return 0 if summary.success else 1
 

@@ -34,6 +34,7 @@ class RunSummary:
     checks: dict[str, bool] = field(default_factory=dict)
     egress_bytes: int = 0
     warehouse_bytes: int = 0
+    """What loading the plan's raw tables into pandas would move: the peer of egress."""
     wall_seconds: float = 0.0
 
     def render(self) -> str:
@@ -50,16 +51,23 @@ class RunSummary:
             f"checks        {len(self.checks) - len(failed)} passed, {len(failed)} failed"
             + (f" ({', '.join(failed)})" if failed else ""),
             f"data gravity  {self.egress_bytes:,} bytes left the warehouse "
-            f"({share:.2%} of {self.warehouse_bytes:,})",
+            f"({share:.2%} of the {self.warehouse_bytes:,} that pulling the raw tables would move)",
             f"wall time     {self.wall_seconds:.1f} s",
         ]
         return "\n".join(lines)
 
 
 def run_goal(
-    goal: Goal, *, instance: dg.DagsterInstance | None = None, kernel: Any = None
+    goal: Goal,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    kernel: Any = None,
+    log_level: str = "INFO",
 ) -> RunSummary:
-    """Plan if needed, then materialise every asset of the goal's accepted plan version."""
+    """Plan if needed, then materialise every asset of the goal's accepted plan version.
+
+    ``log_level`` is the console log level of the run (its events are stored either way).
+    """
     from dagster_agentic.agent.planner import ensure_plan
     from dagster_agentic.orchestration.definitions import build_definitions, goal_key, job_name
 
@@ -70,7 +78,11 @@ def run_goal(
     owned = instance is None
     instance = instance or dg.DagsterInstance.ephemeral()
     try:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     finally:
         if owned:
             instance.dispose()
@@ -96,7 +108,7 @@ def run_goal(
         assets=tuple(k.to_user_string() for k in materialised),
         checks=checks,
         egress_bytes=int(goal_meta.get("egress_bytes", 0)),
-        warehouse_bytes=goal.warehouse.stat().st_size,
+        warehouse_bytes=sum(t.memory_bytes for t in plan.raw_tables),
         wall_seconds=time.perf_counter() - started,
     )
 

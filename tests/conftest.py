@@ -14,11 +14,11 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from dagster_agentic import Goal  # noqa: E402
-from dagster_agentic.plan.models import Plan  # noqa: E402
-from dagster_agentic.plan.store import PlanBundle  # noqa: E402
-from dagster_agentic.runner import RunSummary  # noqa: E402
-from example_churn.warehouse import generate_warehouse  # noqa: E402
+from dagster_agentic import Goal
+from dagster_agentic.plan.models import Plan
+from dagster_agentic.plan.store import PlanBundle
+from dagster_agentic.runner import RunSummary
+from example_churn.warehouse import generate_warehouse
 
 EXAMPLE_OBJECTIVE = "Optimise the churn prediction model for 95% precision on European cohorts"
 

@@ -56,9 +56,9 @@ def test_a_new_plan_version_changes_the_graph_with_no_code_change(warehouse_copy
     # A new source appears in the warehouse; the next plan version considers it.
     with duckdb.connect(str(warehouse_copy)) as conn:
         conn.execute(
-            "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP AS"
-            " referred_at, (customer_id % 5)::DOUBLE AS reward FROM main.customers"
-            " WHERE customer_id % 3 = 0"
+            "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP"
+            " + INTERVAL (r.range * 7) DAY AS referred_at, (customer_id % 5)::DOUBLE AS reward"
+            " FROM main.customers, range(2) AS r WHERE customer_id % 3 = 0"
         )
     bundle = plan_goal(goal, reason="new table")
     assert bundle.version == 2

@@ -22,7 +22,7 @@ def _checksums(path: Path) -> dict[str, tuple[int, int]]:
     with duckdb.connect(str(path), read_only=True) as conn:
         return {
             table: conn.execute(  # type: ignore[misc]
-                f"SELECT count(*), sum(hash(t.*)) FROM main.{table} AS t"
+                f"SELECT count(*), sum(hash(t)) FROM main.{table} AS t"
             ).fetchone()
             for table in RAW_TABLES
         }
@@ -69,7 +69,8 @@ def test_features_were_computed_in_the_warehouse_and_raw_data_is_untouched(
         tables = {
             row[0]
             for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'agentic_churn'"
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'agentic_churn'"
             ).fetchall()
         }
         labels = conn.execute("SELECT count(*) FROM main.churn_labels").fetchone()

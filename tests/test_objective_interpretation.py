@@ -54,11 +54,11 @@ def col(
     return ColumnProfile(
         name=name,
         data_type=data_type,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         null_fraction=0.0,
         distinct_count=distinct,
-        top_values=tuple(TopValue(value=v, count=c) for v, c in top),  # type: ignore[arg-type]
-        **extra,  # type: ignore[arg-type]
+        top_values=tuple(TopValue(value=v, count=c) for v, c in top),
+        **extra,
     )
 
 
@@ -154,7 +154,7 @@ def warehouse(
 
 
 def interpret(text: str, profile: WarehouseProfile | None = None, **overrides: object) -> Objective:
-    return interpret_objective(text, profile or warehouse(), GoalOverrides(**overrides))  # type: ignore[arg-type]
+    return interpret_objective(text, profile or warehouse(), GoalOverrides(**overrides))
 
 
 def in_values(sql: str) -> list[str]:

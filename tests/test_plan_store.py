@@ -78,7 +78,9 @@ def test_accepting_a_missing_or_corrupt_version_is_refused(
 def _write_one(args: tuple[str, str]) -> int:
     root, plan_json = args
     plan = Plan.model_validate_json(plan_json)
-    return PlanStore(Path(root), "churn").write_version(plan, _render, parent=None, reason="p").version
+    return (
+        PlanStore(Path(root), "churn").write_version(plan, _render, parent=None, reason="p").version
+    )
 
 
 def test_concurrent_processes_never_share_a_version_number(

@@ -38,8 +38,8 @@ def test_importing_sets_the_offline_switches() -> None:
         "import os; [os.environ.pop(k, None) for k in ('DBT_SEND_ANONYMOUS_USAGE_STATS',"
         " 'LITELLM_LOCAL_MODEL_COST_MAP', 'DAGSTER_DISABLE_TELEMETRY')];"
         " import dagster_agentic;"
-        " print(os.environ['DBT_SEND_ANONYMOUS_USAGE_STATS'], os.environ['LITELLM_LOCAL_MODEL_COST_MAP'],"
-        " os.environ['DAGSTER_DISABLE_TELEMETRY'])"
+        " print(os.environ['DBT_SEND_ANONYMOUS_USAGE_STATS'],"
+        " os.environ['LITELLM_LOCAL_MODEL_COST_MAP'], os.environ['DAGSTER_DISABLE_TELEMETRY'])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "1"]

@@ -295,6 +295,10 @@ def test_missing_file_raises_and_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError):
         warehouse.fetch_df("SELECT 1", purpose="probe")
     assert not path.exists()
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_text("not a database")
+    with pytest.raises(WarehouseError, match="cannot open"):
+        profile_warehouse(Warehouse(garbage))
 
 
 def test_unknown_table_lists_available(star: Warehouse) -> None:
@@ -329,6 +333,25 @@ def test_awkward_identifiers_are_quoted(tmp_path: Path) -> None:
     assert col(table, "select").null_fraction == pytest.approx(1 / 3)
     assert [t.value for t in col(table, 'my "col"').top_values] == ["a", "b"]
     assert quote_ident('a"b') == '"a""b"'
+
+
+def test_views_profile_like_tables(tmp_path: Path) -> None:
+    warehouse = build(
+        tmp_path / "views.duckdb",
+        "CREATE TABLE t AS SELECT i AS id, i % 7 AS bucket, 'v' || (i % 3) AS label, "
+        "i % 2 = 0 AS even FROM range(500) t(i);"
+        "CREATE VIEW joined AS SELECT a.id, a.bucket, b.label, b.even "
+        "FROM t AS a JOIN t AS b ON a.id = 499 - b.id;"
+        "CREATE TABLE joined_copy AS SELECT * FROM joined;",
+    )
+    profile = profile_warehouse(warehouse, tables=["joined", "joined_copy"])
+    view, copy = profile.tables
+    assert view.columns == copy.columns and view.candidate_keys == copy.candidate_keys == ("id",)
+    # Per-column branches read a view materialised once, not the join once per column.
+    with warehouse.connect() as raw:
+        conn = CountingConnection(raw)
+        profile_table(cast(Any, conn), "joined")
+    assert sum("AS MATERIALIZED" in sql for sql, _ in conn.fetched) == 2
 
 
 def test_empty_table_and_broken_view(tmp_path: Path) -> None:
@@ -452,9 +475,10 @@ def test_big_table_path_confirms_keys_exactly(
 def test_exact_distinct_survives_a_stale_range(wide: Warehouse) -> None:
     # Bitmaps are sized from the profiled min/max; a value outside them falls back to hashing.
     stale = profile_module._Stats("wide_id", "BIGINT", "numeric", 200_000, 0, min=1, max=10)
+    source = profile_module._Source('"main"."wide"', is_view=False)
     with wide.connect() as conn:
         assert profile_module._distinct_expr(stale, True).startswith("bit_count(")
-        assert profile_module._exact_distinct(conn, '"main"."wide"', [stale]) == [200_000]
+        assert profile_module._exact_distinct(conn, source, [stale]) == [200_000]
 
 
 def test_profile_egress_is_small(wide: Warehouse) -> None:

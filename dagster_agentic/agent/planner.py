@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from dagster_agentic.errors import GuardrailError
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
@@ -25,6 +26,7 @@ from dagster_agentic.observability.trace import Trace
 from dagster_agentic.plan.models import Plan, RawColumn, RawTable
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 from dagster_agentic.warehouse.connection import Warehouse
+from dagster_agentic.warehouse.footprint import table_memory_bytes
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.profile import profile_warehouse
 
@@ -68,7 +70,7 @@ def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan
     plan = propose(goal, profile, kernel)
     store = PlanStore(goal.resolved_state_dir, goal.name)
 
-    def render(path):  # type: ignore[no-untyped-def]
+    def render(path: Path) -> None:
         render_dbt_project(plan, goal.warehouse, path / "dbt")
         parse_dbt_project(path / "dbt")
 
@@ -119,8 +121,15 @@ def propose(goal: Goal, profile: WarehouseProfile, kernel: Kernel) -> Plan:
         kernel=kernel.name,
         rationale=(*objective.rationale, *proposal.rationale),
     )
-    check_plan_sql(plan, Warehouse(goal.warehouse))
-    return plan
+    warehouse = Warehouse(goal.warehouse)
+    check_plan_sql(plan, warehouse)
+    with warehouse.connect(read_only=True) as conn:
+        sized = tuple(
+            raw.model_copy(update={"memory_bytes": table_memory_bytes(conn, table)})
+            for raw in plan.raw_tables
+            if (table := profile.table(raw.name)) is not None
+        )
+    return plan.model_copy(update={"raw_tables": sized})
 
 
 def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
@@ -145,6 +154,4 @@ def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
                     f"feature group {group.name!r} does not run in the warehouse: {error}",
                     fix="refer only to tables and columns that exist, with matching types",
                 ) from error
-    check_select(
-        training_set_sql(plan, ref), allowed_tables=raw | models, label="training set"
-    )
+    check_select(training_set_sql(plan, ref), allowed_tables=raw | models, label="training set")

@@ -49,15 +49,23 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
     with warehouse.connect(read_only=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
     rows = int(row[0]) if row else 0
-    # A float per cell is a fair upper estimate of what the fetch costs.
-    estimate = rows * len(columns) * 8
+    # A 4-byte float per cell is a fair estimate of what the fetch costs.
+    estimate = rows * len(columns) * 4
     if estimate > plan.budget.max_egress_bytes:
         raise GuardrailError(
             f"the training set would move about {estimate:,} bytes out of the warehouse, over the "
             f"budget of {plan.budget.max_egress_bytes:,}",
             fix="raise budget.max_egress_bytes or select fewer features",
         )
-    sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {relation}"
+    categorical = set(plan.categorical_columns)
+    # Features leave as 4-byte floats: the learners lose nothing and the egress halves.
+    selected = [
+        quote(c)
+        if c in categorical or c in ("entity_id", "label", "split", "in_cohort")
+        else f"CAST({quote(c)} AS FLOAT) AS {quote(c)}"
+        for c in columns
+    ]
+    sql = f"SELECT {', '.join(selected)} FROM {relation}"
     return warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
 
 
@@ -163,6 +171,7 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         threshold=choice.threshold,
         metric=objective.metric,
         target=objective.threshold,
+        population="cohort rows",
     )
     everyone = predictions[predictions["split"] == "test"]
     overall = evaluate(
@@ -171,6 +180,7 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         threshold=choice.threshold,
         metric=objective.metric,
         target=objective.threshold,
+        population="test rows",
     )
     result = {
         "cohort": objective.cohort_description,

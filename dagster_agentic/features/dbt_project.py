@@ -48,7 +48,7 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
     for group in plan.feature_groups:
         name = model_name(plan.goal, group.name)
         (models / f"{name}.sql").write_text(feature_group_sql(plan.objective, group, dbt_ref))
-        columns = [_column("entity_id", "Id of the entity the row describes.", ())]
+        columns = [_column("entity_id", "Id of the entity the row describes.", [])]
         columns += [
             _column(group.column_name(f), f.hypothesis, _tests_for(group.expectations, f.name))
             for f in group.features
@@ -69,7 +69,7 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
     schema_models.append(
         _model(
             name,
-            "Labelled rows with every feature, a stable train/valid/test split and the cohort flag.",
+            "Labelled rows with every feature, a stable train/valid/test split, the cohort flag.",
             training_set_asset_key(plan.goal),
             plan.goal,
             [
@@ -86,8 +86,13 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
 def parse_dbt_project(project_dir: Path) -> Path:
     """Run ``dbt parse`` (offline) and return the manifest path."""
     result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(project_dir)]
-        + ["--profiles-dir", str(project_dir), "--quiet"],
+        [
+            dbt_executable(),
+            "parse",
+            *("--project-dir", str(project_dir)),
+            *("--profiles-dir", str(project_dir)),
+            "--quiet",
+        ],
         cwd=project_dir,
         env=dbt_environment(),
         capture_output=True,
@@ -107,7 +112,9 @@ def dbt_executable() -> str:
     beside_python = Path(sys.executable).with_name("dbt")
     found = str(beside_python) if beside_python.exists() else which("dbt")
     if not found:
-        raise DbtError("the dbt executable was not found", fix="pip install 'dbt-duckdb>=1.11,<1.12'")
+        raise DbtError(
+            "the dbt executable was not found", fix="pip install 'dbt-duckdb>=1.11,<1.12'"
+        )
     return found
 
 
@@ -188,7 +195,9 @@ def _unique_rows_test() -> dict[str, Any]:
 
 
 def _tests_for(expectations: tuple[Expectation, ...], column: str) -> list[Any]:
-    return [_dbt_test(e) for e in expectations if e.column == column and e.check != "row_count_between"]
+    return [
+        _dbt_test(e) for e in expectations if e.column == column and e.check != "row_count_between"
+    ]
 
 
 def _table_tests(expectations: tuple[Expectation, ...]) -> list[Any]:

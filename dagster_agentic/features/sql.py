@@ -130,9 +130,7 @@ def training_set_sql(plan: Plan, ref: TableRef) -> str:
         f"           COALESCE(({cohort}), FALSE) AS in_cohort\n"
         f"    FROM {ref('source', objective.entity_table)}\n"
         ")\n"
-        "SELECT\n    s.entity_id,\n    s.cutoff_at,\n"
-        + ",\n".join(columns)
-        + ",\n"
+        "SELECT\n    s.entity_id,\n    s.cutoff_at,\n" + ",\n".join(columns) + ",\n"
         f"    CASE WHEN {label} = {literal(objective.positive_value)} THEN 1 ELSE 0 END AS label,\n"
         f"    {split_expression(plan)} AS split,\n"
         "    COALESCE(c.in_cohort, FALSE) AS in_cohort\n"

@@ -34,7 +34,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         return Goal(
             name=attributes.get("name", ""),
             objective=attributes.get("objective", ""),
-            warehouse=resolve(attributes.get("warehouse")),  # type: ignore[arg-type]
+            warehouse=resolve(attributes.get("warehouse")),
             overrides=GoalOverrides(
                 **{k: attributes[k] for k in OVERRIDE_FIELDS if attributes.get(k) is not None}
             ),

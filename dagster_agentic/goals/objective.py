@@ -22,7 +22,9 @@ class Objective(BaseModel):
     task: TaskType = "binary_classification"
     entity_table: str = Field(description="The table whose rows are predicted, e.g. customers.")
     entity_key: str = Field(description="Primary key column of the entity table.")
-    label_table: str = Field(description="Table that holds the target column (may be entity_table).")
+    label_table: str = Field(
+        description="Table that holds the target column (may be entity_table)."
+    )
     label_key: str = Field(description="Column of label_table that references entity_key.")
     target_column: str
     positive_value: str | int | bool = Field(

@@ -55,7 +55,7 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
 )
 
 
-def check_select(sql: str, *, allowed_tables: Iterable[str], label: str) -> exp.Expression:
+def check_select(sql: str, *, allowed_tables: Iterable[str], label: str) -> exp.Query:
     """Parse ``sql`` and refuse anything but one SELECT over ``allowed_tables``.
 
     ``allowed_tables`` are lower-case ``schema.table`` or ``table`` names; CTE names are allowed
@@ -101,7 +101,7 @@ def _function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _check_tables(tree: exp.Expression, allowed: set[str], label: str) -> None:
+def _check_tables(tree: exp.Query, allowed: set[str], label: str) -> None:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Func):
@@ -110,7 +110,8 @@ def _check_tables(tree: exp.Expression, allowed: set[str], label: str) -> None:
                 fix="read only warehouse tables the plan names",
             )
         name = table.name.lower()
-        qualified = f"{table.db.lower()}.{name}" if table.db else name
+        # An unqualified name resolves to DuckDB's default schema.
+        qualified = f"{(table.db or 'main').lower()}.{name}"
         if table.catalog:
             raise GuardrailError(
                 f"{label}: table {table.sql()} names another database",

@@ -97,7 +97,7 @@ class Trace:
     def records(self, *, goal: str | None = None, kind: str | None = None) -> list[TraceRecord]:
         if not self.path.exists():
             return []
-        query, params = "SELECT * FROM trace WHERE 1=1", []
+        query, params = "SELECT * FROM trace WHERE 1=1", list[str]()
         if goal is not None:
             query, params = query + " AND goal = ?", [*params, goal]
         if kind is not None:

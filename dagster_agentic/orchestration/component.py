@@ -15,16 +15,15 @@ exactly the graph the UI shows, from that version's bundle.
       warehouse: data/warehouse.duckdb
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster resolves the YAML schema from the real
+# field annotations of this dataclass.
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import dagster as dg
 from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
-from typing_extensions import Self
 
 from dagster_agentic.goals.loading import OVERRIDE_FIELDS, goal_from_attributes
 from dagster_agentic.goals.spec import Goal
@@ -47,13 +46,13 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
     )
-    project_root: Path | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, attributes: Any, context: dg.ComponentLoadContext) -> Self:
         component = super().load(attributes, context)
         # Relative paths in defs.yaml are relative to the project, not to the process's cwd.
-        component.project_root = context.project_root
+        # A plain attribute, not a field: fields become the YAML schema.
+        component._project_root = context.project_root  # type: ignore[attr-defined]
         return component
 
     @property
@@ -66,7 +65,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
             name: getattr(self, name)
             for name in ("name", "objective", "warehouse", "budget", "state_dir", *OVERRIDE_FIELDS)
         }
-        return goal_from_attributes(attributes, self.project_root)
+        return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:
         from dagster_agentic.agent.planner import ensure_plan

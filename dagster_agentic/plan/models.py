@@ -58,7 +58,8 @@ class FeatureGroup(_Frozen):
     source_table: str
     join_column: str = Field(description="Column of source_table holding the entity id.")
     time_column: str | None = Field(
-        default=None, description="Event time of source rows; rows at or after the cutoff are ignored."
+        default=None,
+        description="Event time of source rows; rows at or after the cutoff are ignored.",
     )
     features: tuple[FeatureSpec, ...]
     expectations: tuple[Expectation, ...] = ()
@@ -81,6 +82,9 @@ class RawTable(_Frozen):
     schema_name: str = "main"
     row_count: int
     columns: tuple[RawColumn, ...]
+    memory_bytes: int = Field(
+        default=0, description="What loading the table whole into pandas would move, about."
+    )
 
 
 class TrainingSetSpec(_Frozen):
@@ -122,7 +126,10 @@ class Plan(_Frozen):
     @property
     def categorical_columns(self) -> tuple[str, ...]:
         return tuple(
-            g.column_name(f) for g in self.feature_groups for f in g.features if f.kind == "categorical"
+            g.column_name(f)
+            for g in self.feature_groups
+            for f in g.features
+            if f.kind == "categorical"
         )
 
     def fingerprint(self) -> str:

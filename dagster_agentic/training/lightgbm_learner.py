@@ -129,7 +129,7 @@ class LightGBMLearner:
             # The training frame itself (same objects) is recorded for the train curve only:
             # early stopping ignores it.
             eval_X=(train, valid),
-            eval_y=(y_tr, y_va),
+            eval_y=(y_tr, y_va),  # type: ignore[arg-type]
             eval_names=["train", "valid"],
             eval_metric="binary_logloss",
             callbacks=callbacks,

@@ -35,7 +35,8 @@ def numeric_values(series: pd.Series) -> np.ndarray:
         seconds = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
         return seconds.to_numpy(dtype="float64", na_value=np.nan)
     if ptypes.is_timedelta64_dtype(series):
-        return (series / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+        ratio = series / pd.Timedelta(seconds=1)  # type: ignore[operator]
+        return ratio.to_numpy(dtype="float64", na_value=np.nan)
     if ptypes.is_numeric_dtype(series) or ptypes.is_bool_dtype(series):
         return series.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
     # A column that was numeric at fit time may arrive as text; unparseable values are NULL.
@@ -119,8 +120,8 @@ class TabularEncoder:
         frame = select_features(X, self.columns)
         blocks: list[np.ndarray] = []
         for column, mean, std in zip(self.numeric, self.means, self.stds, strict=True):
-            values = (numeric_values(frame[column]) - mean) / std
-            blocks.append(np.where(np.isnan(values), 0.0, values))
+            scaled = (numeric_values(frame[column]) - mean) / std
+            blocks.append(np.where(np.isnan(scaled), 0.0, scaled))
         for column in self.with_indicator:
             blocks.append(frame[column].isna().to_numpy().astype("float64"))
         for column, levels in self.categories.items():

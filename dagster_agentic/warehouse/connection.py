@@ -4,6 +4,9 @@ DuckDB allows one writing process per file, so connections are short-lived (cont
 that always close) and read-only unless a caller asks to write. Every DataFrame that leaves the
 warehouse through :meth:`Warehouse.fetch_df` can be recorded in an :class:`EgressLedger`: how
 many bytes leave the warehouse is a product metric (data gravity), not an afterthought.
+
+It also holds the small SQL vocabulary the profiler shares: identifier quoting, DuckDB type
+kinds, catalog lookups and the conversion of result values to JSON-friendly scalars.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -239,14 +242,24 @@ def resolve_tables(
     return tuple(dict.fromkeys(by_lower[t.lower()] for t in tables))
 
 
+class TableColumns(NamedTuple):
+    name: str
+    """The stored spelling of the table's name."""
+    columns: list[tuple[str, str]]
+    """(column, upper-case DuckDB type) in table order."""
+    is_view: bool
+
+
 def table_columns(
     conn: duckdb.DuckDBPyConnection, table: str, schema: str = "main"
-) -> tuple[str, list[tuple[str, str]]]:
-    """The table's stored name and its (column, TYPE) pairs; matching is case-insensitive."""
+) -> TableColumns:
+    """A table's or view's columns; the name is matched case-insensitively."""
     rows = conn.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = ? "
-        "AND lower(table_name) = lower(?) ORDER BY ordinal_position",
+        "SELECT c.table_name, c.column_name, c.data_type, t.table_type = 'VIEW' "
+        "FROM information_schema.columns AS c JOIN information_schema.tables AS t "
+        "USING (table_catalog, table_schema, table_name) "
+        "WHERE c.table_catalog = current_database() AND c.table_schema = ? "
+        "AND lower(c.table_name) = lower(?) ORDER BY c.ordinal_position",
         [schema, table],
     ).fetchall()
     if not rows:
@@ -256,7 +269,8 @@ def table_columns(
             f"available: {', '.join(available) or '(none)'}",
             fix="use one of the available table names",
         )
-    return str(rows[0][0]), [(str(r[1]), str(r[2]).upper()) for r in rows]
+    columns = [(str(r[1]), str(r[2]).upper()) for r in rows]
+    return TableColumns(str(rows[0][0]), columns, bool(rows[0][3]))
 
 
 # --- result values ----------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class WarehouseProfile(_Frozen):
     tables: tuple[TableProfile, ...]
     relationships: tuple[Relationship, ...] = ()
     fingerprint: str = Field(
-        description="Stable hash of the schema (tables, columns, types); changes when the schema does."
+        description="Stable hash of the schema (tables, columns, types); changes with it."
     )
 
     def table(self, name: str) -> TableProfile | None:

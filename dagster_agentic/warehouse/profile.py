@@ -79,6 +79,29 @@ class _Stats:
     stddev: float | None = None
 
 
+_CTE = "__profiled_view"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a profiling query reads: a qualified table or view name."""
+
+    sql: str
+    is_view: bool
+
+    def for_branches(self, columns: Sequence[str]) -> tuple[str, str]:
+        """(WITH prefix, name to select from) for a UNION of per-column branches.
+
+        Over a base table each branch reads one column, which is cheap; over a view each branch
+        would re-run the view (joins and all), so the needed columns are materialised once,
+        inside DuckDB.
+        """
+        if not self.is_view:
+            return "", self.sql
+        cols = ", ".join(quote_ident(c) for c in dict.fromkeys(columns))
+        return f"WITH {_CTE} AS MATERIALIZED (SELECT {cols} FROM {self.sql}) ", _CTE
+
+
 def profile_warehouse(
     warehouse: Warehouse,
     *,
@@ -114,9 +137,10 @@ def profile_table(
     conn: duckdb.DuckDBPyConnection, table: str, *, schema: str = "main", top_k: int = 10
 ) -> TableProfile:
     """Profile one table or view with four aggregate queries, whatever its size or width."""
-    name, columns = table_columns(conn, table, schema)
+    name, columns, is_view = table_columns(conn, table, schema)
     try:
-        return _profile(conn, name, columns, schema, top_k)
+        source = _Source(qualified_name(schema, name), is_view)
+        return _profile(conn, name, schema, columns, source, top_k)
     except duckdb.Error as exc:  # a view over a dropped table, an unreadable column type, ...
         raise WarehouseError(
             f"cannot profile {schema}.{name}: {exc}",
@@ -127,12 +151,12 @@ def profile_table(
 def _profile(
     conn: duckdb.DuckDBPyConnection,
     name: str,
-    columns: list[tuple[str, str]],
     schema: str,
+    columns: list[tuple[str, str]],
+    source: _Source,
     top_k: int,
 ) -> TableProfile:
-    source = qualified_name(schema, name)
-    row_count = int(_one(conn, f"SELECT count(*) FROM {source}")[0])
+    row_count = int(_one(conn, f"SELECT count(*) FROM {source.sql}")[0])
     exact = row_count <= EXACT_DISTINCT_MAX_ROWS
     stats = _column_stats(conn, source, columns, estimate_distinct=not exact)
     if exact:
@@ -157,7 +181,7 @@ def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 def _column_stats(
     conn: duckdb.DuckDBPyConnection,
-    source: str,
+    source: _Source,
     columns: list[tuple[str, str]],
     *,
     estimate_distinct: bool,
@@ -168,7 +192,7 @@ def _column_stats(
         for i, (name, data_type) in enumerate(columns)
         for expr in _aggregates(i, quote_ident(name), column_kind(data_type), estimate_distinct)
     ]
-    cursor = conn.execute(f"SELECT {', '.join(exprs)} FROM {source}")
+    cursor = conn.execute(f"SELECT {', '.join(exprs)} FROM {source.sql}")
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     assert row is not None
@@ -213,18 +237,20 @@ def _aggregates(i: int, q: str, kind: ColumnKind, estimate_distinct: bool) -> li
 
 
 def _exact_distinct(
-    conn: duckdb.DuckDBPyConnection, source: str, stats: Sequence[_Stats]
+    conn: duckdb.DuckDBPyConnection, source: _Source, stats: Sequence[_Stats]
 ) -> list[int]:
     """Exact distinct non-null counts, one UNION ALL branch per column (see module docstring)."""
     if not stats:
         return []
 
+    prefix, target = source.for_branches([s.name for s in stats])
+
     def run(use_bitmaps: bool) -> list[int]:
         branches = [
-            f"SELECT {i} AS col, {_distinct_expr(s, use_bitmaps)} AS n FROM {source}"
+            f"SELECT {i} AS col, {_distinct_expr(s, use_bitmaps)} AS n FROM {target}"
             for i, s in enumerate(stats)
         ]
-        counts = dict(conn.execute(" UNION ALL ".join(branches)).fetchall())
+        counts = dict(conn.execute(prefix + " UNION ALL ".join(branches)).fetchall())
         return [int(counts[i]) for i in range(len(stats))]
 
     try:
@@ -252,7 +278,7 @@ def _distinct_expr(s: _Stats, use_bitmaps: bool) -> str:
 
 def _candidate_keys(
     conn: duckdb.DuckDBPyConnection,
-    source: str,
+    source: _Source,
     table: str,
     stats: list[_Stats],
     row_count: int,
@@ -279,22 +305,23 @@ def _candidate_keys(
 
 
 def _top_values(
-    conn: duckdb.DuckDBPyConnection, source: str, stats: list[_Stats], top_k: int
+    conn: duckdb.DuckDBPyConnection, source: _Source, stats: list[_Stats], top_k: int
 ) -> dict[str, tuple[TopValue, ...]]:
     """Most frequent values of the eligible columns, in one ``UNION ALL BY NAME`` query."""
     chosen = [(i, s) for i, s in enumerate(stats) if top_k > 0 and _wants_top_values(s, top_k)]
     if not chosen:
         return {}
+    prefix, target = source.for_branches([s.name for _, s in chosen])
     branches = []
     for i, s in chosen:
         q = quote_ident(s.name)
         value = f"left(CAST({q} AS VARCHAR), {MAX_TEXT_CHARS})" if s.kind == "text" else q
         # ORDER BY + LIMIT per branch lets DuckDB use its top-N operator, never a full sort.
         branches.append(
-            f"(SELECT {i} AS col, {value} AS v{i}, count(*) AS n FROM {source} "
+            f"(SELECT {i} AS col, {value} AS v{i}, count(*) AS n FROM {target} "
             f"WHERE {q} IS NOT NULL GROUP BY {q} ORDER BY n DESC, v{i} LIMIT {top_k})"
         )
-    cursor = conn.execute(" UNION ALL BY NAME ".join(branches))
+    cursor = conn.execute(prefix + " UNION ALL BY NAME ".join(branches))
     names = [d[0] for d in cursor.description]
     found: dict[int, list[tuple[int, Any]]] = {}
     for row in cursor.fetchall():

@@ -41,6 +41,7 @@ NAME_ONLY_MIN_INCLUSION = 0.5
 _STRONG_NAME, _SAME_NAME = 2, 1
 
 Evidence = Literal["name", "values", "name_and_values"]
+_EVIDENCE_RANK: dict[str, int] = {"name_and_values": 3, "name": 2, "values": 1}
 
 
 def singular(word: str) -> str:
@@ -132,9 +133,6 @@ def discover_relationships(
             best[slot] = (score, relationship)
     found = [relationship for _, relationship in best.values()]
     return tuple(sorted(found, key=lambda r: (r.child_table, r.child_column, r.parent_table)))
-
-
-_EVIDENCE_RANK: dict[str, int] = {"name_and_values": 3, "name": 2, "values": 1}
 
 
 def _judge(pair: _Pair, inclusion: float, min_inclusion: float) -> Relationship | None:

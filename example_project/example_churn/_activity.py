@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._population import CUTOFF_DAY, COUNTRIES, Population, PlanHistory
+from ._population import COUNTRIES, CUTOFF_DAY, PlanHistory, Population
 
 CUTOFF_S = CUTOFF_DAY.astype("datetime64[s]")
 DAY_S = 86_400
@@ -36,21 +36,25 @@ USD_RATE = {
 ZERO_DECIMAL = {"JPY", "KRW"}
 
 
-def _points(rng: np.random.Generator, start, stop, rate) -> tuple[np.ndarray, np.ndarray]:
+def _points(
+    rng: np.random.Generator, start: np.ndarray, stop: np.ndarray, rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Homogeneous Poisson arrivals on [start, stop) per row: (row index, fractional day)."""
     length = np.clip(np.asarray(stop) - np.asarray(start), 0, None).astype(float)
     owner = np.repeat(np.arange(length.size), rng.poisson(rate * length))
     return owner, np.asarray(start)[owner] + rng.random(owner.size) * length[owner]
 
 
-def _timestamps(rng: np.random.Generator, day: np.ndarray, hour: float, spread: float):
+def _timestamps(
+    rng: np.random.Generator, day: np.ndarray, hour: float, spread: float
+) -> np.ndarray:
     """Calendar day kept, time of day drawn around working hours (not uniform)."""
     secs = np.clip(rng.normal(hour * 3600, spread * 3600, day.size), 0, DAY_S - 1)
     offset = np.floor(day).astype(np.int64) * DAY_S + secs.astype(np.int64)
     return CUTOFF_S + offset
 
 
-def _pick(rng: np.random.Generator, probs, size: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, probs: np.ndarray | list[float], size: int) -> np.ndarray:
     """Vectorised categorical draw from one probability vector."""
     cdf = np.cumsum(probs)
     return np.minimum(np.searchsorted(cdf / cdf[-1], rng.random(size)), len(cdf) - 1)

@@ -198,10 +198,11 @@ def plan_history(p: Population, rng: np.random.Generator) -> PlanHistory:
     factor = np.ones((p.n, 3))
     for k in (1, 2):
         down = rng.random(p.n) < 0.3 + 0.5 * p.disengage
-        step = np.where(down, -1, 1)
-        step = np.where(plans[:, k - 1] + step > 2, -1, np.where(plans[:, k - 1] + step < 0, 1, step))
+        prev = plans[:, k - 1]
+        # Move down when disengaged (or already at the top), otherwise up.
+        step = np.where((down & (prev > 0)) | (prev == 2), -1, 1)
         is_reprice = p.price_increase & (k == count - 1)
-        plans[:, k] = np.where(is_reprice, plans[:, k - 1], plans[:, k - 1] + step)
+        plans[:, k] = np.where(is_reprice, prev, prev + step)
         factor[:, k] = np.where(is_reprice, factor[:, k - 1] * rng.uniform(1.12, 1.3, p.n), 1.0)
     cycle = np.where(p.monthly, 1.0, ANNUAL_DISCOUNT)[:, None]
     prices = np.round(base[plans] * factor * SIZE_SEATS[p.size][:, None] * cycle, 2)

@@ -1,7 +1,8 @@
 """Seeded generator for a realistic SaaS churn warehouse stored in a DuckDB file.
 
 The label is churn within 60 days after CUTOFF_DATE. Activity deliberately continues
-after the cutoff, so features must be computed from rows dated before it.
+after the cutoff (and subscriptions record the cancellations inside the label window),
+so features must be computed from rows dated before it.
 
     python -m example_churn.warehouse --path data/warehouse.duckdb --scale small --seed 7
 """
@@ -9,6 +10,7 @@ after the cutoff, so features must be computed from rows dated before it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -30,10 +32,20 @@ from ._population import (
     subscriptions_frame,
 )
 
-__all__ = ["CUTOFF_DATE", "LABEL_WINDOW_DAYS", "SCALES", "TABLES", "generate_warehouse"]
+__all__ = [
+    "CUTOFF_DATE",
+    "DEFAULT_PATH",
+    "LABEL_WINDOW_DAYS",
+    "SCALES",
+    "TABLES",
+    "ensure_warehouse",
+    "generate_warehouse",
+]
 
 SCALES: dict[str, int] = {"tiny": 2_000, "small": 20_000, "large": 200_000}
 CUTOFF_DATE: dt.date = CUTOFF_DAY.astype(dt.date)
+# Where the example project's goal (defs.yaml: data/warehouse.duckdb) expects it.
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "warehouse.duckdb"
 FIRST_CUSTOMER_ID = 100_001
 EVENT_CHUNK_CUSTOMERS = 25_000  # bounds memory: ~1.5M event rows per chunk
 
@@ -139,21 +151,37 @@ def generate_warehouse(
             counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
             con.execute("CHECKPOINT")
         _remove(target.with_name(target.name + ".wal"))  # a stale log would replay onto it
-        os.replace(tmp, target)
+        tmp.replace(target)  # atomic rename (os.replace)
     finally:
         _remove(tmp, tmp_wal)
     return counts
 
 
+def ensure_warehouse(
+    path: str | Path = DEFAULT_PATH, scale: str | int = "small", seed: int = 7
+) -> Path:
+    """Generate the warehouse unless a file is already at path; return the path."""
+    target = Path(path)
+    if not target.exists():
+        with contextlib.suppress(FileExistsError):  # another process got there first
+            generate_warehouse(target, scale, seed)
+    return target
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point; prints the row count of each table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default="data/warehouse.duckdb", help="DuckDB file to write")
+    parser.add_argument("--path", default=str(DEFAULT_PATH), help="DuckDB file to write")
     parser.add_argument("--scale", default="small", help=f"one of {', '.join(SCALES)} or an int")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    existing.add_argument("--if-missing", action="store_true", help="keep an existing file")
     args = parser.parse_args(argv)
     scale: str | int = int(args.scale) if args.scale.isdigit() else args.scale
+    if args.if_missing and Path(args.path).exists():
+        print(f"{args.path} already exists; leaving it as is")
+        return
     try:
         counts = generate_warehouse(args.path, scale, args.seed, overwrite=args.overwrite)
     except (FileExistsError, ValueError) as exc:

@@ -65,7 +65,7 @@ def group_expectations(
                     Expectation(
                         check="between",
                         column=group.column_name(feature),
-                        min_value=float(column.min),  # type: ignore[arg-type]
+                        min_value=float(column.min),
                         max_value=float(column.max),  # type: ignore[arg-type]
                         reason=f"the range of {column.name} when the plan was made",
                     )

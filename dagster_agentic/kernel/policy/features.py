@@ -14,7 +14,7 @@ from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import FeatureGroup, FeatureSpec
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
-WINDOWS_DAYS = (30, 90)
+WINDOWS_DAYS = (30, 90, 180)
 MAX_NUMERIC_COLUMNS = 4
 MAX_CATEGORY_COLUMNS = 3
 MAX_CATEGORY_VALUES = 6
@@ -83,7 +83,7 @@ def entity_attribute_group(
                 FeatureSpec(
                     name=f"days_since_{slug(column.name)}",
                     expression=f"date_diff('day', CAST({col} AS TIMESTAMP), s.cutoff_at)",
-                    hypothesis=f"time since {column.name} (e.g. tenure) at the prediction time matters",
+                    hypothesis=f"time since {column.name} (e.g. tenure) at prediction time matters",
                 )
             )
     return FeatureGroup(
@@ -173,7 +173,7 @@ def _volume_features(child: TableProfile, key: str, time_column: str | None) -> 
             FeatureSpec(
                 name=f"n_last_{days}d",
                 expression=f"count({key}) FILTER (WHERE {_within(time_column, days)})",
-                hypothesis=f"recent activity in {table} (last {days} days) reflects current engagement",
+                hypothesis=f"recent activity in {table} (last {days} days) shows engagement",
             )
         )
     features += [
@@ -193,7 +193,7 @@ def _volume_features(child: TableProfile, key: str, time_column: str | None) -> 
                 f"count({key}) FILTER (WHERE {_within(time_column, 30)}) / "
                 f"(count({key}) FILTER (WHERE {_within(time_column, 90, 30)}) / 2.0 + 1.0)"
             ),
-            hypothesis=f"declining activity in {table} (last 30 days against the 60 before) precedes the outcome",
+            hypothesis=f"declining activity in {table} (30 days against the 60 before) precedes it",
         ),
     ]
     return features
@@ -280,9 +280,14 @@ def _category_features(
             if time_column:
                 features.append(
                     FeatureSpec(
-                        name=f"n_{name}_last_90d",
-                        expression=f"count({key}) FILTER (WHERE {match} AND {_within(time_column, 90)})",
-                        hypothesis=f"recent {child.name} rows with {column.name} {top.value!r} signal a change",
+                        name=f"n_{name}_last_180d",
+                        expression=(
+                            f"count({key}) FILTER (WHERE {match} AND {_within(time_column, 180)})"
+                        ),
+                        hypothesis=(
+                            f"recent {child.name} rows with {column.name} {top.value!r}"
+                            " signal a change"
+                        ),
                     )
                 )
     return features

@@ -1,0 +1,104 @@
+"""Lineage and runtime rewriting through Dagster's GraphQL layer, out of process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import yaml
+from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
+
+from .conftest import EXAMPLE_OBJECTIVE
+
+ASSET_NODES = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+LOCATION = "test_location"
+REFRESH = """
+mutation($location: String!, $key: String!) {
+  refreshComponentState(locationName: $location, defsStateKey: $key) { __typename }
+}
+"""
+RELOAD = """
+mutation($location: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $location) { __typename }
+}
+"""
+
+
+def _write_project(root: Path, warehouse: Path) -> Path:
+    package = root / "goal_project"
+    (package / "defs" / "churn").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "defs" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        '[tool.dg]\ndirectory_type = "project"\n\n[tool.dg.project]\nroot_module = "goal_project"\n'
+    )
+    attributes = {"name": "churn", "objective": EXAMPLE_OBJECTIVE, "warehouse": str(warehouse)}
+    defs = {"type": "dagster_agentic.GoalComponent", "attributes": attributes}
+    (package / "defs" / "churn" / "defs.yaml").write_text(yaml.safe_dump(defs))
+    entry = root / "definitions.py"
+    entry.write_text(
+        "import sys\nfrom pathlib import Path\nimport dagster as dg\n\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        f"defs = dg.load_from_defs_folder(project_root=Path({str(root)!r}))\n"
+    )
+    return entry
+
+
+def _graph(context: Any) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    result = execute_dagster_graphql(context, ASSET_NODES)
+    assert not result.errors, result.errors
+    return {
+        tuple(node["assetKey"]["path"]): {tuple(d["path"]) for d in node["dependencyKeys"]}
+        for node in result.data["assetNodes"]
+    }
+
+
+def test_lineage_and_a_new_plan_version_through_graphql(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
+    entry = _write_project(tmp_path / "project", warehouse_copy)
+    with (
+        dg.instance_for_test() as instance,
+        define_out_of_process_workspace(str(entry), "defs", instance) as workspace,
+    ):
+        graph = _graph(workspace.create_request_context())
+        features = {k for k in graph if k[0] == "features"}
+        assert ("features", "churn__payments") in features
+        assert graph[("features", "churn__payments")] >= {("raw", "payments")}
+        assert graph[("churn", "training_set")] >= features
+        assert graph[("churn", "model")] == {("churn", "training_set")}
+        assert graph[("churn", "evaluation")] == {("churn", "model")}
+        assert graph[("churn",)] == {("churn", "evaluation")}
+        assert ("features", "churn__referrals") not in graph
+
+        # The warehouse grows a table; the agent writes and accepts a new plan version.
+        from dagster_agentic import Goal, plan_goal
+
+        with duckdb.connect(str(warehouse_copy)) as conn:
+            conn.execute(
+                "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP"
+                " + INTERVAL (r.range * 7) DAY AS referred_at FROM main.customers, range(2) AS r"
+                " WHERE customer_id % 4 = 0"
+            )
+        plan_goal(Goal(name="churn", objective=EXAMPLE_OBJECTIVE, warehouse=warehouse_copy))
+
+        context = workspace.create_request_context()
+        refreshed = execute_dagster_graphql(
+            context, REFRESH, {"location": LOCATION, "key": "GoalComponent[churn]"}
+        )
+        assert not refreshed.errors, refreshed.errors
+        assert refreshed.data["refreshComponentState"]["__typename"] == (
+            "RefreshComponentStateSuccess"
+        )
+        graph = _graph(workspace.create_request_context())
+        assert graph[("features", "churn__referrals")] >= {("raw", "referrals")}
+        assert ("features", "churn__referrals") in graph[("churn", "training_set")]
+
+        # A plain code-location reload builds the same pinned version.
+        reloaded = execute_dagster_graphql(
+            workspace.create_request_context(), RELOAD, {"location": LOCATION}
+        )
+        assert reloaded.data["reloadRepositoryLocation"]["__typename"] == "WorkspaceLocationEntry"
+        assert ("features", "churn__referrals") in _graph(workspace.create_request_context())
