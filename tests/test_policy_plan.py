@@ -1,0 +1,90 @@
+"""The policy kernel's plan on the example warehouse, and point-in-time correct features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_agentic import Goal, Kernel, PolicyKernel
+from dagster_agentic.agent.planner import propose
+from dagster_agentic.features.sql import feature_group_sql, warehouse_ref
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.kernel.policy.features import child_aggregate_group
+from dagster_agentic.plan.models import Plan
+from dagster_agentic.warehouse.connection import Warehouse
+from dagster_agentic.warehouse.profile import profile_warehouse
+
+
+def test_the_policy_kernel_is_a_kernel_and_deterministic(session_goal: Goal) -> None:
+    kernel = PolicyKernel()
+    assert isinstance(kernel, Kernel)
+    profile = profile_warehouse(Warehouse(session_goal.warehouse))
+    first, second = propose(session_goal, profile, kernel), propose(session_goal, profile, kernel)
+    assert first.fingerprint() == second.fingerprint()
+
+
+def test_every_related_table_becomes_a_feature_group_with_hypotheses(sample_plan: Plan) -> None:
+    groups = {g.name: g for g in sample_plan.feature_groups}
+    assert set(groups) == {"customers", "events", "payments", "subscriptions", "support_tickets"}
+    assert groups["customers"].kind == "entity_attributes"
+    assert groups["events"].time_column == "event_time"
+    assert groups["payments"].time_column == "paid_at"
+    for group in sample_plan.feature_groups:
+        assert group.features and all(f.hypothesis for f in group.features)
+    # The label table is never a feature source, and the label never a feature.
+    assert "churn_labels" not in {g.source_table for g in sample_plan.feature_groups}
+    assert not any("churned" in column for column in sample_plan.feature_columns)
+    assert "customers__country" in sample_plan.categorical_columns
+
+
+def test_state_columns_of_rows_with_an_end_time_are_left_out(sample_plan: Plan) -> None:
+    subscriptions = sample_plan.group("subscriptions")
+    names = {f.name for f in subscriptions.features}
+    assert not any("status" in name for name in names)
+    assert "n_ended_at_before_cutoff" in names
+    assert "status left out" in subscriptions.rationale
+    # Payments rows carry no end time: their status is fixed when written, so it is used.
+    assert "n_status_failed" in {f.name for f in sample_plan.group("payments").features}
+
+
+def _objective() -> Objective:
+    return Objective(
+        entity_table="customers",
+        entity_key="customer_id",
+        label_table="labels",
+        label_key="customer_id",
+        target_column="churned",
+        cutoff_column="cutoff_date",
+        metric="precision",
+        threshold=0.9,
+    )
+
+
+def test_features_ignore_everything_recorded_at_or_after_the_cutoff(tmp_path: Path) -> None:
+    path = tmp_path / "pit.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute(
+            "CREATE TABLE customers AS SELECT * FROM (VALUES (1), (2)) t(customer_id);"
+            "CREATE TABLE labels AS SELECT * FROM (VALUES (1, DATE '2026-06-30', 1),"
+            " (2, DATE '2026-03-31', 0)) t(customer_id, cutoff_date, churned);"
+            "CREATE TABLE events AS SELECT * FROM (VALUES"
+            " (1, TIMESTAMP '2026-06-01 10:00', 5.0), (1, TIMESTAMP '2026-06-29 23:59', 7.0),"
+            " (1, TIMESTAMP '2026-06-30 00:00', 1000.0), (1, TIMESTAMP '2026-07-15', 1000.0),"
+            " (2, TIMESTAMP '2026-03-01', 3.0), (2, TIMESTAMP '2026-05-01', 1000.0))"
+            " t(customer_id, event_time, amount);"
+        )
+    profile = profile_warehouse(Warehouse(path))
+    events = profile.table("events")
+    assert events is not None
+    group = child_aggregate_group(_objective(), events, "customer_id")
+    sql = feature_group_sql(_objective(), group, warehouse_ref("main", "agentic"))
+    with duckdb.connect(str(path), read_only=True) as conn:
+        frame = conn.execute(sql + " ORDER BY entity_id").df().set_index("entity_id")
+    assert frame.loc[1, "events__n_rows"] == 2
+    assert frame.loc[1, "events__max_amount"] == 7.0
+    assert frame.loc[1, "events__days_since_last"] == 1
+    assert frame.loc[1, "events__n_last_30d"] == 2
+    assert frame.loc[2, "events__n_rows"] == 1  # its own, earlier cutoff
+    assert frame.loc[2, "events__sum_amount"] == 3.0
+    assert frame.loc[2, "events__days_since_last"] == 30
