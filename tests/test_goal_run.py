@@ -125,3 +125,17 @@ def test_every_kernel_decision_is_in_the_trace(goal_run: RunSummary, session_goa
     assert interpret.outputs["metric"] == "precision"
     assert interpret.outputs["threshold"] == 0.95
     assert decisions[1].outputs["feature_groups"]
+
+
+def test_an_empty_cohort_fails_the_run_with_the_problem_and_the_fix(warehouse_copy: Path) -> None:
+    from dagster_agentic.goals.spec import GoalOverrides
+    from dagster_agentic.runner import run_goal
+
+    from .conftest import make_goal
+
+    goal = make_goal(warehouse_copy, overrides=GoalOverrides(cohort="country = 'ZZ'"))
+    summary = run_goal(goal)
+    assert not summary.success and summary.status == "failed"
+    assert "has no rows in the validation split" in summary.why
+    assert "widen the cohort" in summary.why
+    assert "churn/model" in summary.assets and "churn" not in summary.assets

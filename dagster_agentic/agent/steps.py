@@ -20,9 +20,8 @@ import pandas as pd
 
 from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.features.dbt_project import training_set_model
-from dagster_agentic.features.sql import quote
 from dagster_agentic.plan.models import Plan
-from dagster_agentic.warehouse.connection import EgressLedger, Warehouse
+from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
 
 _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "model",
@@ -44,7 +43,7 @@ class TrainingOutcome:
 
 def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) -> pd.DataFrame:
     """Fetch the selected feature columns, label, split and cohort flag, within the budget."""
-    relation = f"{quote(plan.agent_schema)}.{quote(training_set_model(plan.goal))}"
+    relation = f"{quote_ident(plan.agent_schema)}.{quote_ident(training_set_model(plan.goal))}"
     columns = ["entity_id", "label", "split", "in_cohort", *plan.feature_columns]
     with warehouse.connect(read_only=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
@@ -60,9 +59,9 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
     categorical = set(plan.categorical_columns)
     # Features leave as 4-byte floats: the learners lose nothing and the egress halves.
     selected = [
-        quote(c)
+        quote_ident(c)
         if c in categorical or c in ("entity_id", "label", "split", "in_cohort")
-        else f"CAST({quote(c)} AS FLOAT) AS {quote(c)}"
+        else f"CAST({quote_ident(c)} AS FLOAT) AS {quote_ident(c)}"
         for c in columns
     ]
     sql = f"SELECT {', '.join(selected)} FROM {relation}"

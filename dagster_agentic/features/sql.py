@@ -12,14 +12,11 @@ from typing import Literal
 
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import FeatureGroup, Plan
+from dagster_agentic.warehouse.connection import quote_ident
 
 RefKind = Literal["source", "model"]
 TableRef = Callable[[RefKind, str], str]
 """Maps ('source', raw table) or ('model', model name) to SQL that names the relation."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def literal(value: object) -> str:
@@ -42,7 +39,7 @@ def warehouse_ref(raw_schema: str, agent_schema: str) -> TableRef:
 
     def ref(kind: RefKind, name: str) -> str:
         schema = raw_schema if kind == "source" else agent_schema
-        return f"{quote(schema)}.{quote(name)}"
+        return f"{quote_ident(schema)}.{quote_ident(name)}"
 
     return ref
 
@@ -55,15 +52,16 @@ def model_name(goal: str, part: str) -> str:
 def spine_cte(objective: Objective, ref: TableRef) -> str:
     """One row per labelled entity and prediction time: the rows every feature is computed for."""
     cutoff = (
-        f"CAST(l.{quote(objective.cutoff_column)} AS TIMESTAMP)"
+        f"CAST(l.{quote_ident(objective.cutoff_column)} AS TIMESTAMP)"
         if objective.cutoff_column
         else "CAST(NULL AS TIMESTAMP)"
     )
+    key = quote_ident(objective.label_key)
     return (
         "s AS (\n"
-        f"    SELECT DISTINCT l.{quote(objective.label_key)} AS entity_id, {cutoff} AS cutoff_at\n"
+        f"    SELECT DISTINCT l.{key} AS entity_id, {cutoff} AS cutoff_at\n"
         f"    FROM {ref('source', objective.label_table)} AS l\n"
-        f"    WHERE l.{quote(objective.label_key)} IS NOT NULL\n"
+        f"    WHERE l.{key} IS NOT NULL\n"
         ")"
     )
 
@@ -72,10 +70,10 @@ def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) 
     """A SELECT with one row per (entity_id, cutoff_at) and one column per feature."""
     hypotheses = "\n".join(f"-- {group.column_name(f)}: {f.hypothesis}" for f in group.features)
     columns = ",\n".join(
-        f"    {f.expression} AS {quote(group.column_name(f))}" for f in group.features
+        f"    {f.expression} AS {quote_ident(group.column_name(f))}" for f in group.features
     )
     source = ref("source", group.source_table)
-    on = f"t.{quote(group.join_column)} = s.entity_id"
+    on = f"t.{quote_ident(group.join_column)} = s.entity_id"
     if group.kind == "entity_attributes":
         return (
             f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
@@ -84,7 +82,7 @@ def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) 
         )
     if group.time_column and objective.cutoff_column:
         # Point-in-time: only rows recorded before the prediction time may describe it.
-        on += f" AND t.{quote(group.time_column)} < s.cutoff_at"
+        on += f" AND t.{quote_ident(group.time_column)} < s.cutoff_at"
     return (
         f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
         f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\n"
@@ -107,7 +105,7 @@ def split_expression(plan: Plan) -> str:
 def training_set_sql(plan: Plan, ref: TableRef) -> str:
     """Spine + every feature group + label + split + cohort flag, one row per labelled entity."""
     objective = plan.objective
-    label = f"l.{quote(objective.target_column)}"
+    label = f"l.{quote_ident(objective.target_column)}"
     cohort = objective.cohort_sql or "TRUE"
     joins, columns = [], []
     for index, group in enumerate(plan.feature_groups):
@@ -117,16 +115,16 @@ def training_set_sql(plan: Plan, ref: TableRef) -> str:
             f" ON {alias}.entity_id = s.entity_id"
             f" AND {alias}.cutoff_at IS NOT DISTINCT FROM s.cutoff_at"
         )
-        columns += [f"    {alias}.{quote(group.column_name(f))}" for f in group.features]
+        columns += [f"    {alias}.{quote_ident(group.column_name(f))}" for f in group.features]
     cutoff_match = (
-        f" AND CAST(l.{quote(objective.cutoff_column)} AS TIMESTAMP) = s.cutoff_at"
+        f" AND CAST(l.{quote_ident(objective.cutoff_column)} AS TIMESTAMP) = s.cutoff_at"
         if objective.cutoff_column
         else ""
     )
     return (
         f"WITH {spine_cte(objective, ref)},\n"
         "cohort AS (\n"
-        f"    SELECT {quote(objective.entity_key)} AS entity_id,\n"
+        f"    SELECT {quote_ident(objective.entity_key)} AS entity_id,\n"
         f"           COALESCE(({cohort}), FALSE) AS in_cohort\n"
         f"    FROM {ref('source', objective.entity_table)}\n"
         ")\n"
@@ -136,7 +134,7 @@ def training_set_sql(plan: Plan, ref: TableRef) -> str:
         "    COALESCE(c.in_cohort, FALSE) AS in_cohort\n"
         "FROM s\n"
         f"JOIN {ref('source', objective.label_table)} AS l"
-        f" ON l.{quote(objective.label_key)} = s.entity_id{cutoff_match}\n"
+        f" ON l.{quote_ident(objective.label_key)} = s.entity_id{cutoff_match}\n"
         + "".join(j + "\n" for j in joins)
         + "LEFT JOIN cohort AS c ON c.entity_id = s.entity_id\n"
         f"WHERE {label} IS NOT NULL\n"

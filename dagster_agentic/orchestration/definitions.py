@@ -7,12 +7,15 @@ process builds the graph of the version it was given.
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from dagster_agentic.errors import AgenticError
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.plan.store import PlanBundle, PlanStore
@@ -32,6 +35,17 @@ def goal_key(goal: str) -> dg.AssetKey:
 
 def job_name(goal: str) -> str:
     return f"{goal}__goal"
+
+
+@contextmanager
+def reported_as_failure() -> Iterator[None]:
+    """Errors of the core reach the UI as a ``Failure`` whose description carries the fix."""
+    try:
+        yield
+    except AgenticError as error:
+        raise dg.Failure(
+            description=str(error), metadata={"error": type(error).__name__}
+        ) from error
 
 
 def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
@@ -89,7 +103,8 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         description="The best of the plan's model candidates, trained on the training set.",
     )
     def _model(context: AssetExecutionContext) -> dg.MaterializeResult:
-        outcome = train_step(plan, Warehouse(goal.warehouse), artifacts)
+        with reported_as_failure():
+            outcome = train_step(plan, Warehouse(goal.warehouse), artifacts)
         context.log.info(f"trained {outcome.family}: {outcome.validation}")
         return dg.MaterializeResult(
             metadata={
@@ -123,7 +138,8 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
     )
     def _evaluation(context: AssetExecutionContext) -> dg.MaterializeResult:
-        result = evaluate_step(plan, artifacts)
+        with reported_as_failure():
+            result = evaluate_step(plan, artifacts)
         cohort = result["cohort_test"]
         return dg.MaterializeResult(
             metadata={
@@ -165,7 +181,8 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
         description=goal.objective,
     )
     def _goal(context: AssetExecutionContext) -> dg.MaterializeResult:
-        status = goal_status(plan, artifacts)
+        with reported_as_failure():
+            status = goal_status(plan, artifacts)
         context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
         return dg.MaterializeResult(
             metadata={

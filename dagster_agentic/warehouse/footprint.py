@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_agentic.features.sql import quote
+from dagster_agentic.warehouse.connection import quote_ident
 from dagster_agentic.warehouse.models import TableProfile
 
 _FIXED_WIDTH = 8
@@ -20,9 +20,9 @@ def table_memory_bytes(
 ) -> int:
     text = [c.name for c in table.columns if c.kind == "text"]
     fixed = len(table.columns) - len(text)
-    string_bytes = " + ".join(f"coalesce(sum(strlen({quote(c)})), 0)" for c in text) or "0"
+    string_bytes = " + ".join(f"coalesce(sum(strlen({quote_ident(c)})), 0)" for c in text) or "0"
     row = conn.execute(
         f"SELECT count(*) * {fixed * _FIXED_WIDTH} + {string_bytes}"
-        f" FROM {quote(schema)}.{quote(table.name)}"
+        f" FROM {quote_ident(schema)}.{quote_ident(table.name)}"
     ).fetchone()
     return int(row[0]) if row else 0

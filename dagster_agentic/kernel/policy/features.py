@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from dagster_agentic.features.sql import literal, quote
+from dagster_agentic.features.sql import literal
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import FeatureGroup, FeatureSpec
+from dagster_agentic.warehouse.connection import quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 WINDOWS_DAYS = (30, 90, 180)
@@ -46,7 +47,7 @@ def entity_attribute_group(
     for column in entity.columns:
         if column.name in label_columns or is_identifier(column, entity):
             continue
-        col = f"t.{quote(column.name)}"
+        col = f"t.{quote_ident(column.name)}"
         if column.kind == "numeric":
             features.append(
                 FeatureSpec(
@@ -110,7 +111,7 @@ def end_time_columns(table: TableProfile) -> list[str]:
 def child_aggregate_group(
     objective: Objective, child: TableProfile, join_column: str
 ) -> FeatureGroup:
-    key = f"t.{quote(join_column)}"
+    key = f"t.{quote_ident(join_column)}"
     time_column = event_time_column(child) if objective.cutoff_column else None
     ends = end_time_columns(child)
     excluded = {c.name for c in child.columns if ends and _MUTABLE_STATE.search(c.name)}
@@ -143,7 +144,7 @@ def _ended_features(child: TableProfile, key: str, ends: list[str]) -> list[Feat
     return [
         FeatureSpec(
             name=f"n_{slug(end)}_before_cutoff",
-            expression=f"count({key}) FILTER (WHERE t.{quote(end)} < s.cutoff_at)",
+            expression=f"count({key}) FILTER (WHERE t.{quote_ident(end)} < s.cutoff_at)",
             hypothesis=f"{child.name} rows that had ended ({end}) by the prediction time",
         )
         for end in ends
@@ -151,7 +152,7 @@ def _ended_features(child: TableProfile, key: str, ends: list[str]) -> list[Feat
 
 
 def _within(time_column: str, start_days: int, end_days: int = 0) -> str:
-    t = f"t.{quote(time_column)}"
+    t = f"t.{quote_ident(time_column)}"
     upper = f" AND {t} < s.cutoff_at - INTERVAL {end_days} DAY" if end_days else ""
     return f"{t} >= s.cutoff_at - INTERVAL {start_days} DAY{upper}"
 
@@ -167,7 +168,7 @@ def _volume_features(child: TableProfile, key: str, time_column: str | None) -> 
     ]
     if not time_column:
         return features
-    t = f"t.{quote(time_column)}"
+    t = f"t.{quote_ident(time_column)}"
     for days in WINDOWS_DAYS:
         features.append(
             FeatureSpec(
@@ -209,7 +210,7 @@ def _numeric_features(
     ]
     features: list[FeatureSpec] = []
     for column in numeric[:MAX_NUMERIC_COLUMNS]:
-        col, name = f"t.{quote(column.name)}", slug(column.name)
+        col, name = f"t.{quote_ident(column.name)}", slug(column.name)
         features += [
             FeatureSpec(
                 name=f"avg_{name}",
@@ -260,7 +261,7 @@ def _category_features(
     ]
     features: list[FeatureSpec] = []
     for column in categorical[:MAX_CATEGORY_COLUMNS]:
-        col = f"t.{quote(column.name)}"
+        col = f"t.{quote_ident(column.name)}"
         for top in column.top_values[:MAX_CATEGORY_VALUES]:
             if top.value is None:
                 continue

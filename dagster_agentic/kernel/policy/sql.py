@@ -11,6 +11,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from dagster_agentic.errors import GoalError
+from dagster_agentic.features.sql import literal
 from dagster_agentic.kernel.policy.text import quote, word_set
 from dagster_agentic.warehouse.models import TableProfile
 
@@ -37,15 +38,6 @@ def ident(name: str) -> str:
     if _PLAIN.match(name) and name not in _RESERVED:
         return name
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str | int | float | bool) -> str:
-    """A SQL literal; strings single-quoted with embedded quotes doubled."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + value.replace("'", "''") + "'"
 
 
 def predicate(column: str, values: Sequence[str | int | float | bool]) -> str:
