@@ -60,6 +60,10 @@ def test_expectations_ran_as_asset_checks_and_the_blocking_ones_passed(
     unique = [n for n in goal_run.checks if "agentic_unique_rows" in n]
     assert unique and all(goal_run.checks[n] for n in unique)
     assert "churn/evaluation:goal_met" in goal_run.checks
+    # The point-in-time expectation on recency runs on every aggregate group, and holds.
+    recency = [n for n in goal_run.checks if "days_since_last" in n]
+    assert {n.split(":")[0] for n in recency} >= {"features/churn__events"}
+    assert all(goal_run.checks[n] for n in recency)
 
 
 def test_features_were_computed_in_the_warehouse_and_raw_data_is_untouched(

@@ -64,7 +64,8 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
         else f"CAST({quote_ident(c)} AS FLOAT) AS {quote_ident(c)}"
         for c in columns
     ]
-    sql = f"SELECT {', '.join(selected)} FROM {relation}"
+    # A fixed row order: the physical order may differ between builds; learners are not immune.
+    sql = f"SELECT {', '.join(selected)} FROM {relation} ORDER BY entity_id, cutoff_at"
     return warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
 
 

@@ -50,7 +50,11 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
         (models / f"{name}.sql").write_text(feature_group_sql(plan.objective, group, dbt_ref))
         columns = [_column("entity_id", "Id of the entity the row describes.", [])]
         columns += [
-            _column(group.column_name(f), f.hypothesis, _tests_for(group.expectations, f.name))
+            _column(
+                group.column_name(f),
+                f.hypothesis,
+                _tests_for(group.expectations, group.column_name(f)),
+            )
             for f in group.features
         ]
         schema_models.append(
@@ -73,9 +77,8 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
             training_set_asset_key(plan.goal),
             plan.goal,
             [
-                _column(e.column, e.reason, _tests_for(spec.expectations, e.column))
-                for e in spec.expectations
-                if e.column
+                _column(column, reason, _tests_for(spec.expectations, column))
+                for column, reason in _first_reasons(spec.expectations).items()
             ],
             [*_table_tests(spec.expectations), _unique_rows_test()],
         )
@@ -192,6 +195,15 @@ def _unique_rows_test() -> dict[str, Any]:
             "config": {"severity": "error"},
         }
     }
+
+
+def _first_reasons(expectations: tuple[Expectation, ...]) -> dict[str, str]:
+    """Each column with an expectation, described by the first reason given for it."""
+    reasons: dict[str, str] = {}
+    for expectation in expectations:
+        if expectation.column:
+            reasons.setdefault(expectation.column, expectation.reason)
+    return reasons
 
 
 def _tests_for(expectations: tuple[Expectation, ...], column: str) -> list[Any]:
