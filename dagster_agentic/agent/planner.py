@@ -43,6 +43,11 @@ def goal_fingerprint(goal: Goal, kernel: Kernel) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def is_current(bundle: PlanBundle, goal: Goal, kernel: Kernel) -> bool:
+    """The bundle was planned from this very declaration (and kernel)."""
+    return bundle.plan.goal_fingerprint == goal_fingerprint(goal, kernel)
+
+
 def agent_schema(goal: Goal) -> str:
     return f"agentic_{goal.name}"
 
@@ -56,7 +61,7 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
     kernel = kernel or default_kernel()
     store = PlanStore(goal.resolved_state_dir, goal.name)
     accepted = store.load_accepted()
-    if accepted is not None and accepted.plan.goal_fingerprint == goal_fingerprint(goal, kernel):
+    if accepted is not None and is_current(accepted, goal, kernel):
         return accepted
     return plan_goal(goal, kernel=kernel, reason="declared" if accepted is None else "goal changed")
 

@@ -21,6 +21,7 @@ import pandas as pd
 from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.features.dbt_project import training_set_model
 from dagster_agentic.plan.models import Plan
+from dagster_agentic.plan.store import write_json_atomic
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
 
 _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
@@ -188,9 +189,7 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         "cohort_test": on_cohort.to_dict(),
         "all_test": overall.to_dict(),
     }
-    tmp = artifacts / f".{_EVALUATION}.tmp"
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, artifacts / _EVALUATION)
+    write_json_atomic(artifacts / _EVALUATION, result)
     return result
 
 

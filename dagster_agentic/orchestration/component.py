@@ -77,7 +77,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     def build_defs_from_state(
         self, context: dg.ComponentLoadContext, state_path: Path | None
     ) -> dg.Definitions:
-        from dagster_agentic.agent.planner import default_kernel, ensure_plan, goal_fingerprint
+        from dagster_agentic.agent.planner import default_kernel, ensure_plan, is_current
         from dagster_agentic.orchestration.definitions import build_definitions
         from dagster_agentic.plan.store import PlanStore
 
@@ -86,9 +86,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
         if state_path is not None and state_path.exists():
             version = json.loads(state_path.read_text())["plan_version"]
             bundle = PlanStore(goal.resolved_state_dir, goal.name).load(version)
-        if bundle is None or bundle.plan.goal_fingerprint != goal_fingerprint(
-            goal, default_kernel()
-        ):
+        if bundle is None or not is_current(bundle, goal, default_kernel()):
             # No state yet, or the declaration changed since it was written.
             bundle = ensure_plan(goal)
         return build_definitions(goal, bundle)

@@ -102,7 +102,7 @@ class PlanStore:
                 "reason": reason,
                 "plan_fingerprint": plan.fingerprint(),
             }
-            _write_atomic(path / "version.json", meta)
+            write_json_atomic(path / "version.json", meta)
         except BaseException:
             # Leave nothing half-written behind; the number stays burned, which is harmless.
             shutil.rmtree(path, ignore_errors=True)
@@ -112,7 +112,7 @@ class PlanStore:
     def accept(self, version: int) -> None:
         self.load(version)  # refuses a missing or corrupt version
         with self._lock():
-            _write_atomic(self._accepted, {"version": version, "accepted_at": time.time()})
+            write_json_atomic(self._accepted, {"version": version, "accepted_at": time.time()})
 
     def accepted_version(self) -> int | None:
         if not self._accepted.exists():
@@ -152,7 +152,8 @@ class PlanStore:
         return path
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Readers see the old file or the new one, never a partial write."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
