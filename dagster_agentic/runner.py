@@ -34,7 +34,7 @@ class RunSummary:
     checks: dict[str, bool] = field(default_factory=dict)
     egress_bytes: int = 0
     warehouse_bytes: int = 0
-    """What loading the plan's raw tables into pandas would move: the peer of egress."""
+    """What loading the warehouse's tables into pandas would move: the peer of egress."""
     wall_seconds: float = 0.0
 
     def render(self) -> str:
@@ -51,7 +51,8 @@ class RunSummary:
             f"checks        {len(self.checks) - len(failed)} passed, {len(failed)} failed"
             + (f" ({', '.join(failed)})" if failed else ""),
             f"data gravity  {self.egress_bytes:,} bytes left the warehouse "
-            f"({share:.2%} of the {self.warehouse_bytes:,} that pulling the raw tables would move)",
+            f"({share:.2%} of the {self.warehouse_bytes:,} that pulling the warehouse's tables into"
+            " pandas would move)",
             f"wall time     {self.wall_seconds:.1f} s",
         ]
         return "\n".join(lines)
@@ -108,7 +109,7 @@ def run_goal(
         assets=tuple(k.to_user_string() for k in materialised),
         checks=checks,
         egress_bytes=int(goal_meta.get("egress_bytes", 0)),
-        warehouse_bytes=sum(t.memory_bytes for t in plan.raw_tables),
+        warehouse_bytes=plan.warehouse_bytes or sum(t.memory_bytes for t in plan.raw_tables),
         wall_seconds=time.perf_counter() - started,
     )
 

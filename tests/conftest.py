@@ -39,6 +39,21 @@ def warehouse_copy(pristine_warehouse: Path, tmp_path: Path) -> Path:
     return path
 
 
+def add_survey_table(warehouse: Path) -> None:
+    """A new source with real signal: satisfaction surveys answered before the prediction time,
+    lower (with noise) for customers who go on to churn."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(
+            "CREATE TABLE main.nps_surveys AS SELECT l.customer_id,"
+            " l.cutoff_date::TIMESTAMP - INTERVAL (10 + r.range * 40) DAY AS answered_at,"
+            " (CASE WHEN l.churned = 1 THEN 4 ELSE 7 END"
+            "  + hash(l.customer_id, r.range) % 7 - 3)::INTEGER AS score"
+            " FROM main.churn_labels AS l, range(2) AS r"
+        )
+
+
 def make_goal(warehouse: Path, **fields: object) -> Goal:
     return Goal(name="churn", objective=EXAMPLE_OBJECTIVE, warehouse=warehouse, **fields)
 

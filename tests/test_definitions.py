@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from dagster_agentic import Goal, goal_definitions
 from dagster_agentic.orchestration.definitions import build_definitions
-from dagster_agentic.plan.store import PlanBundle
+from dagster_agentic.plan.store import PlanBundle, PlanStore
 
-from .conftest import make_goal
+from .conftest import add_survey_table, make_goal
 
 K = dg.AssetKey
 
@@ -46,23 +45,17 @@ def test_every_feature_asset_has_an_expectation_check(
     assert features and features <= checked
 
 
-def test_a_new_plan_version_changes_the_graph_with_no_code_change(warehouse_copy: Path) -> None:
-    from dagster_agentic.agent.planner import plan_goal
-
+def test_a_new_table_is_planned_in_with_no_code_change(warehouse_copy: Path) -> None:
     goal = make_goal(warehouse_copy)
     before = goal_definitions(goal).resolve_asset_graph().get_all_asset_keys()
-    assert K(["features", "churn__referrals"]) not in before
+    assert K(["features", "churn__nps_surveys"]) not in before
 
-    # A new source appears in the warehouse; the next plan version considers it.
-    with duckdb.connect(str(warehouse_copy)) as conn:
-        conn.execute(
-            "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP"
-            " + INTERVAL (r.range * 7) DAY AS referred_at, (customer_id % 5)::DOUBLE AS reward"
-            " FROM main.customers, range(2) AS r WHERE customer_id % 3 = 0"
-        )
-    bundle = plan_goal(goal, reason="new table")
-    assert bundle.version == 2
-
+    # A new source appears in the warehouse: the schema change alone triggers the next plan.
+    add_survey_table(warehouse_copy)
     after = goal_definitions(goal).resolve_asset_graph()
-    assert K(["features", "churn__referrals"]) in after.get_all_asset_keys()
-    assert K(["raw", "referrals"]) in after.get(K(["features", "churn__referrals"])).parent_keys
+
+    store = PlanStore(goal.resolved_state_dir, goal.name)
+    assert store.versions() == [1, 2]
+    assert store.load(2).meta["reason"] == "warehouse schema changed"
+    assert K(["features", "churn__nps_surveys"]) in after.get_all_asset_keys()
+    assert K(["raw", "nps_surveys"]) in after.get(K(["features", "churn__nps_surveys"])).parent_keys

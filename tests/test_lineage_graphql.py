@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import yaml
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
-from .conftest import EXAMPLE_OBJECTIVE
+from .conftest import EXAMPLE_OBJECTIVE, add_survey_table
 
 ASSET_NODES = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
 LOCATION = "test_location"
@@ -65,24 +64,17 @@ def test_lineage_and_a_new_plan_version_through_graphql(
     ):
         graph = _graph(workspace.create_request_context())
         features = {k for k in graph if k[0] == "features"}
-        assert ("features", "churn__payments") in features
-        assert graph[("features", "churn__payments")] >= {("raw", "payments")}
+        assert features
+        for key in features:
+            assert graph[key] and all(parent[0] == "raw" for parent in graph[key])
         assert graph[("churn", "training_set")] >= features
         assert graph[("churn", "model")] == {("churn", "training_set")}
         assert graph[("churn", "evaluation")] == {("churn", "model")}
         assert graph[("churn",)] == {("churn", "evaluation")}
-        assert ("features", "churn__referrals") not in graph
+        assert ("features", "churn__nps_surveys") not in graph
 
-        # The warehouse grows a table; the agent writes and accepts a new plan version.
-        from dagster_agentic import Goal, plan_goal
-
-        with duckdb.connect(str(warehouse_copy)) as conn:
-            conn.execute(
-                "CREATE TABLE main.referrals AS SELECT customer_id, signup_date::TIMESTAMP"
-                " + INTERVAL (r.range * 7) DAY AS referred_at FROM main.customers, range(2) AS r"
-                " WHERE customer_id % 4 = 0"
-            )
-        plan_goal(Goal(name="churn", objective=EXAMPLE_OBJECTIVE, warehouse=warehouse_copy))
+        # The warehouse grows a table: refreshing the component's state plans a new version.
+        add_survey_table(warehouse_copy)
 
         context = workspace.create_request_context()
         refreshed = execute_dagster_graphql(
@@ -93,12 +85,12 @@ def test_lineage_and_a_new_plan_version_through_graphql(
             "RefreshComponentStateSuccess"
         )
         graph = _graph(workspace.create_request_context())
-        assert graph[("features", "churn__referrals")] >= {("raw", "referrals")}
-        assert ("features", "churn__referrals") in graph[("churn", "training_set")]
+        assert graph[("features", "churn__nps_surveys")] >= {("raw", "nps_surveys")}
+        assert ("features", "churn__nps_surveys") in graph[("churn", "training_set")]
 
         # A plain code-location reload builds the same pinned version.
         reloaded = execute_dagster_graphql(
             workspace.create_request_context(), RELOAD, {"location": LOCATION}
         )
         assert reloaded.data["reloadRepositoryLocation"]["__typename"] == "WorkspaceLocationEntry"
-        assert ("features", "churn__referrals") in _graph(workspace.create_request_context())
+        assert ("features", "churn__nps_surveys") in _graph(workspace.create_request_context())

@@ -8,27 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_agentic.errors import GuardrailError
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
+from dagster_agentic.features.screening import ScreeningReport, screen_features
 from dagster_agentic.features.sql import (
     feature_group_sql,
     model_name,
     training_set_sql,
     warehouse_ref,
 )
+from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.guardrails.sql_policy import check_select
-from dagster_agentic.kernel.protocol import InterpretGoalRequest, Kernel, ProposePlanRequest
+from dagster_agentic.kernel.protocol import (
+    FeatureSelection,
+    InterpretGoalRequest,
+    Kernel,
+    PlanProposal,
+    ProposePlanRequest,
+    SelectFeaturesRequest,
+)
 from dagster_agentic.kernel.traced import TracedKernel
 from dagster_agentic.observability.trace import Trace
-from dagster_agentic.plan.models import Plan, RawColumn, RawTable
-from dagster_agentic.plan.store import PlanBundle, PlanStore
+from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable
+from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
 from dagster_agentic.warehouse.connection import Warehouse
 from dagster_agentic.warehouse.footprint import table_memory_bytes
 from dagster_agentic.warehouse.models import WarehouseProfile
-from dagster_agentic.warehouse.profile import profile_warehouse
+from dagster_agentic.warehouse.profile import current_schema_fingerprint, profile_warehouse
+from dagster_agentic.warehouse.semantics import SchemaSemantics, analyse_schema
+
+PROFILE_FILE, SEMANTICS_FILE, SCREENING_FILE = "profile.json", "semantics.json", "screening.json"
 
 
 def default_kernel() -> Kernel:
@@ -57,13 +70,20 @@ def trace_for(goal: Goal) -> Trace:
 
 
 def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
-    """The accepted plan of ``goal``, planning a new version if the declaration changed."""
+    """The accepted plan of ``goal``, planning a new version when the declaration or the
+    warehouse's schema (a new table, a changed column) changed since it was planned."""
     kernel = kernel or default_kernel()
     store = PlanStore(goal.resolved_state_dir, goal.name)
     accepted = store.load_accepted()
-    if accepted is not None and is_current(accepted, goal, kernel):
-        return accepted
-    return plan_goal(goal, kernel=kernel, reason="declared" if accepted is None else "goal changed")
+    if accepted is None:
+        return plan_goal(goal, kernel=kernel, reason="declared")
+    if not is_current(accepted, goal, kernel):
+        return plan_goal(goal, kernel=kernel, reason="goal changed")
+    warehouse = Warehouse(goal.warehouse)
+    warehouse.require_exists()
+    if current_schema_fingerprint(warehouse) != accepted.plan.profile_fingerprint:
+        return plan_goal(goal, kernel=kernel, reason="warehouse schema changed")
+    return accepted
 
 
 def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan") -> PlanBundle:
@@ -72,12 +92,14 @@ def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan
     warehouse = Warehouse(goal.warehouse)
     warehouse.require_exists()
     profile = profile_warehouse(warehouse)
-    plan = propose(goal, profile, kernel)
     store = PlanStore(goal.resolved_state_dir, goal.name)
+    proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
+    plan = proposal.plan
 
     def render(path: Path) -> None:
         render_dbt_project(plan, goal.warehouse, path / "dbt")
         parse_dbt_project(path / "dbt")
+        proposal.write_evidence(path)
 
     bundle = store.write_version(plan, render, parent=store.accepted_version(), reason=reason)
     store.accept(bundle.version)
@@ -94,47 +116,142 @@ def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan
     return bundle
 
 
-def propose(goal: Goal, profile: WarehouseProfile, kernel: Kernel) -> Plan:
-    """The kernel's decisions as a checked ``Plan`` (nothing is written)."""
+@dataclass(frozen=True)
+class Proposal:
+    """A checked plan and the evidence it was decided on (kept with the version, for audit)."""
+
+    plan: Plan
+    candidates: tuple[FeatureGroup, ...]
+    profile: WarehouseProfile
+    semantics: SchemaSemantics
+    screening: ScreeningReport
+    selection: FeatureSelection
+
+    def write_evidence(self, path: Path) -> None:
+        write_json_atomic(path / PROFILE_FILE, self.profile.model_dump(mode="json"))
+        write_json_atomic(path / SEMANTICS_FILE, self.semantics.model_dump(mode="json"))
+        write_json_atomic(
+            path / SCREENING_FILE,
+            {
+                "candidates": [g.model_dump(mode="json") for g in self.candidates],
+                "report": self.screening.model_dump(mode="json"),
+                "selection": self.selection.model_dump(mode="json"),
+            },
+        )
+
+
+def remembered_valueless(store: PlanStore) -> dict[str, int]:
+    """Feature columns that SHAP found without value in any earlier version: never retried."""
+    from dagster_agentic.agent.steps import IMPORTANCE_FILE
+
+    found: dict[str, int] = {}
+    for version in store.versions():
+        path = store.artifacts_dir(version) / IMPORTANCE_FILE
+        if path.exists():
+            for column in json.loads(path.read_text()).get("valueless", []):
+                found.setdefault(str(column), version)
+    return found
+
+
+def propose(
+    goal: Goal,
+    profile: WarehouseProfile,
+    kernel: Kernel,
+    *,
+    valueless: dict[str, int] | None = None,
+) -> Proposal:
+    """The kernel's decisions as a checked ``Plan`` (nothing is written).
+
+    Candidates are proposed from the profile and the schema's semantics, checked by the
+    guardrails, screened in the warehouse, and selected by the kernel; the plan holds only
+    the selected features.
+    """
     traced = TracedKernel(kernel, trace_for(goal), goal.name)
+    warehouse = Warehouse(goal.warehouse)
     objective = traced.interpret_goal(InterpretGoalRequest(goal=goal, profile=profile))
+    with warehouse.connect(read_only=True) as conn:
+        semantics = analyse_schema(conn, profile, objective)
     proposal = traced.propose_plan(
-        ProposePlanRequest(goal=goal, objective=objective, profile=profile)
+        ProposePlanRequest(goal=goal, objective=objective, profile=profile, semantics=semantics)
     )
-    used = {objective.entity_table, objective.label_table}
-    used |= {group.source_table for group in proposal.feature_groups}
+    candidates = _plan(goal, kernel, objective, profile, proposal.feature_groups, proposal)
+    check_plan_sql(candidates, warehouse)
+    ref = warehouse_ref(candidates.warehouse_schema, candidates.agent_schema)
+    screening = screen_features(candidates, warehouse, ref)
+    selection = traced.select_features(
+        SelectFeaturesRequest(
+            goal=goal, objective=objective, screening=screening, valueless=valueless or {}
+        )
+    )
+    groups = _selected(candidates.feature_groups, selection.kept)
+    plan = _plan(goal, kernel, objective, profile, groups, proposal, selection.rationale)
+    check_plan_sql(plan, warehouse)
+    with warehouse.connect(read_only=True) as conn:
+        footprint = {table.name: table_memory_bytes(conn, table) for table in profile.tables}
+    sized = tuple(
+        raw.model_copy(update={"memory_bytes": footprint.get(raw.name, 0)})
+        for raw in plan.raw_tables
+    )
+    return Proposal(
+        plan=plan.model_copy(
+            update={"raw_tables": sized, "warehouse_bytes": sum(footprint.values())}
+        ),
+        candidates=candidates.feature_groups,
+        profile=profile,
+        semantics=semantics,
+        screening=screening,
+        selection=selection,
+    )
+
+
+def _selected(groups: tuple[FeatureGroup, ...], kept: frozenset[str]) -> tuple[FeatureGroup, ...]:
+    """Groups with only their kept features (and expectations); empty groups disappear."""
+    out = []
+    for group in groups:
+        features = tuple(f for f in group.features if group.column_name(f) in kept)
+        if not features:
+            continue
+        names = {group.column_name(f) for f in features}
+        expectations = tuple(e for e in group.expectations if e.column is None or e.column in names)
+        out.append(group.model_copy(update={"features": features, "expectations": expectations}))
+    return tuple(out)
+
+
+def _plan(
+    goal: Goal,
+    kernel: Kernel,
+    objective: Objective,
+    profile: WarehouseProfile,
+    groups: tuple[FeatureGroup, ...],
+    proposal: PlanProposal,
+    selection_rationale: tuple[str, ...] = (),
+) -> Plan:
     plan = Plan(
         goal=goal.name,
         goal_fingerprint=goal_fingerprint(goal, kernel),
         objective=objective,
         profile_fingerprint=profile.fingerprint,
         agent_schema=agent_schema(goal),
-        raw_tables=tuple(
-            RawTable(
-                name=t.name,
-                schema_name=t.schema_name,
-                row_count=t.row_count,
-                columns=tuple(RawColumn(name=c.name, data_type=c.data_type) for c in t.columns),
-            )
-            for t in profile.tables
-            if t.name in used
-        ),
-        feature_groups=proposal.feature_groups,
+        raw_tables=(),
+        feature_groups=groups,
         training_set=proposal.training_set,
         training=proposal.training,
         budget=goal.budget,
         kernel=kernel.name,
-        rationale=(*objective.rationale, *proposal.rationale),
+        rationale=(*objective.rationale, *proposal.rationale, *selection_rationale),
     )
-    warehouse = Warehouse(goal.warehouse)
-    check_plan_sql(plan, warehouse)
-    with warehouse.connect(read_only=True) as conn:
-        sized = tuple(
-            raw.model_copy(update={"memory_bytes": table_memory_bytes(conn, table)})
-            for raw in plan.raw_tables
-            if (table := profile.table(raw.name)) is not None
+    used = {objective.entity_table, objective.label_table, *plan.tables}
+    raw = tuple(
+        RawTable(
+            name=t.name,
+            schema_name=t.schema_name,
+            row_count=t.row_count,
+            columns=tuple(RawColumn(name=c.name, data_type=c.data_type) for c in t.columns),
         )
-    return plan.model_copy(update={"raw_tables": sized})
+        for t in profile.tables
+        if t.name in used
+    )
+    return plan.model_copy(update={"raw_tables": raw})
 
 
 def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:

@@ -30,6 +30,10 @@ _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "training.json",
     "evaluation.json",
 )
+IMPORTANCE_FILE, SHAP_PLOT_FILE = "importance.json", "shap_summary.png"
+"""SHAP importance of the kept model (with the features found without value), and its plot."""
+VALUELESS_SHARE = 0.005
+"""A feature with less than this share of the total mean |SHAP| has no value to the model."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class TrainingOutcome:
     reports: list[dict[str, Any]]
     egress_bytes: int
     seconds: float
+    importance: list[tuple[str, float]]
+    """Features by share of mean |SHAP| on test rows, strongest first."""
+    valueless: list[str]
 
 
 def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) -> pd.DataFrame:
@@ -99,6 +106,8 @@ def train_step(plan: Plan, warehouse: Warehouse, artifacts: Path) -> TrainingOut
     staging.mkdir(parents=True)
     save_learner(learner, staging / _MODEL_DIR)
     predictions.to_csv(staging / _PREDICTIONS, index=False)
+    held_out, _ = _split(frame, plan, "test")
+    importance = _explain(learner, held_out if len(held_out) else x_valid, staging, plan)
     best = max(reports, key=lambda r: _selection_value(r, plan))
     outcome = TrainingOutcome(
         family=best.family,
@@ -110,10 +119,29 @@ def train_step(plan: Plan, warehouse: Warehouse, artifacts: Path) -> TrainingOut
         reports=[_report_dict(r) for r in reports],
         egress_bytes=ledger.total_bytes,
         seconds=time.perf_counter() - started,
+        importance=[(c, round(v, 6)) for c, v in importance["ranked_shares"]],
+        valueless=list(importance["valueless"]),
     )
     (staging / _TRAINING).write_text(json.dumps(asdict(outcome), indent=2))
-    _publish(staging, artifacts, (_MODEL_DIR, _PREDICTIONS, _TRAINING))
+    names = (_MODEL_DIR, _PREDICTIONS, _TRAINING, IMPORTANCE_FILE, SHAP_PLOT_FILE)
+    _publish(staging, artifacts, names)
     return outcome
+
+
+def _explain(learner: Any, rows: pd.DataFrame, staging: Path, plan: Plan) -> dict[str, Any]:
+    """SHAP on held-out rows: the importance file the next plan version learns from, and a plot."""
+    from dagster_agentic.training.explain import explain, save_summary_plot, valueless_features
+
+    explanation = explain(learner, rows, seed=plan.training.seed)
+    save_summary_plot(explanation, staging / SHAP_PLOT_FILE)
+    shares = explanation.shares()
+    result = {
+        **explanation.to_dict(),
+        "ranked_shares": sorted(shares.items(), key=lambda item: (-item[1], item[0])),
+        "valueless": list(valueless_features(explanation, min_share=VALUELESS_SHARE)),
+    }
+    write_json_atomic(staging / IMPORTANCE_FILE, result)
+    return result
 
 
 def _selection_value(report: Any, plan: Plan) -> float:
@@ -191,6 +219,29 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
     }
     write_json_atomic(artifacts / _EVALUATION, result)
     return result
+
+
+def explanation_markdown(artifacts: Path, *, top: int = 15) -> str:
+    """The SHAP summary plot (inline) and the strongest features' shares, as Markdown."""
+    import base64
+
+    importance = read_artifact(artifacts, IMPORTANCE_FILE)
+    plot = base64.b64encode((artifacts / SHAP_PLOT_FILE).read_bytes()).decode()
+    rows = "\n".join(
+        f"| {column} | {share:.1%} |" for column, share in importance["ranked_shares"][:top]
+    )
+    valueless = importance["valueless"]
+    note = (
+        f"\n\n{len(valueless)} feature(s) without value, left out of the next plan version: "
+        + ", ".join(valueless)
+        if valueless
+        else ""
+    )
+    return (
+        f"![SHAP summary](data:image/png;base64,{plot})\n\n"
+        f"SHAP ({importance['method']}, {importance['rows']} test rows): share of mean |SHAP|\n\n"
+        f"| feature | share |\n|---|---|\n{rows}{note}"
+    )
 
 
 def read_artifact(artifacts: Path, name: str) -> dict[str, Any]:

@@ -72,23 +72,35 @@ def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) 
     columns = ",\n".join(
         f"    {f.expression} AS {quote_ident(group.column_name(f))}" for f in group.features
     )
+    point_in_time = objective.cutoff_column is not None
     source = ref("source", group.source_table)
-    on = f"t.{quote_ident(group.join_column)} = s.entity_id"
-    if group.kind == "entity_attributes":
-        return (
-            f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
-            f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\n"
-            f"FROM s\nLEFT JOIN {source} AS t ON {on}\n"
-        )
-    if group.time_column and objective.cutoff_column:
+    if group.via is not None:
+        via = group.via
+        on_via = f"p.{quote_ident(via.join_column)} = s.entity_id"
+        if via.time_column and point_in_time:
+            on_via += f" AND p.{quote_ident(via.time_column)} < s.cutoff_at"
+        joins = f"LEFT JOIN {ref('source', via.table)} AS p ON {on_via}\n"
+        on = f"t.{quote_ident(group.join_column)} = p.{quote_ident(via.key_column)}"
+    else:
+        joins = ""
+        on = f"t.{quote_ident(group.join_column)} = s.entity_id"
+    if group.kind != "entity_attributes" and group.time_column and point_in_time:
         # Point-in-time: only rows recorded before the prediction time may describe it.
         on += f" AND t.{quote_ident(group.time_column)} < s.cutoff_at"
-    return (
+    joins += f"LEFT JOIN {source} AS t ON {on}\n"
+    for lookup in group.lookups:
+        key = f"{lookup.alias}.{quote_ident(lookup.key_column)}"
+        joins += (
+            f"LEFT JOIN {ref('source', lookup.table)} AS {lookup.alias}"
+            f" ON {key} = t.{quote_ident(lookup.column)}\n"
+        )
+    sql = (
         f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
-        f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\n"
-        f"FROM s\nLEFT JOIN {source} AS t ON {on}\n"
-        "GROUP BY s.entity_id, s.cutoff_at\n"
+        f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\nFROM s\n{joins}"
     )
+    if group.kind == "entity_attributes":
+        return sql
+    return sql + "GROUP BY s.entity_id, s.cutoff_at\n"
 
 
 def split_expression(plan: Plan) -> str:

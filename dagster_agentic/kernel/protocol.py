@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from dagster_agentic.features.screening import ScreeningReport
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.plan.models import FeatureGroup, TrainingSetSpec
 from dagster_agentic.training.spec import TrainingSpec
 from dagster_agentic.warehouse.models import WarehouseProfile
+from dagster_agentic.warehouse.semantics import SchemaSemantics
 
 
 class _Message(BaseModel):
@@ -31,6 +33,7 @@ class ProposePlanRequest(_Message):
     goal: Goal
     objective: Objective
     profile: WarehouseProfile
+    semantics: SchemaSemantics
 
 
 class PlanProposal(_Message):
@@ -42,6 +45,36 @@ class PlanProposal(_Message):
     rationale: tuple[str, ...] = ()
 
 
+class SelectFeaturesRequest(_Message):
+    """The candidates as the warehouse scored them, and what earlier versions taught."""
+
+    goal: Goal
+    objective: Objective
+    screening: ScreeningReport
+    valueless: dict[str, int] = Field(
+        default_factory=dict,
+        description="Feature columns SHAP found without value, with the plan version that did.",
+    )
+
+
+class FeatureDecision(_Message):
+    column: str
+    keep: bool
+    rule: str
+    reason: str
+
+
+class FeatureSelection(_Message):
+    """One decision per candidate feature column, with the reason."""
+
+    decisions: tuple[FeatureDecision, ...]
+    rationale: tuple[str, ...] = ()
+
+    @property
+    def kept(self) -> frozenset[str]:
+        return frozenset(d.column for d in self.decisions if d.keep)
+
+
 @runtime_checkable
 class Kernel(Protocol):
     """What a reasoning kernel decides. Implementations must be deterministic given a seed."""
@@ -51,3 +84,5 @@ class Kernel(Protocol):
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective: ...
 
     def propose_plan(self, request: ProposePlanRequest) -> PlanProposal: ...
+
+    def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection: ...

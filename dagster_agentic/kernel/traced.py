@@ -9,10 +9,12 @@ from pydantic import BaseModel
 
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.kernel.protocol import (
+    FeatureSelection,
     InterpretGoalRequest,
     Kernel,
     PlanProposal,
     ProposePlanRequest,
+    SelectFeaturesRequest,
 )
 from dagster_agentic.observability.trace import Trace
 
@@ -31,6 +33,9 @@ class TracedKernel:
 
     def propose_plan(self, request: ProposePlanRequest) -> PlanProposal:
         return self._call("propose_plan", request, self.inner.propose_plan)
+
+    def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection:
+        return self._call("select_features", request, self.inner.select_features)
 
     def _call(self, name: str, request: BaseModel, method: Any) -> Any:
         started = time.perf_counter()

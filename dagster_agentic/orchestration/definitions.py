@@ -115,6 +115,8 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
                 "rows": dg.MetadataValue.json(outcome.rows),
                 "candidates": dg.MetadataValue.json(outcome.reports),
                 "egress_bytes": outcome.egress_bytes,
+                "features": len(plan.feature_columns),
+                "top_features": dg.MetadataValue.json(dict(outcome.importance[:10])),
                 "artifacts": dg.MetadataValue.path(str(artifacts)),
             }
         )
@@ -123,7 +125,13 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
 
 
 def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
-    from dagster_agentic.agent.steps import evaluate_step
+    from dagster_agentic.agent.steps import (
+        IMPORTANCE_FILE,
+        SHAP_PLOT_FILE,
+        evaluate_step,
+        explanation_markdown,
+        read_artifact,
+    )
 
     plan = bundle.plan
     key = evaluation_key(plan.goal)
@@ -140,6 +148,8 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
     def _evaluation(context: AssetExecutionContext) -> dg.MaterializeResult:
         with reported_as_failure():
             result = evaluate_step(plan, artifacts)
+            importance = read_artifact(artifacts, IMPORTANCE_FILE)
+            shap_summary = explanation_markdown(artifacts)
         cohort = result["cohort_test"]
         return dg.MaterializeResult(
             metadata={
@@ -153,6 +163,10 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
                 "cohort": plan.objective.cohort_description,
                 "cohort_test_rows": cohort["n_rows"],
                 "all_test": dg.MetadataValue.json(result["all_test"]),
+                "shap_summary": dg.MetadataValue.md(shap_summary),
+                "shap_summary_plot": dg.MetadataValue.path(str(artifacts / SHAP_PLOT_FILE)),
+                "feature_importance": dg.MetadataValue.json(dict(importance["ranked_shares"][:25])),
+                "valueless_features": dg.MetadataValue.json(importance["valueless"]),
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -196,6 +210,8 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
                 "cohort": status["cohort"],
                 "model_family": status["model_family"],
                 "egress_bytes": status["egress_bytes"],
+                "warehouse_bytes": plan.warehouse_bytes,
+                "egress_share": round(status["egress_bytes"] / max(plan.warehouse_bytes, 1), 6),
                 "rationale": dg.MetadataValue.md("\n".join(f"- {r}" for r in plan.rationale)),
             }
         )

@@ -50,17 +50,52 @@ class Expectation(_Frozen):
     reason: str = ""
 
 
+class PathStep(_Frozen):
+    """The middle table of a depth-2 path: entity <- ``table`` <- source.
+
+    ``join_column`` of ``table`` holds the entity id; the source's ``join_column`` references
+    ``key_column`` of ``table``. Rows of ``table`` at or after the cutoff are ignored too.
+    """
+
+    table: str
+    join_column: str
+    key_column: str
+    time_column: str | None = None
+
+
+class Lookup(_Frozen):
+    """A parent (dimension) row joined to each source row: source.``column`` -> ``table``.``key``.
+
+    Feature expressions read it through ``alias`` (``d0``, ``d1``...).
+    """
+
+    alias: str = Field(pattern=r"^d[0-9]+$")
+    table: str
+    column: str
+    key_column: str
+
+
 class FeatureGroup(_Frozen):
-    """A set of features computed from one source table: one dbt model, one asset."""
+    """A set of features computed from one source table: one dbt model, one asset.
+
+    * ``entity_attributes``: one row of the entity table per entity (alias ``t``).
+    * ``child_aggregates``: aggregates over the source rows that reference the entity.
+    * ``path_aggregates``: aggregates over source rows that reference rows of ``via`` (alias
+      ``p``) that reference the entity: a depth-2 path.
+    """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["entity_attributes", "child_aggregates"]
+    kind: Literal["entity_attributes", "child_aggregates", "path_aggregates"]
     source_table: str
-    join_column: str = Field(description="Column of source_table holding the entity id.")
+    join_column: str = Field(
+        description="Column of source_table holding the entity id (or, on a path, the key of via)."
+    )
     time_column: str | None = Field(
         default=None,
         description="Event time of source rows; rows at or after the cutoff are ignored.",
     )
+    via: PathStep | None = None
+    lookups: tuple[Lookup, ...] = ()
     features: tuple[FeatureSpec, ...]
     expectations: tuple[Expectation, ...] = ()
     rationale: str = ""
@@ -106,6 +141,11 @@ class Plan(_Frozen):
     warehouse_schema: str = "main"
     agent_schema: str
     raw_tables: tuple[RawTable, ...]
+    warehouse_bytes: int = Field(
+        default=0,
+        description="What loading every profiled table into pandas would move, about: the peer"
+        " of what a run lets leave the warehouse.",
+    )
     feature_groups: tuple[FeatureGroup, ...]
     training_set: TrainingSetSpec = TrainingSetSpec()
     training: TrainingSpec
@@ -122,6 +162,14 @@ class Plan(_Frozen):
     @property
     def feature_columns(self) -> tuple[str, ...]:
         return tuple(g.column_name(f) for g in self.feature_groups for f in g.features)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every raw table one of the plan's feature groups reads."""
+        names = [g.source_table for g in self.feature_groups]
+        names += [g.via.table for g in self.feature_groups if g.via]
+        names += [lookup.table for g in self.feature_groups for lookup in g.lookups]
+        return tuple(dict.fromkeys(names))
 
     @property
     def categorical_columns(self) -> tuple[str, ...]:

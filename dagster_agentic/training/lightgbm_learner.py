@@ -84,6 +84,17 @@ class LightGBMLearner:
                 data[f"f{i}"] = numeric_values(frame[column])
         return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
 
+    @property
+    def booster(self) -> lightgbm.Booster:
+        """The fitted booster; it scores ``model_frame(X)``, not ``X`` itself."""
+        if self._booster is None:
+            raise RuntimeError("LightGBMLearner.booster used before fit or load")
+        return self._booster
+
+    def model_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The frame the booster sees: column ``f{i}`` is ``feature_columns[i]``."""
+        return self._frame(X)
+
     def fit(
         self,
         X_train: pd.DataFrame,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,8 +129,23 @@ def profile_warehouse(
 
 def schema_fingerprint(tables: Sequence[TableProfile]) -> str:
     """sha256 of the sorted (table, column, type) triples, first 16 hex characters."""
-    triples = sorted((t.name, c.name, c.data_type) for t in tables for c in t.columns)
-    return hashlib.sha256(json.dumps(triples).encode()).hexdigest()[:16]
+    return _fingerprint((t.name, c.name, c.data_type) for t in tables for c in t.columns)
+
+
+def current_schema_fingerprint(warehouse: Warehouse, *, schema: str = "main") -> str:
+    """The fingerprint :func:`profile_warehouse` would give, from the catalog alone (cheap)."""
+    with warehouse.connect(read_only=True) as conn:
+        triples = [
+            (name, column, data_type)
+            for table in resolve_tables(conn, schema)
+            for name, columns, _ in [table_columns(conn, table, schema)]
+            for column, data_type in columns
+        ]
+    return _fingerprint(triples)
+
+
+def _fingerprint(triples: Iterable[tuple[str, str, str]]) -> str:
+    return hashlib.sha256(json.dumps(sorted(triples)).encode()).hexdigest()[:16]
 
 
 def profile_table(

@@ -42,7 +42,7 @@ def group_expectations(
                     check="between",
                     column=group.column_name(feature),
                     min_value=0,
-                    severity="error" if group.kind == "child_aggregates" else "warn",
+                    severity="error" if group.kind != "entity_attributes" else "warn",
                     reason="point in time: nothing may be recorded after the prediction time",
                 )
             )

@@ -6,7 +6,14 @@ from dagster_agentic.goals.objective import Objective
 from dagster_agentic.kernel.policy.expectations import group_expectations, training_set_spec
 from dagster_agentic.kernel.policy.features import propose_feature_groups
 from dagster_agentic.kernel.policy.objective import interpret_objective
-from dagster_agentic.kernel.protocol import InterpretGoalRequest, PlanProposal, ProposePlanRequest
+from dagster_agentic.kernel.policy.selection import select_features
+from dagster_agentic.kernel.protocol import (
+    FeatureSelection,
+    InterpretGoalRequest,
+    PlanProposal,
+    ProposePlanRequest,
+    SelectFeaturesRequest,
+)
 from dagster_agentic.training.spec import ModelSpec, TrainingSpec
 
 # Rows above which the MLP is left out: boosted trees are the stronger tabular learner and the
@@ -26,7 +33,7 @@ class PolicyKernel:
         objective, profile = request.objective, request.profile
         groups = tuple(
             group.model_copy(update={"expectations": group_expectations(group, objective, profile)})
-            for group in propose_feature_groups(objective, profile)
+            for group in propose_feature_groups(objective, profile, request.semantics)
         )
         label_table = profile.table(objective.label_table)
         rows = label_table.row_count if label_table else 0
@@ -36,10 +43,14 @@ class PolicyKernel:
             training=self._training(request, rows),
             rationale=(
                 f"{len(groups)} feature groups, "
-                f"{sum(len(g.features) for g in groups)} features, computed in the warehouse",
+                f"{sum(len(g.features) for g in groups)} candidate features, as SQL run in the"
+                " warehouse",
                 f"model candidates chosen for {rows:,} labelled rows",
             ),
         )
+
+    def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection:
+        return select_features(request.screening, request.valueless)
 
     def _training(self, request: ProposePlanRequest, rows: int) -> TrainingSpec:
         budget = request.goal.budget

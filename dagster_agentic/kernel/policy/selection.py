@@ -1,0 +1,108 @@
+"""The policy kernel's feature selection: which screened candidates enter the training set.
+
+In order, a candidate is dropped when it is:
+
+1. **too good to be true**: it alone explains most of the label (a near-copy, i.e. leakage);
+2. **remembered as valueless**: an earlier plan version trained with it and SHAP found no value;
+3. **without signal**: not significant on all rows nor on the goal's cohort;
+4. **redundant**: rank-correlated with a stronger candidate that is kept;
+5. **over the cap**: beyond the strongest ``MAX_FEATURES`` (the training matrix is what leaves
+   the warehouse, so fewer columns is less egress).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dagster_agentic.features.screening import FeatureScore, ScreeningReport
+from dagster_agentic.kernel.protocol import FeatureDecision, FeatureSelection
+
+LEAKAGE_UNCERTAINTY = 0.8
+LEAKAGE_AUC = 0.995
+SIGNAL_P_VALUE = 0.001
+REDUNDANT_RHO = 0.95
+MAX_FEATURES = 40
+MIN_FEATURES = 5
+
+
+def select_features(report: ScreeningReport, valueless: dict[str, int]) -> FeatureSelection:
+    decisions: dict[str, FeatureDecision] = {}
+
+    def drop(score: FeatureScore, reason: str, rule: str) -> None:
+        decisions[score.column] = FeatureDecision(
+            column=score.column, keep=False, rule=rule, reason=reason
+        )
+
+    ranked = sorted(report.scores, key=_strength, reverse=True)
+    survivors: list[FeatureScore] = []
+    for score in ranked:
+        best = score.best
+        if best.uncertainty >= LEAKAGE_UNCERTAINTY or (best.auc or 0) >= LEAKAGE_AUC:
+            drop(
+                score,
+                f"explains {best.uncertainty:.0%} of the label alone (AUC {best.auc}): a"
+                " near-copy of the label, recorded after the prediction time",
+                "leakage",
+            )
+        elif score.column in valueless:
+            drop(
+                score,
+                f"no SHAP value when trained in plan version {valueless[score.column]}",
+                "memory",
+            )
+        elif score.p_value >= SIGNAL_P_VALUE:
+            drop(score, f"no univariate signal (p={score.p_value:.3g})", "no_signal")
+        else:
+            survivors.append(score)
+
+    partners: dict[str, list[tuple[str, float]]] = {}
+    for pair in report.correlations:
+        partners.setdefault(pair.a, []).append((pair.b, pair.rho))
+        partners.setdefault(pair.b, []).append((pair.a, pair.rho))
+    kept: list[FeatureScore] = []
+    for score in survivors:
+        twin = next(
+            (
+                (other, rho)
+                for other, rho in partners.get(score.column, [])
+                if abs(rho) >= REDUNDANT_RHO and other in {k.column for k in kept}
+            ),
+            None,
+        )
+        if twin is not None:
+            drop(score, f"redundant with {twin[0]} (rank correlation {twin[1]:+.3f})", "redundant")
+        elif len(kept) >= MAX_FEATURES:
+            drop(score, f"beyond the {MAX_FEATURES} strongest features", "cap")
+        else:
+            kept.append(score)
+
+    if len(kept) < MIN_FEATURES:  # never plan an empty model: keep the strongest non-leaks
+        fallback = [
+            s
+            for s in ranked
+            if s not in kept and decisions[s.column].rule not in ("leakage", "memory")
+        ]
+        kept += fallback[: MIN_FEATURES - len(kept)]
+    for score in kept:
+        best = score.best
+        decisions[score.column] = FeatureDecision(
+            column=score.column,
+            keep=True,
+            rule="selected",
+            reason=f"MI {best.mutual_information:.4f} bits, AUC {best.auc}, p={score.p_value:.2g}",
+        )
+    ordered = tuple(decisions[s.column] for s in report.scores)
+    counts = Counter(d.rule for d in ordered if not d.keep)
+    dropped = ", ".join(f"{n} {rule.replace('_', ' ')}" for rule, n in sorted(counts.items()))
+    return FeatureSelection(
+        decisions=ordered,
+        rationale=(
+            f"screened {len(ordered)} candidate features in the warehouse on {report.rows:,}"
+            f" training rows: kept {len(kept)}" + (f"; dropped {dropped}" if dropped else ""),
+        ),
+    )
+
+
+def _strength(score: FeatureScore) -> tuple[float, float, str]:
+    best = score.best
+    return (best.mutual_information, best.auc or 0.5, score.column)

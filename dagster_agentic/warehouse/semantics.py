@@ -1,0 +1,458 @@
+"""What each table and column *means* for a prediction: its semantic role, with the evidence.
+
+The warehouse profile says what the data looks like; this module says how a goal may use it.
+Roles come from names, types and the profile's statistics, and, where only the data can tell,
+from a few aggregate queries run in DuckDB against the goal's label table:
+
+* **leakage suspect, recorded after the prediction time**: a time column (other than the row's
+  event time) whose value is at or after the entity's cutoff on rows that *are* visible at the
+  cutoff (e.g. ``subscriptions.ended_at``), and the state columns that move with it (a
+  ``status`` that tells whether that time is set). Such rows were updated after they were
+  written, so they describe today, not the prediction time.
+* **leakage suspect, a near-copy of the label**: an entity-level column whose values determine
+  the label (uncertainty coefficient of the label given the binned column >= 0.8), and every
+  other column of a separate label table (recorded with the outcome).
+
+Only counts per bucket leave the warehouse.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from typing import Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.warehouse.connection import qualified_name, quote_ident
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
+
+ColumnRole = Literal[
+    "identifier",
+    "foreign_key",
+    "event_time",
+    "timestamp",
+    "prediction_time",
+    "label",
+    "leakage_suspect",
+    "categorical",
+    "numeric",
+    "boolean",
+    "free_text",
+    "high_cardinality",
+    "constant",
+    "other",
+]
+TableRole = Literal["entity", "label", "event", "child", "grandchild", "dimension", "unrelated"]
+
+MAX_CATEGORIES = 100
+"""Text columns with more distinct values are free text or codes, not categories."""
+FREE_TEXT_MIN_LENGTH = 15
+"""Average length above which a high-cardinality text column is free text (notes, comments)."""
+NEAR_COPY_UNCERTAINTY = 0.8
+"""Share of the label's entropy a single entity-level column may explain before it is suspect."""
+LATE_SHARE = 0.001
+"""Share of visible rows with a time after the cutoff above which the time column leaks."""
+STATE_UNCERTAINTY = 0.5
+"""How much of 'is the late time set' a state column may explain before it is suspect."""
+BUCKETS = 20
+
+_END_TIME = re.compile(r"(end|cancel|clos|resolv|updat|delet|churn|modif)", re.IGNORECASE)
+_EVENT_TIME = re.compile(r"(time|_at$|date|timestamp|created|occurred|paid|start)", re.IGNORECASE)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ColumnSemantics(_Frozen):
+    table: str
+    column: str
+    role: ColumnRole
+    evidence: str
+    references: str | None = Field(
+        default=None, description="For a foreign key: the parent as 'table.column'."
+    )
+
+
+class TableSemantics(_Frozen):
+    table: str
+    role: TableRole
+    event_time: str | None = None
+    rows_per_entity: float | None = None
+    evidence: str = ""
+
+
+class SchemaSemantics(_Frozen):
+    """Roles of every table and column of a warehouse, for one objective."""
+
+    tables: tuple[TableSemantics, ...]
+    columns: tuple[ColumnSemantics, ...]
+
+    def table(self, name: str) -> TableSemantics | None:
+        return next((t for t in self.tables if t.table == name), None)
+
+    def role(self, table: str, column: str) -> ColumnRole:
+        for c in self.columns:
+            if c.table == table and c.column == column:
+                return c.role
+        return "other"
+
+    def columns_of(self, table: str, *roles: ColumnRole) -> tuple[ColumnSemantics, ...]:
+        return tuple(c for c in self.columns if c.table == table and (not roles or c.role in roles))
+
+    def suspects(self) -> tuple[ColumnSemantics, ...]:
+        return tuple(c for c in self.columns if c.role == "leakage_suspect")
+
+
+def is_end_time_name(name: str) -> bool:
+    return bool(_END_TIME.search(name))
+
+
+def event_time_column(table: TableProfile) -> str | None:
+    """The time a row was recorded: a temporal column that is not an end/update time, preferring
+    event-like names, then the fewest nulls."""
+    temporal = [c for c in table.columns if c.kind == "temporal" and not is_end_time_name(c.name)]
+    ranked = sorted(
+        temporal, key=lambda c: (not _EVENT_TIME.search(c.name), c.null_fraction, c.name)
+    )
+    return ranked[0].name if ranked else None
+
+
+def analyse_schema(
+    conn: duckdb.DuckDBPyConnection,
+    profile: WarehouseProfile,
+    objective: Objective,
+    *,
+    schema: str = "main",
+) -> SchemaSemantics:
+    """Table and column roles for ``objective``, with leakage checks run in the warehouse."""
+    table_roles = _table_roles(profile, objective)
+    event_times = {t.table: t.event_time for t in table_roles}
+    roles: dict[tuple[str, str], ColumnSemantics] = {}
+    for table in profile.tables:
+        for column in table.columns:
+            roles[(table.name, column.name)] = _static_role(
+                table, column, profile, objective, event_times.get(table.name)
+            )
+    for suspect in _late_columns(conn, profile, objective, table_roles, schema):
+        roles[(suspect.table, suspect.column)] = suspect
+    for suspect in _label_copies(conn, profile, objective, roles, schema):
+        roles[(suspect.table, suspect.column)] = suspect
+    ordered = [roles[(t.name, c.name)] for t in profile.tables for c in t.columns]
+    return SchemaSemantics(tables=tuple(table_roles), columns=tuple(ordered))
+
+
+def _table_roles(profile: WarehouseProfile, objective: Objective) -> list[TableSemantics]:
+    entity = objective.entity_table
+    children = {r.child_table for r in profile.children_of(entity) if r.child_table != entity}
+    grandchildren = {
+        r.child_table
+        for child in children
+        for r in profile.children_of(child)
+        if r.child_table not in children and r.child_table != entity
+    }
+    dimensions = {
+        r.parent_table
+        for r in profile.relationships
+        if r.child_table in children | grandchildren and r.parent_table != entity
+    }
+    entity_profile = profile.table(entity)
+    entity_rows = max(1, entity_profile.row_count if entity_profile else 1)
+    out: list[TableSemantics] = []
+    for table in profile.tables:
+        name, time = table.name, event_time_column(table)
+        per_entity = round(table.row_count / entity_rows, 3)
+        if name == objective.label_table and name != entity:
+            out.append(TableSemantics(table=name, role="label", evidence="holds the target"))
+        elif name == entity:
+            out.append(TableSemantics(table=name, role="entity", evidence="the predicted rows"))
+        elif name in children:
+            role: TableRole = "event" if time else "child"
+            evidence = f"references {entity}; {per_entity:g} rows per entity"
+            if time:
+                evidence += f", recorded at {time}"
+            out.append(
+                TableSemantics(
+                    table=name,
+                    role=role,
+                    event_time=time,
+                    rows_per_entity=per_entity,
+                    evidence=evidence,
+                )
+            )
+        elif name in grandchildren:
+            out.append(
+                TableSemantics(
+                    table=name,
+                    role="grandchild",
+                    event_time=time,
+                    rows_per_entity=per_entity,
+                    evidence=f"references a table that references {entity}",
+                )
+            )
+        elif name in dimensions:
+            out.append(
+                TableSemantics(
+                    table=name, role="dimension", evidence="a parent of the entity's activity"
+                )
+            )
+        else:
+            out.append(
+                TableSemantics(table=name, role="unrelated", evidence=f"no path to {entity}")
+            )
+    return out
+
+
+def _static_role(
+    table: TableProfile,
+    column: ColumnProfile,
+    profile: WarehouseProfile,
+    objective: Objective,
+    event_time: str | None,
+) -> ColumnSemantics:
+    def role(kind: ColumnRole, evidence: str, references: str | None = None) -> ColumnSemantics:
+        return ColumnSemantics(
+            table=table.name,
+            column=column.name,
+            role=kind,
+            evidence=evidence,
+            references=references,
+        )
+
+    name = column.name
+    if table.name == objective.label_table:
+        if name == objective.target_column:
+            return role("label", "the goal's target")
+        if name == objective.cutoff_column:
+            return role("prediction_time", "the time each label is predicted at")
+        if name == objective.label_key:
+            return role("foreign_key", "links labels to entities", objective.entity_table)
+        if table.name != objective.entity_table:
+            return role("leakage_suspect", "recorded with the label, after the prediction time")
+    parent = next(
+        (r for r in profile.parents_of(table.name) if r.child_column == name and r.inclusion > 0),
+        None,
+    )
+    if parent is not None:
+        evidence = f"{parent.inclusion:.0%} of values found in {parent.parent_table}"
+        return role(
+            "foreign_key",
+            f"{evidence} ({parent.evidence})",
+            f"{parent.parent_table}.{parent.parent_column}",
+        )
+    if name in table.candidate_keys and column.kind in ("numeric", "text", "other"):
+        return role("identifier", "unique and never null")
+    if column.distinct_count <= 1:
+        return role("constant", "a single value: no information")
+    if column.kind == "temporal":
+        if name == event_time:
+            return role("event_time", "when the row was recorded")
+        return role("timestamp", "a point in time describing the row")
+    if column.kind == "boolean":
+        return role("boolean", "two values")
+    if column.kind == "numeric":
+        lowered = name.lower()
+        if lowered == "id" or lowered.endswith("_id"):
+            return role("identifier", "an id by name, with no parent found")
+        return role("numeric", f"numeric, {column.distinct_count:,} distinct values")
+    if column.kind == "text":
+        if column.distinct_count <= MAX_CATEGORIES:
+            return role("categorical", f"{column.distinct_count} distinct values")
+        return role("high_cardinality", f"{column.distinct_count:,} distinct short values")
+    return role("other", f"type {column.data_type}")
+
+
+def _label_join(objective: Objective, schema: str) -> tuple[str, str]:
+    """(FROM-clause fragment for labels, cutoff expression) shared by the leakage queries."""
+    cutoff = (
+        f"CAST(l.{quote_ident(objective.cutoff_column)} AS TIMESTAMP)"
+        if objective.cutoff_column
+        else "NULL"
+    )
+    return qualified_name(schema, objective.label_table), cutoff
+
+
+def _late_columns(
+    conn: duckdb.DuckDBPyConnection,
+    profile: WarehouseProfile,
+    objective: Objective,
+    tables: list[TableSemantics],
+    schema: str,
+) -> list[ColumnSemantics]:
+    """Time columns set after the prediction time on rows visible at it, and their state."""
+    if not objective.cutoff_column:
+        return []
+    labels, cutoff = _label_join(objective, schema)
+    key = quote_ident(objective.label_key)
+    found: list[ColumnSemantics] = []
+    for semantics in tables:
+        if semantics.role not in ("entity", "event", "child"):
+            continue
+        table = profile.table(semantics.table)
+        assert table is not None
+        join = (
+            objective.entity_key
+            if semantics.role == "entity"
+            else next(
+                r.child_column
+                for r in profile.children_of(objective.entity_table)
+                if r.child_table == table.name
+            )
+        )
+        times = [
+            c.name for c in table.columns if c.kind == "temporal" and c.name != semantics.event_time
+        ]
+        if not times:
+            continue
+        visible = (
+            f"CAST(t.{quote_ident(semantics.event_time)} AS TIMESTAMP) < {cutoff}"
+            if semantics.event_time
+            else "TRUE"
+        )
+        shares = ", ".join(
+            f"avg(CASE WHEN CAST(t.{quote_ident(c)} AS TIMESTAMP) >= {cutoff} THEN 1.0 ELSE 0.0"
+            f" END) FILTER (WHERE t.{quote_ident(c)} IS NOT NULL)"
+            for c in times
+        )
+        row = conn.execute(
+            f"SELECT {shares} FROM {qualified_name(schema, table.name)} AS t "
+            f"JOIN {labels} AS l ON l.{key} = t.{quote_ident(join)} WHERE {visible}"
+        ).fetchone()
+        late = [c for c, share in zip(times, row or (), strict=True) if (share or 0) > LATE_SHARE]
+        for column, share in zip(times, row or (), strict=True):
+            if column in late:
+                found.append(
+                    ColumnSemantics(
+                        table=table.name,
+                        column=column,
+                        role="leakage_suspect",
+                        evidence=(
+                            f"{float(share):.1%} of the rows visible at the prediction time have"
+                            f" {column} at or after it: recorded after the prediction time"
+                        ),
+                    )
+                )
+        if late:
+            found += _state_columns(conn, table, late, schema)
+    return found
+
+
+def _state_columns(
+    conn: duckdb.DuckDBPyConnection, table: TableProfile, late: list[str], schema: str
+) -> list[ColumnSemantics]:
+    """Categorical columns that tell whether a late time is set: they were updated with it."""
+    states = [
+        c
+        for c in table.columns
+        if c.kind in ("text", "boolean") and 2 <= c.distinct_count <= MAX_CATEGORIES
+    ]
+    found: list[ColumnSemantics] = []
+    for time in late:
+        for column in states:
+            rows = conn.execute(
+                f"SELECT CAST({quote_ident(column.name)} AS VARCHAR), count(*),"
+                f" count({quote_ident(time)}) FROM {qualified_name(schema, table.name)}"
+                " GROUP BY 1"
+            ).fetchall()
+            u = uncertainty([(str(v), int(n), int(set_)) for v, n, set_ in rows])
+            if u >= STATE_UNCERTAINTY:
+                found.append(
+                    ColumnSemantics(
+                        table=table.name,
+                        column=column.name,
+                        role="leakage_suspect",
+                        evidence=(
+                            f"tells whether {time} is set (uncertainty coefficient {u:.2f}): a"
+                            " state updated after the prediction time"
+                        ),
+                    )
+                )
+    return found
+
+
+def _label_copies(
+    conn: duckdb.DuckDBPyConnection,
+    profile: WarehouseProfile,
+    objective: Objective,
+    roles: dict[tuple[str, str], ColumnSemantics],
+    schema: str,
+) -> list[ColumnSemantics]:
+    """Entity columns whose binned values determine the label."""
+    entity = profile.table(objective.entity_table)
+    assert entity is not None
+    usable = ("numeric", "categorical", "boolean", "timestamp", "high_cardinality")
+    columns = [c for c in entity.columns if roles[(entity.name, c.name)].role in usable]
+    if not columns:
+        return []
+    labels, _ = _label_join(objective, schema)
+    label = (
+        f"CASE WHEN l.{quote_ident(objective.target_column)} = "
+        f"{_literal(objective.positive_value)} THEN 1 ELSE 0 END"
+    )
+    base = (
+        f"SELECT {label} AS y, e.* FROM {labels} AS l JOIN "
+        f"{qualified_name(schema, entity.name)} AS e "
+        f"ON e.{quote_ident(objective.entity_key)} = l.{quote_ident(objective.label_key)} "
+        f"WHERE l.{quote_ident(objective.target_column)} IS NOT NULL"
+    )
+    branches = []
+    for i, column in enumerate(columns):
+        col = quote_ident(column.name)
+        bucket = (
+            f"CAST({col} AS VARCHAR)"
+            if column.kind in ("text", "boolean")
+            else f"CAST(floor(cume_dist() OVER (PARTITION BY {col} IS NULL ORDER BY {col})"
+            f" * {BUCKETS - 1}) AS VARCHAR)"
+        )
+        branches.append(
+            f"SELECT {i} AS c, b, count(*) AS n, sum(y) AS pos FROM "
+            f"(SELECT y, CASE WHEN {col} IS NULL THEN 'null' ELSE {bucket} END AS b FROM labelled)"
+            " GROUP BY b"
+        )
+    rows = conn.execute(f"WITH labelled AS ({base}) " + " UNION ALL ".join(branches)).fetchall()
+    cells: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for c, b, n, pos in rows:
+        cells[int(c)].append((str(b), int(n), int(pos)))
+    found = []
+    for i, column in enumerate(columns):
+        u = uncertainty(cells[i])
+        if u >= NEAR_COPY_UNCERTAINTY:
+            found.append(
+                ColumnSemantics(
+                    table=entity.name,
+                    column=column.name,
+                    role="leakage_suspect",
+                    evidence=f"explains {u:.0%} of the label's entropy: a near-copy of the label",
+                )
+            )
+    return found
+
+
+def _literal(value: object) -> str:
+    from dagster_agentic.features.sql import literal
+
+    return literal(value)
+
+
+def entropy(counts: list[int]) -> float:
+    total = sum(counts)
+    return -sum(c / total * math.log2(c / total) for c in counts if c) if total else 0.0
+
+
+def uncertainty(cells: list[tuple[str, int, int]]) -> float:
+    """Theil's U of a binary outcome given a discrete value, from (value, n, positives) cells.
+
+    The share of the outcome's entropy that knowing the value removes: 0 (independent) to 1
+    (the value determines the outcome).
+    """
+    n = sum(c[1] for c in cells)
+    pos = sum(c[2] for c in cells)
+    h = entropy([pos, n - pos])
+    if h == 0 or n == 0:
+        return 0.0
+    conditional = sum(cn / n * entropy([cp, cn - cp]) for _, cn, cp in cells if cn)
+    return max(0.0, (h - conditional) / h)
