@@ -22,6 +22,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("goal_file", type=Path, help="defs.yaml of a GoalComponent, or a goal YAML")
     plan = commands.add_parser("plan", help="print the goal's accepted plan (planning if needed)")
     plan.add_argument("goal_file", type=Path)
+    plan.add_argument(
+        "--new",
+        action="store_true",
+        help="plan a new version now (it learns from earlier versions, e.g. SHAP importance)",
+    )
+    features = commands.add_parser(
+        "features", help="the accepted plan's candidate features: scores, decisions, reasons"
+    )
+    features.add_argument("goal_file", type=Path)
     trace = commands.add_parser("trace", help="print the goal's trace as JSON lines")
     trace.add_argument("goal_file", type=Path)
     trace.add_argument("--kind", default=None, help="only records of this kind, e.g. decision")
@@ -37,12 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(goal)
         if args.command == "plan":
-            from dagster_agentic.agent.planner import ensure_plan
+            from dagster_agentic.agent.planner import ensure_plan, plan_goal
 
-            bundle = ensure_plan(goal)
+            bundle = plan_goal(goal, reason="requested") if args.new else ensure_plan(goal)
             print(f"# plan version {bundle.version} ({bundle.path})")
             print(bundle.plan.model_dump_json(indent=2))
             return 0
+        if args.command == "features":
+            return _features(goal)
         from dagster_agentic.agent.planner import trace_for
 
         for record in trace_for(goal).records(goal=goal.name, kind=args.kind):
@@ -51,6 +62,22 @@ def main(argv: list[str] | None = None) -> int:
     except AgenticError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _features(goal: Goal) -> int:
+    from dagster_agentic.agent.planner import SCREENING_FILE, ensure_plan
+
+    bundle = ensure_plan(goal)
+    screening = json.loads((bundle.path / SCREENING_FILE).read_text())
+    scores = {s["column"]: s for s in screening["report"]["scores"]}
+    print(f"# plan version {bundle.version}: {screening['selection']['rationale'][0]}")
+    print(f"{'feature':<56} {'AUC':>6} {'MI bits':>8}  decision")
+    for decision in screening["selection"]["decisions"]:
+        score = scores[decision["column"]]["all"]
+        verdict = "kept" if decision["keep"] else f"dropped: {decision['reason']}"
+        auc = "-" if score["auc"] is None else f"{score['auc']:.3f}"
+        print(f"{decision['column']:<56} {auc:>6} {score['mutual_information']:>8.4f}  {verdict}")
+    return 0
 
 
 def _run(goal: Goal) -> int:

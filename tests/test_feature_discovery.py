@@ -218,3 +218,25 @@ def test_features_shap_found_without_value_are_dropped_in_the_next_version(
     memory = [d for d in screening["selection"]["decisions"] if d["rule"] == "memory"]
     assert {d["column"] for d in memory} == set(dropped)
     assert all(f"plan version {first.version}" in d["reason"] for d in memory)
+
+
+def test_an_entity_with_nothing_to_learn_from_is_a_clear_error(tmp_path: Path) -> None:
+    from dagster_agentic.errors import DataError
+
+    path = tmp_path / "bare.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE things AS SELECT range AS thing_id FROM range(200)")
+        conn.execute(
+            "CREATE TABLE thing_labels AS SELECT range AS thing_id,"
+            " (range % 2)::INTEGER AS broken FROM range(200)"
+        )
+    goal = Goal(
+        name="broken",
+        objective="Predict which things are broken, with a ROC AUC of at least 0.7",
+        warehouse=path,
+        state_dir=tmp_path / "state",
+    )
+    with pytest.raises(DataError, match="no candidate features for things") as error:
+        plan_goal(goal)
+    assert "reference the entity" in error.value.fix
+    assert PlanStore(goal.resolved_state_dir, goal.name).versions() == []

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster_agentic.errors import GuardrailError
+from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
 from dagster_agentic.features.screening import ScreeningReport, screen_features
 from dagster_agentic.features.sql import (
@@ -52,7 +52,12 @@ def default_kernel() -> Kernel:
 
 def goal_fingerprint(goal: Goal, kernel: Kernel) -> str:
     """Changes when anything the plan depends on in the declaration changes."""
-    payload = {"goal": goal.model_dump(mode="json"), "kernel": kernel.name}
+    payload = {
+        "goal": goal.model_dump(mode="json"),
+        "kernel": kernel.name,
+        # A kernel whose policy changed plans again: same declaration, different decisions.
+        "kernel_version": str(getattr(kernel, "version", "")),
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -174,6 +179,13 @@ def propose(
     proposal = traced.propose_plan(
         ProposePlanRequest(goal=goal, objective=objective, profile=profile, semantics=semantics)
     )
+    if not proposal.feature_groups:
+        raise DataError(
+            f"no candidate features for {objective.entity_table}: it has no usable attributes"
+            " and no table references it",
+            fix="add tables that reference the entity (events, orders...) or entity columns,"
+            " or point entity_table at another table",
+        )
     candidates = _plan(goal, kernel, objective, profile, proposal.feature_groups, proposal)
     check_plan_sql(candidates, warehouse)
     ref = warehouse_ref(candidates.warehouse_schema, candidates.agent_schema)

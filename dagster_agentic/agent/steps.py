@@ -49,32 +49,78 @@ class TrainingOutcome:
     valueless: list[str]
 
 
+SPLITS = ("train", "valid", "test")
+
+
 def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) -> pd.DataFrame:
-    """Fetch the selected feature columns, label, split and cohort flag, within the budget."""
+    """Fetch the selected feature columns, label, split and cohort flag, within the budget.
+
+    What leaves is kept small: features as 4-byte floats, the label, split and cohort flag as
+    1-byte codes, and each categorical feature as 2-byte codes plus its dictionary (the
+    distinct values, fetched once). Codes are decoded here, after they are counted. Beyond
+    ``max_train_rows`` training rows, a stable sample of them is fetched; validation and test
+    rows are always fetched whole.
+    """
     relation = f"{quote_ident(plan.agent_schema)}.{quote_ident(training_set_model(plan.goal))}"
-    columns = ["entity_id", "label", "split", "in_cohort", *plan.feature_columns]
+    categorical = [c for c in plan.feature_columns if c in set(plan.categorical_columns)]
+    numeric = [c for c in plan.feature_columns if c not in set(categorical)]
     with warehouse.connect(read_only=True) as conn:
-        row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
-    rows = int(row[0]) if row else 0
-    # A 4-byte float per cell is a fair estimate of what the fetch costs.
-    estimate = rows * len(columns) * 4
+        row = conn.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE split = 'train') FROM {relation}"
+        ).fetchone()
+    total, train = (int(row[0]), int(row[1])) if row else (0, 0)
+    spec = plan.training_set
+    sampled = "TRUE"
+    if train > spec.max_train_rows:  # a stable sample of the training rows, by entity hash
+        keep = round(spec.max_train_rows / train * 1_000_000)
+        sampled = f"split <> 'train' OR hash(entity_id, {spec.split_seed + 1}) % 1000000 < {keep}"
+    rows = total - train + min(train, spec.max_train_rows)
+    estimate = rows * (8 + 3 + 4 * len(numeric) + 2 * len(categorical))
     if estimate > plan.budget.max_egress_bytes:
         raise GuardrailError(
             f"the training set would move about {estimate:,} bytes out of the warehouse, over the "
             f"budget of {plan.budget.max_egress_bytes:,}",
             fix="raise budget.max_egress_bytes or select fewer features",
         )
-    categorical = set(plan.categorical_columns)
-    # Features leave as 4-byte floats: the learners lose nothing and the egress halves.
+    dictionaries = {
+        column: warehouse.fetch_df(
+            f"SELECT DISTINCT {quote_ident(column)} AS value FROM {relation}"
+            f" WHERE {quote_ident(column)} IS NOT NULL ORDER BY 1",
+            purpose="category dictionary",
+            ledger=ledger,
+        )["value"].tolist()
+        for column in categorical
+    }
+    split_code = " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(SPLITS))
     selected = [
-        quote_ident(c)
-        if c in categorical or c in ("entity_id", "label", "split", "in_cohort")
-        else f"CAST({quote_ident(c)} AS FLOAT) AS {quote_ident(c)}"
-        for c in columns
+        "entity_id",
+        "CAST(label AS TINYINT) AS label",
+        f"CAST(CASE split {split_code} END AS TINYINT) AS split",
+        "in_cohort",
+        *(f"CAST({quote_ident(c)} AS FLOAT) AS {quote_ident(c)}" for c in numeric),
+        *(
+            f"CAST(CASE WHEN {quote_ident(c)} IS NULL THEN NULL ELSE dense_rank() OVER"
+            f" (PARTITION BY {quote_ident(c)} IS NULL ORDER BY {quote_ident(c)}) - 1 END"
+            f" AS SMALLINT) AS {quote_ident(c)}"
+            for c in categorical
+        ),
     ]
     # A fixed row order: the physical order may differ between builds; learners are not immune.
-    sql = f"SELECT {', '.join(selected)} FROM {relation} ORDER BY entity_id, cutoff_at"
-    return warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
+    # Codes are ranked over every row, then the sample is taken: the dictionary stays valid.
+    sql = (
+        f"SELECT * EXCLUDE (__keep, __cutoff) FROM (SELECT {', '.join(selected)},"
+        f" ({sampled}) AS __keep, cutoff_at AS __cutoff FROM {relation})"
+        " WHERE __keep ORDER BY entity_id, __cutoff"
+    )
+    frame = warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
+    frame["split"] = pd.Series(np.asarray(SPLITS, dtype=object)[frame["split"].to_numpy()])
+    for column, values in dictionaries.items():
+        codes = frame[column].to_numpy(dtype="float64")
+        decoded = np.full(len(codes), None, dtype=object)
+        known = ~np.isnan(codes)
+        decoded[known] = np.asarray(values, dtype=object)[codes[known].astype(np.int64)]
+        frame[column] = pd.Series(decoded, dtype="str")
+    return frame[["entity_id", "label", "split", "in_cohort", *plan.feature_columns]]
 
 
 def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np.ndarray]:

@@ -128,6 +128,12 @@ class TrainingSetSpec(_Frozen):
     train_fraction: float = Field(default=0.70, gt=0, lt=1)
     valid_fraction: float = Field(default=0.15, gt=0, lt=1)
     split_seed: int = 17
+    max_train_rows: int = Field(
+        default=100_000,
+        ge=1_000,
+        description="Training rows fetched at most (a stable hash sample beyond it): a learner"
+        " gains little from more, and every row is egress.",
+    )
     expectations: tuple[Expectation, ...] = ()
 
 

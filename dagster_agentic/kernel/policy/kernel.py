@@ -25,6 +25,8 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
+    version = "2"
+    """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
         return interpret_objective(request.goal.objective, request.profile, request.goal.overrides)

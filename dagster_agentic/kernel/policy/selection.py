@@ -6,8 +6,8 @@ In order, a candidate is dropped when it is:
 2. **remembered as valueless**: an earlier plan version trained with it and SHAP found no value;
 3. **without signal**: not significant on all rows nor on the goal's cohort;
 4. **redundant**: rank-correlated with a stronger candidate that is kept;
-5. **over the cap**: beyond the strongest ``MAX_FEATURES`` (the training matrix is what leaves
-   the warehouse, so fewer columns is less egress).
+5. **over the cap**: beyond ``MAX_FEATURES``, taken strongest first in turns between source
+   tables (the training matrix is what leaves the warehouse, so fewer columns is less egress).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         partners.setdefault(pair.a, []).append((pair.b, pair.rho))
         partners.setdefault(pair.b, []).append((pair.a, pair.rho))
     kept: list[FeatureScore] = []
-    for score in survivors:
+    for score in _round_robin(survivors):
         twin = next(
             (
                 (other, rho)
@@ -72,7 +72,7 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         if twin is not None:
             drop(score, f"redundant with {twin[0]} (rank correlation {twin[1]:+.3f})", "redundant")
         elif len(kept) >= MAX_FEATURES:
-            drop(score, f"beyond the {MAX_FEATURES} strongest features", "cap")
+            drop(score, f"beyond the {MAX_FEATURES} features kept", "cap")
         else:
             kept.append(score)
 
@@ -101,6 +101,19 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
             f" training rows: kept {len(kept)}" + (f"; dropped {dropped}" if dropped else ""),
         ),
     )
+
+
+def _round_robin(scores: list[FeatureScore]) -> list[FeatureScore]:
+    """Strongest first, taking turns between groups: each source table is represented before
+    any one of them fills the cap (features of one table tend to say the same thing)."""
+    queues: dict[str, list[FeatureScore]] = {}
+    for score in scores:  # already strongest first
+        queues.setdefault(score.group, []).append(score)
+    ordered: list[FeatureScore] = []
+    while any(queues.values()):
+        heads = [queue.pop(0) for queue in queues.values() if queue]
+        ordered += sorted(heads, key=_strength, reverse=True)
+    return ordered
 
 
 def _strength(score: FeatureScore) -> tuple[float, float, str]:
