@@ -17,7 +17,7 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test lint typecheck ui warehouse clean
+.PHONY: install demo test lint typecheck ui warehouse clean bench-features
 
 install: $(STAMP)
 
@@ -54,3 +54,18 @@ ui: warehouse $(HOME_DIR)/dagster.yaml
 
 clean:
 	rm -rf $(VENV) example_project/data example_project/.dagster_home
+
+# The agent's in-warehouse features against Featuretools DFS (bench/, docs/benchmarks.md).
+# Featuretools needs pandas<3: it gets its own venv, rebuilt when its requirements change.
+FT_VENV := bench/.venv-featuretools
+FT_REQUIREMENTS := bench/requirements-featuretools.txt
+
+bench-features: install
+	@stamp=$(FT_VENV)/.installed-$$(sha1sum $(FT_REQUIREMENTS) | cut -c1-12); \
+	if [ ! -f $$stamp ]; then \
+		echo "creating $(FT_VENV) from $(FT_REQUIREMENTS)"; \
+		test -x $(FT_VENV)/bin/python || $(PYTHON) -m venv $(FT_VENV); \
+		$(FT_VENV)/bin/pip install --quiet -r $(FT_REQUIREMENTS) && \
+		rm -f $(FT_VENV)/.installed-* && touch $$stamp; \
+	fi
+	$(BIN)/python -m bench.features

@@ -11,7 +11,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from dagster_agentic.errors import DataError, GuardrailError
+from dagster_agentic.expectations.build import build_raw_suite
+from dagster_agentic.expectations.models import ExpectationSuite
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
 from dagster_agentic.features.screening import ScreeningReport, screen_features
 from dagster_agentic.features.sql import (
@@ -35,13 +39,14 @@ from dagster_agentic.kernel.traced import TracedKernel
 from dagster_agentic.observability.trace import Trace
 from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable
 from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
-from dagster_agentic.warehouse.connection import Warehouse
+from dagster_agentic.warehouse.connection import Warehouse, qualified_name, quote_ident
 from dagster_agentic.warehouse.footprint import table_memory_bytes
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.profile import current_schema_fingerprint, profile_warehouse
 from dagster_agentic.warehouse.semantics import SchemaSemantics, analyse_schema
 
 PROFILE_FILE, SEMANTICS_FILE, SCREENING_FILE = "profile.json", "semantics.json", "screening.json"
+SUITE_FILE = "suite.json"
 
 
 def default_kernel() -> Kernel:
@@ -131,10 +136,12 @@ class Proposal:
     semantics: SchemaSemantics
     screening: ScreeningReport
     selection: FeatureSelection
+    suite: ExpectationSuite
 
     def write_evidence(self, path: Path) -> None:
         write_json_atomic(path / PROFILE_FILE, self.profile.model_dump(mode="json"))
         write_json_atomic(path / SEMANTICS_FILE, self.semantics.model_dump(mode="json"))
+        write_json_atomic(path / SUITE_FILE, self.suite.model_dump(mode="json"))
         write_json_atomic(
             path / SCREENING_FILE,
             {
@@ -143,6 +150,25 @@ class Proposal:
                 "selection": self.selection.model_dump(mode="json"),
             },
         )
+
+
+def latest_prediction_time(conn: duckdb.DuckDBPyConnection, objective: Objective) -> str | None:
+    """The latest cutoff in the label table (ISO), the moment freshness is measured against."""
+    if not objective.cutoff_column:
+        return None
+    row = conn.execute(
+        f"SELECT CAST(max(CAST({quote_ident(objective.cutoff_column)} AS TIMESTAMP)) AS VARCHAR)"
+        f" FROM {qualified_name('main', objective.label_table)}"
+    ).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def load_suite(bundle: PlanBundle) -> ExpectationSuite:
+    """The raw-table expectations of a plan version (none for versions written without them)."""
+    path = bundle.path / SUITE_FILE
+    if not path.exists():
+        return ExpectationSuite(tables=(), expectations=())
+    return ExpectationSuite.model_validate_json(path.read_text())
 
 
 def remembered_valueless(store: PlanStore) -> dict[str, int]:
@@ -200,6 +226,13 @@ def propose(
     check_plan_sql(plan, warehouse)
     with warehouse.connect(read_only=True) as conn:
         footprint = {table.name: table_memory_bytes(conn, table) for table in profile.tables}
+        suite = build_raw_suite(
+            conn,
+            profile,
+            semantics,
+            tuple(t.name for t in plan.raw_tables),
+            reference_time=latest_prediction_time(conn, objective),
+        )
     sized = tuple(
         raw.model_copy(update={"memory_bytes": footprint.get(raw.name, 0)})
         for raw in plan.raw_tables
@@ -213,6 +246,7 @@ def propose(
         semantics=semantics,
         screening=screening,
         selection=selection,
+        suite=suite,
     )
 
 

@@ -12,19 +12,11 @@ from typing import Literal
 
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import FeatureGroup, Plan
-from dagster_agentic.warehouse.connection import quote_ident
+from dagster_agentic.warehouse.connection import literal, quote_ident
 
 RefKind = Literal["source", "model"]
 TableRef = Callable[[RefKind, str], str]
 """Maps ('source', raw table) or ('model', model name) to SQL that names the relation."""
-
-
-def literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def dbt_ref(kind: RefKind, name: str) -> str:

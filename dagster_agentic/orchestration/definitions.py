@@ -67,6 +67,57 @@ def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
     ]
 
 
+def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefinition]:
+    """The plan's expectations on each raw table, validated in the warehouse; critical ones
+    block every asset downstream of the table."""
+    from dagster_agentic.agent.planner import load_suite
+
+    suite = load_suite(bundle)
+    checks = []
+    for table in suite.tables:
+        key = dg.AssetKey(["raw", table])
+        specs = [
+            dg.AssetCheckSpec(
+                e.name,
+                asset=key,
+                blocking=e.critical,
+                description=e.reason,
+                metadata={"kind": e.kind, "critical": e.critical},
+            )
+            for e in suite.of(table)
+        ]
+        checks.append(_table_check(goal, suite, table, specs))
+    return checks
+
+
+def _table_check(
+    goal: Goal, suite: Any, table: str, specs: list[dg.AssetCheckSpec]
+) -> dg.AssetChecksDefinition:
+    from dagster_agentic.expectations.validate import validate_table
+    from dagster_agentic.warehouse.connection import Warehouse
+
+    @dg.multi_asset_check(specs=specs, name=f"{goal.name}__raw_{table}_expectations")
+    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        with reported_as_failure(), Warehouse(goal.warehouse).connect() as conn:
+            results = validate_table(conn, suite, table)
+        for result in results:
+            e = result.expectation
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey(["raw", table]),
+                check_name=e.name,
+                passed=result.passed,
+                severity=dg.AssetCheckSeverity.ERROR if e.critical else dg.AssetCheckSeverity.WARN,
+                description=result.message,
+                metadata={
+                    "observed": dg.MetadataValue.json(result.observed),
+                    "failing_sample": dg.MetadataValue.json(list(result.failing_sample)),
+                    "reason": e.reason,
+                },
+            )
+
+    return _check
+
+
 def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
     from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -229,12 +280,15 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
         evaluation_asset(bundle, artifacts),
         goal_asset(goal, bundle, artifacts),
     ]
+    checks = raw_table_checks(goal, bundle)
+    raw_keys = [dg.AssetKey(["raw", t.name]) for t in bundle.plan.raw_tables]
     job = dg.define_asset_job(
         job_name(goal.name),
-        selection=dg.AssetSelection.groups(goal.name),
+        selection=dg.AssetSelection.groups(goal.name)
+        | dg.AssetSelection.checks_for_assets(*raw_keys),
         description=f"Materialise goal {goal.name!r}: {goal.objective}",
     )
-    return dg.Definitions(assets=assets, jobs=[job])
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job])
 
 
 def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:

@@ -27,7 +27,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.goals.objective import Objective
-from dagster_agentic.warehouse.connection import qualified_name, quote_ident
+from dagster_agentic.warehouse.connection import literal, qualified_name, quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 ColumnRole = Literal[
@@ -391,7 +391,7 @@ def _label_copies(
     labels, _ = _label_join(objective, schema)
     label = (
         f"CASE WHEN l.{quote_ident(objective.target_column)} = "
-        f"{_literal(objective.positive_value)} THEN 1 ELSE 0 END"
+        f"{literal(objective.positive_value)} THEN 1 ELSE 0 END"
     )
     base = (
         f"SELECT {label} AS y, e.* FROM {labels} AS l JOIN "
@@ -430,12 +430,6 @@ def _label_copies(
                 )
             )
     return found
-
-
-def _literal(value: object) -> str:
-    from dagster_agentic.features.sql import literal
-
-    return literal(value)
 
 
 def entropy(counts: list[int]) -> float:

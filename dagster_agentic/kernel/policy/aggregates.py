@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dagster_agentic.features.sql import literal
 from dagster_agentic.plan.models import FeatureSpec, Lookup
-from dagster_agentic.warehouse.connection import quote_ident
+from dagster_agentic.warehouse.connection import literal, quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
 

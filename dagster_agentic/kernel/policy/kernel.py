@@ -25,7 +25,7 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
-    version = "2"
+    version = "3"
     """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:

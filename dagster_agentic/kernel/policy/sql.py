@@ -11,8 +11,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from dagster_agentic.errors import GoalError
-from dagster_agentic.features.sql import literal
 from dagster_agentic.kernel.policy.text import quote, word_set
+from dagster_agentic.warehouse.connection import literal
 from dagster_agentic.warehouse.models import TableProfile
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of dagster-agentic; ``make bench-features`` runs ``bench.features``."""

@@ -1,0 +1,272 @@
+"""Write a plan version's expectation suite from the profile it was built on.
+
+Everything here is measured from the warehouse when the plan is made (the profile, plus one
+reference query per table for the decile cut points that drift is measured against), so a
+later run can tell what changed. Thresholds leave room for ordinary change (new rows, slightly
+wider ranges) and none for the faults that break a pipeline: a missing table or column, a new
+type, a unit change, relabelled categories, a burst of nulls, duplicated keys, a partial load,
+a stalled feed, orphaned keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+
+from dagster_agentic.expectations.models import DataExpectation, ExpectationSuite
+from dagster_agentic.warehouse.connection import qualified_name, quote_ident
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
+from dagster_agentic.warehouse.semantics import SchemaSemantics
+
+VOLUME_LOW, VOLUME_HIGH = 0.8, 1.5
+NULL_FACTOR, NULL_SLACK = 1.5, 0.01
+RANGE_MARGIN = 0.5
+"""Share of the reference span allowed beyond either end of a numeric range."""
+OUT_OF_RANGE_FRACTION = 0.0005
+UNKNOWN_VALUE_FRACTION = 0.01
+MAX_ACCEPTED_VALUES = 30
+FRESHNESS_SLACK_DAYS = 7.0
+INCLUSION_SLACK = 0.02
+DRIFT_MAX_PSI = 0.2
+DECILES = tuple(round(i / 10, 1) for i in range(1, 10))
+HOUR_WINDOW_DAYS = 30.0
+HOUR_MAX_PSI = 0.25
+
+
+def build_raw_suite(
+    conn: duckdb.DuckDBPyConnection,
+    profile: WarehouseProfile,
+    semantics: SchemaSemantics,
+    tables: tuple[str, ...],
+    *,
+    reference_time: str | None,
+    schema: str = "main",
+) -> ExpectationSuite:
+    """Expectations on ``tables`` (the raw tables a plan reads)."""
+    expectations: list[DataExpectation] = []
+    for name in tables:
+        table = profile.table(name)
+        if table is None:
+            continue
+        expectations += _table(table, profile, semantics)
+        expectations += _freshness(conn, table, semantics, reference_time, schema)
+        expectations += _drift(conn, table, semantics, schema)
+        expectations += _hour_profile(conn, table, semantics, reference_time, schema)
+    return ExpectationSuite(
+        tables=tables, expectations=tuple(expectations), reference_time=reference_time
+    )
+
+
+def _table(
+    table: TableProfile, profile: WarehouseProfile, semantics: SchemaSemantics
+) -> Iterator[DataExpectation]:
+    name = table.name
+    yield DataExpectation(kind="table_exists", table=name, reason="the plan reads it")
+    yield DataExpectation(
+        kind="row_count_between",
+        table=name,
+        min_value=int(table.row_count * VOLUME_LOW),
+        max_value=int(table.row_count * VOLUME_HIGH) + 1,
+        reason=f"{table.row_count:,} rows when the plan was made: a partial or doubled load"
+        " changes every feature",
+    )
+    for column in table.columns:
+        yield from _column(table, column, profile, semantics)
+
+
+def _column(
+    table: TableProfile,
+    column: ColumnProfile,
+    profile: WarehouseProfile,
+    semantics: SchemaSemantics,
+) -> Iterator[DataExpectation]:
+    name, col = table.name, column.name
+    role = semantics.role(name, col)
+    yield DataExpectation(kind="column_exists", table=name, column=col, reason=f"a {role} column")
+    yield DataExpectation(
+        kind="column_type",
+        table=name,
+        column=col,
+        data_type=column.data_type,
+        reason=f"{column.data_type} when the plan was made: the feature SQL depends on it",
+    )
+    yield DataExpectation(
+        kind="null_fraction_at_most",
+        table=name,
+        column=col,
+        max_fraction=round(min(1.0, column.null_fraction * NULL_FACTOR + NULL_SLACK), 6),
+        reason=f"{column.null_fraction:.2%} null when the plan was made",
+    )
+    if col in table.candidate_keys:
+        yield DataExpectation(
+            kind="unique", table=name, column=col, reason="a key: duplicated rows double-count"
+        )
+    parent = next((r for r in profile.parents_of(name) if r.child_column == col), None)
+    if parent is not None:
+        yield DataExpectation(
+            kind="foreign_key_inclusion",
+            table=name,
+            column=col,
+            parent=f"{parent.parent_table}.{parent.parent_column}",
+            min_value=round(max(0.0, parent.inclusion - INCLUSION_SLACK), 6),
+            reason=f"{parent.inclusion:.1%} of values found in {parent.parent_table}",
+        )
+    if role == "numeric" and isinstance(column.min, int | float):
+        low, high = float(column.min), float(column.max)  # type: ignore[arg-type]
+        margin = RANGE_MARGIN * max(high - low, abs(high), 1e-9)
+        yield DataExpectation(
+            kind="between",
+            table=name,
+            column=col,
+            min_value=max(low - margin, 0.0) if low >= 0 else low - margin,
+            max_value=high + margin,
+            max_fraction=OUT_OF_RANGE_FRACTION,
+            reason=f"values in [{low:g}, {high:g}] when the plan was made: a unit change or"
+            " corrupt values fall far outside",
+        )
+    values = [str(v.value) for v in column.top_values if v.value is not None]
+    if (
+        role in ("categorical", "boolean", "leakage_suspect")
+        and column.kind in ("text", "boolean")
+        and 0 < len(values) == column.distinct_count <= MAX_ACCEPTED_VALUES
+    ):
+        yield DataExpectation(
+            kind="accepted_values",
+            table=name,
+            column=col,
+            values=tuple(values),
+            max_fraction=UNKNOWN_VALUE_FRACTION,
+            reason="the values the feature encodings were written for",
+        )
+
+
+def _freshness(
+    conn: duckdb.DuckDBPyConnection,
+    table: TableProfile,
+    semantics: SchemaSemantics,
+    reference_time: str | None,
+    schema: str,
+) -> Iterator[DataExpectation]:
+    described = semantics.table(table.name)
+    time = described.event_time if described else None
+    if not time or not reference_time or not described or described.role == "entity":
+        return
+    t = quote_ident(time)
+    row = conn.execute(
+        f"SELECT date_diff('second', max(CAST({t} AS TIMESTAMP)), CAST(? AS TIMESTAMP)) / 86400.0"
+        f" FROM {qualified_name(schema, table.name)} WHERE CAST({t} AS TIMESTAMP) < CAST(? AS"
+        " TIMESTAMP)",
+        [reference_time, reference_time],
+    ).fetchone()
+    gap = float(row[0]) if row and row[0] is not None else None
+    if gap is None:
+        return
+    yield DataExpectation(
+        kind="fresh_within_days",
+        table=table.name,
+        column=time,
+        max_days=round(gap + FRESHNESS_SLACK_DAYS, 3),
+        reason=f"the latest row before the prediction time was {gap:.1f} days before it:"
+        " a stalled feed leaves recent behaviour empty",
+    )
+
+
+def _drift(
+    conn: duckdb.DuckDBPyConnection, table: TableProfile, semantics: SchemaSemantics, schema: str
+) -> Iterator[DataExpectation]:
+    numeric = [
+        c
+        for c in table.columns
+        if semantics.role(table.name, c.name) == "numeric" and c.distinct_count > 10
+    ]
+    if not numeric or not table.row_count:
+        return
+    source = qualified_name(schema, table.name)
+    cuts_row = conn.execute(
+        "SELECT "
+        + ", ".join(f"quantile_cont({quote_ident(c.name)}, {list(DECILES)})" for c in numeric)
+        + f" FROM {source}"
+    ).fetchone()
+    for column, cuts in zip(numeric, cuts_row or (), strict=True):
+        points = tuple(sorted({float(v) for v in cuts or [] if v is not None}))
+        if len(points) < 2:
+            continue
+        shares = bucket_shares(conn, source, column.name, points)
+        yield DataExpectation(
+            kind="drift_psi_at_most",
+            table=table.name,
+            column=column.name,
+            critical=False,
+            cut_points=points,
+            reference_shares=shares,
+            max_psi=DRIFT_MAX_PSI,
+            reason="its distribution when the plan was made: features screened on it may no"
+            " longer hold",
+        )
+
+
+def _hour_profile(
+    conn: duckdb.DuckDBPyConnection,
+    table: TableProfile,
+    semantics: SchemaSemantics,
+    reference_time: str | None,
+    schema: str,
+) -> Iterator[DataExpectation]:
+    """When in the day rows are recorded, recently: a clock or time-zone change moves it."""
+    described = semantics.table(table.name)
+    time = described.event_time if described else None
+    column = table.column(time) if time else None
+    if not reference_time or column is None or not column.data_type.startswith("TIMESTAMP"):
+        return
+    shares = hour_shares(conn, qualified_name(schema, table.name), column.name, reference_time)
+    if sum(shares) == 0:
+        return
+    yield DataExpectation(
+        kind="hour_profile_psi_at_most",
+        table=table.name,
+        column=column.name,
+        critical=False,
+        reference_shares=shares,
+        max_psi=HOUR_MAX_PSI,
+        window_days=HOUR_WINDOW_DAYS,
+        reason="the hours of the day rows were recorded at in the last"
+        f" {HOUR_WINDOW_DAYS:g} days before the prediction time: a time-zone or clock change"
+        " shifts every window feature",
+    )
+
+
+def hour_shares(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    column: str,
+    reference_time: str,
+    window_days: float = HOUR_WINDOW_DAYS,
+) -> tuple[float, ...]:
+    """Share of rows per hour of the day (24), in the window before ``reference_time``."""
+    t = f"CAST({quote_ident(column)} AS TIMESTAMP)"
+    ref = "CAST(? AS TIMESTAMP)"
+    rows = dict(
+        conn.execute(
+            f"SELECT hour({t}), count(*) FROM {source} WHERE {t} < {ref}"
+            f" AND {t} >= {ref} - INTERVAL {int(window_days)} DAY GROUP BY 1",
+            [reference_time, reference_time],
+        ).fetchall()
+    )
+    total = sum(rows.values())
+    return tuple(round(rows.get(h, 0) / total, 6) if total else 0.0 for h in range(24))
+
+
+def bucket_shares(
+    conn: duckdb.DuckDBPyConnection, source: str, column: str, cut_points: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Share of non-null values in each bucket between ``cut_points`` (len + 1 buckets)."""
+    col = quote_ident(column)
+    bucket = " + ".join(f"({col} > {p!r})::INTEGER" for p in cut_points)
+    rows = dict(
+        conn.execute(
+            f"SELECT {bucket} AS b, count(*) FROM {source} WHERE {col} IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    total = sum(rows.values()) or 1
+    return tuple(round(rows.get(i, 0) / total, 6) for i in range(len(cut_points) + 1))
