@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,8 +55,9 @@ class DataExpectation(_Frozen):
 
     @property
     def name(self) -> str:
-        """Stable, unique within a table: the Dagster check name."""
-        return f"{self.column}__{self.kind}" if self.column else self.kind
+        """Stable, unique within a table, and a valid Dagster check name."""
+        name = f"{self.column}__{self.kind}" if self.column else self.kind
+        return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 class ExpectationSuite(_Frozen):

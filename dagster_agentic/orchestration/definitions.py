@@ -7,6 +7,7 @@ process builds the graph of the version it was given.
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from dagster_agentic.errors import AgenticError
+from dagster_agentic.expectations.models import ExpectationSuite
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.plan.store import PlanBundle, PlanStore
@@ -91,12 +93,14 @@ def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefin
 
 
 def _table_check(
-    goal: Goal, suite: Any, table: str, specs: list[dg.AssetCheckSpec]
+    goal: Goal, suite: ExpectationSuite, table: str, specs: list[dg.AssetCheckSpec]
 ) -> dg.AssetChecksDefinition:
     from dagster_agentic.expectations.validate import validate_table
     from dagster_agentic.warehouse.connection import Warehouse
 
-    @dg.multi_asset_check(specs=specs, name=f"{goal.name}__raw_{table}_expectations")
+    op_name = re.sub(r"[^A-Za-z0-9_]", "_", f"{goal.name}__raw_{table}_expectations")
+
+    @dg.multi_asset_check(specs=specs, name=op_name)
     def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         with reported_as_failure(), Warehouse(goal.warehouse).connect() as conn:
             results = validate_table(conn, suite, table)

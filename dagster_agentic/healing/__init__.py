@@ -1,0 +1,1 @@
+"""Self-healing: gather evidence about failed raw-table expectations and diagnose a cause."""
