@@ -10,7 +10,7 @@ from dagster_agentic import Goal, Kernel, PolicyKernel
 from dagster_agentic.agent.planner import Proposal, propose
 from dagster_agentic.features.sql import feature_group_sql, warehouse_ref
 from dagster_agentic.goals.objective import Objective
-from dagster_agentic.kernel.policy.features import child_aggregate_group
+from dagster_agentic.kernel.policy.features import aggregate_group
 from dagster_agentic.warehouse.connection import Warehouse
 from dagster_agentic.warehouse.profile import profile_warehouse
 from dagster_agentic.warehouse.semantics import analyse_schema
@@ -112,7 +112,7 @@ def test_features_ignore_everything_recorded_at_or_after_the_cutoff(tmp_path: Pa
     assert events is not None
     with warehouse.connect() as conn:
         semantics = analyse_schema(conn, profile, _objective())
-    group = child_aggregate_group(_objective(), events, "customer_id", profile, semantics)
+    group = aggregate_group(_objective(), events, "customer_id", profile, semantics)
     sql = feature_group_sql(_objective(), group, warehouse_ref("main", "agentic"))
     with duckdb.connect(str(path), read_only=True) as conn:
         frame = conn.execute(sql + " ORDER BY entity_id").df().set_index("entity_id")

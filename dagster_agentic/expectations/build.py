@@ -148,10 +148,10 @@ def _freshness(
     reference_time: str | None,
     schema: str,
 ) -> Iterator[DataExpectation]:
-    described = semantics.table(table.name)
-    time = described.event_time if described else None
-    if not time or not reference_time or not described or described.role == "entity":
+    column = _event_time(table, semantics)
+    if column is None or not reference_time:
         return
+    time = column.name
     t = quote_ident(time)
     row = conn.execute(
         f"SELECT date_diff('second', max(CAST({t} AS TIMESTAMP)), CAST(? AS TIMESTAMP)) / 86400.0"
@@ -170,6 +170,14 @@ def _freshness(
         reason=f"the latest row before the prediction time was {gap:.1f} days before it:"
         " a stalled feed leaves recent behaviour empty",
     )
+
+
+def _event_time(table: TableProfile, semantics: SchemaSemantics) -> ColumnProfile | None:
+    """The column recording when rows of an activity table happened, if it has one."""
+    described = semantics.table(table.name)
+    if described is None or described.role == "entity" or not described.event_time:
+        return None
+    return table.column(described.event_time)
 
 
 def _drift(
@@ -214,9 +222,7 @@ def _hour_profile(
     schema: str,
 ) -> Iterator[DataExpectation]:
     """When in the day rows are recorded, recently: a clock or time-zone change moves it."""
-    described = semantics.table(table.name)
-    time = described.event_time if described else None
-    column = table.column(time) if time else None
+    column = _event_time(table, semantics)
     if not reference_time or column is None or not column.data_type.startswith("TIMESTAMP"):
         return
     shares = hour_shares(conn, qualified_name(schema, table.name), column.name, reference_time)

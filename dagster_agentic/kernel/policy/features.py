@@ -132,57 +132,37 @@ def _rationale(source: Source, semantics: SchemaSemantics, prefix: str) -> str:
     return text
 
 
-def child_aggregate_group(
+def aggregate_group(
     objective: Objective,
-    child: TableProfile,
+    table: TableProfile,
     join_column: str,
     profile: WarehouseProfile,
     semantics: SchemaSemantics,
+    *,
+    via: PathStep | None = None,
 ) -> FeatureGroup:
-    time = _time_column(objective, child, semantics)
-    source = Source(child, join_column, time, semantics)
-    lookups = lookups_for(source, profile, skip={objective.entity_table, objective.label_table})
-    features = _aggregates(source, objective)
-    for lookup, parent in lookups:
-        features += lookup_features(source, lookup, parent, aggregate=True)
-    return FeatureGroup(
-        name=slug(child.name),
-        kind="child_aggregates",
-        source_table=child.name,
-        join_column=join_column,
-        time_column=time,
-        lookups=tuple(lookup for lookup, _ in lookups),
-        features=tuple(features),
-        rationale=_rationale(source, semantics, f"behaviour recorded in {child.name}"),
-    )
-
-
-def path_aggregate_group(
-    objective: Objective,
-    via: PathStep,
-    grandchild: TableProfile,
-    join_column: str,
-    profile: WarehouseProfile,
-    semantics: SchemaSemantics,
-) -> FeatureGroup:
-    time = _time_column(objective, grandchild, semantics)
-    source = Source(grandchild, join_column, time, semantics)
-    skip = {objective.entity_table, objective.label_table, via.table}
+    """Aggregates of ``table`` per entity: its rows reference the entity through
+    ``join_column``, or, on a depth-2 path, reference the rows of ``via`` that do."""
+    time = _time_column(objective, table, semantics)
+    source = Source(table, join_column, time, semantics)
+    skip = {objective.entity_table, objective.label_table} | ({via.table} if via else set())
     lookups = lookups_for(source, profile, skip=skip)
     features = _aggregates(source, objective)
     for lookup, parent in lookups:
         features += lookup_features(source, lookup, parent, aggregate=True)
-    prefix = f"behaviour recorded in {grandchild.name} through {via.table} (depth 2)"
+    what = f"behaviour recorded in {table.name}"
     return FeatureGroup(
-        name=f"{slug(grandchild.name)}_via_{slug(via.table)}",
-        kind="path_aggregates",
-        source_table=grandchild.name,
+        name=f"{slug(table.name)}_via_{slug(via.table)}" if via else slug(table.name),
+        kind="path_aggregates" if via else "child_aggregates",
+        source_table=table.name,
         join_column=join_column,
         time_column=time,
         via=via,
         lookups=tuple(lookup for lookup, _ in lookups),
         features=tuple(features),
-        rationale=_rationale(source, semantics, prefix),
+        rationale=_rationale(
+            source, semantics, f"{what} through {via.table} (depth 2)" if via else what
+        ),
     )
 
 
@@ -203,7 +183,7 @@ def propose_feature_groups(
     groups = [entity_attribute_group(objective, entity, profile, semantics)]
     children = _children(objective, profile, entity.name)
     for child, join_column in children:
-        groups.append(child_aggregate_group(objective, child, join_column, profile, semantics))
+        groups.append(aggregate_group(objective, child, join_column, profile, semantics))
     direct = {child.name for child, _ in children}
     for child, join_column in children:
         for relation in profile.children_of(child.name):
@@ -222,8 +202,8 @@ def propose_feature_groups(
                 time_column=_time_column(objective, child, semantics),
             )
             groups.append(
-                path_aggregate_group(
-                    objective, via, grandchild, relation.child_column, profile, semantics
+                aggregate_group(
+                    objective, grandchild, relation.child_column, profile, semantics, via=via
                 )
             )
     return tuple(g for g in groups if g.features)
