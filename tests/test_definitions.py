@@ -56,6 +56,23 @@ def test_a_new_table_is_planned_in_with_no_code_change(warehouse_copy: Path) -> 
 
     store = PlanStore(goal.resolved_state_dir, goal.name)
     assert store.versions() == [1, 2]
-    assert store.load(2).meta["reason"] == "warehouse schema changed"
+    assert store.load(2).meta["reason"] == "warehouse grew: table nps_surveys"
     assert K(["features", "churn__nps_surveys"]) in after.get_all_asset_keys()
     assert K(["raw", "nps_surveys"]) in after.get(K(["features", "churn__nps_surveys"])).parent_keys
+
+
+def test_a_breaking_schema_change_keeps_the_accepted_version_for_the_checks(
+    warehouse_copy: Path,
+) -> None:
+    from dagster_agentic.agent.planner import ensure_plan
+    from dagster_agentic.runner import run_goal
+    from example_churn.faults import apply_fault
+
+    goal = make_goal(warehouse_copy)
+    first = ensure_plan(goal)
+    apply_fault(warehouse_copy, "rename_column")  # payments.amount -> amount_eur
+    assert ensure_plan(goal).version == first.version
+    summary = run_goal(goal, log_level="CRITICAL")
+    assert summary.plan_version == first.version and not summary.success
+    assert summary.checks["raw/payments:amount__column_exists"] is False
+    assert summary.assets == ()

@@ -42,7 +42,12 @@ from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
 from dagster_agentic.warehouse.connection import Warehouse, qualified_name, quote_ident
 from dagster_agentic.warehouse.footprint import table_memory_bytes
 from dagster_agentic.warehouse.models import WarehouseProfile
-from dagster_agentic.warehouse.profile import current_schema_fingerprint, profile_warehouse
+from dagster_agentic.warehouse.profile import (
+    catalog_triples,
+    profile_triples,
+    profile_warehouse,
+    triples_fingerprint,
+)
 from dagster_agentic.warehouse.semantics import SchemaSemantics, analyse_schema
 
 PROFILE_FILE, SEMANTICS_FILE, SCREENING_FILE = "profile.json", "semantics.json", "screening.json"
@@ -80,8 +85,12 @@ def trace_for(goal: Goal) -> Trace:
 
 
 def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
-    """The accepted plan of ``goal``, planning a new version when the declaration or the
-    warehouse's schema (a new table, a changed column) changed since it was planned."""
+    """The accepted plan of ``goal``, planning a new version when the declaration changed or
+    the warehouse grew (a new table or column) since it was planned.
+
+    A change that removes or retypes something the plan was built on is not planned around
+    silently: the accepted version stays, and its expectations fail on the affected tables.
+    """
     kernel = kernel or default_kernel()
     store = PlanStore(goal.resolved_state_dir, goal.name)
     accepted = store.load_accepted()
@@ -89,11 +98,29 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
         return plan_goal(goal, kernel=kernel, reason="declared")
     if not is_current(accepted, goal, kernel):
         return plan_goal(goal, kernel=kernel, reason="goal changed")
-    warehouse = Warehouse(goal.warehouse)
-    warehouse.require_exists()
-    if current_schema_fingerprint(warehouse) != accepted.plan.profile_fingerprint:
-        return plan_goal(goal, kernel=kernel, reason="warehouse schema changed")
+    added = schema_additions(accepted, Warehouse(goal.warehouse))
+    if added:
+        return plan_goal(goal, kernel=kernel, reason=f"warehouse grew: {', '.join(added)}")
     return accepted
+
+
+def schema_additions(bundle: PlanBundle, warehouse: Warehouse) -> list[str]:
+    """Tables and columns added to the warehouse since ``bundle`` was planned, when nothing it
+    was built on went missing or changed type; otherwise nothing (that is for the checks)."""
+    warehouse.require_exists()
+    path = bundle.path / PROFILE_FILE
+    if not path.exists():  # a version written before profiles were kept: compare fingerprints
+        changed = triples_fingerprint(catalog_triples(warehouse)) != bundle.plan.profile_fingerprint
+        return ["schema changed"] if changed else []
+    reference = profile_triples(WarehouseProfile.model_validate_json(path.read_text()))
+    current = catalog_triples(warehouse)
+    if not reference < current:
+        return []
+    known = {table for table, _, _ in reference}
+    new = current - reference
+    tables = sorted({t for t, _, _ in new if t not in known})
+    columns = sorted(f"{t}.{c}" for t, c, _ in new if t in known)
+    return [*(f"table {t}" for t in tables), *(f"column {c}" for c in columns)]
 
 
 def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan") -> PlanBundle:

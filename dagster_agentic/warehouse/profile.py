@@ -129,22 +129,26 @@ def profile_warehouse(
 
 def schema_fingerprint(tables: Sequence[TableProfile]) -> str:
     """sha256 of the sorted (table, column, type) triples, first 16 hex characters."""
-    return _fingerprint((t.name, c.name, c.data_type) for t in tables for c in t.columns)
+    return triples_fingerprint((t.name, c.name, c.data_type) for t in tables for c in t.columns)
 
 
-def current_schema_fingerprint(warehouse: Warehouse, *, schema: str = "main") -> str:
-    """The fingerprint :func:`profile_warehouse` would give, from the catalog alone (cheap)."""
+def catalog_triples(warehouse: Warehouse, *, schema: str = "main") -> set[tuple[str, str, str]]:
+    """(table, column, type) of every column of ``schema``, from the catalog alone (cheap)."""
     with warehouse.connect(read_only=True) as conn:
-        triples = [
+        return {
             (name, column, data_type)
             for table in resolve_tables(conn, schema)
             for name, columns, _ in [table_columns(conn, table, schema)]
             for column, data_type in columns
-        ]
-    return _fingerprint(triples)
+        }
 
 
-def _fingerprint(triples: Iterable[tuple[str, str, str]]) -> str:
+def profile_triples(profile: WarehouseProfile) -> set[tuple[str, str, str]]:
+    return {(t.name, c.name, c.data_type) for t in profile.tables for c in t.columns}
+
+
+def triples_fingerprint(triples: Iterable[tuple[str, str, str]]) -> str:
+    """sha256 of the sorted (table, column, type) triples, first 16 hex characters."""
     return hashlib.sha256(json.dumps(sorted(triples)).encode()).hexdigest()[:16]
 
 
