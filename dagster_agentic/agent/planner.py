@@ -27,6 +27,7 @@ from dagster_agentic.features.sql import (
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.guardrails.sql_policy import check_select
+from dagster_agentic.healing.evidence import schema_diff
 from dagster_agentic.kernel.protocol import (
     FeatureSelection,
     InterpretGoalRequest,
@@ -44,7 +45,6 @@ from dagster_agentic.warehouse.footprint import table_memory_bytes
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.profile import (
     catalog_triples,
-    profile_triples,
     profile_warehouse,
     triples_fingerprint,
 )
@@ -112,14 +112,13 @@ def schema_additions(bundle: PlanBundle, warehouse: Warehouse) -> list[str]:
     if not path.exists():  # a version written before profiles were kept: compare fingerprints
         changed = triples_fingerprint(catalog_triples(warehouse)) != bundle.plan.profile_fingerprint
         return ["schema changed"] if changed else []
-    reference = profile_triples(WarehouseProfile.model_validate_json(path.read_text()))
-    current = catalog_triples(warehouse)
-    if not reference < current:
+    reference = WarehouseProfile.model_validate_json(path.read_text())
+    with warehouse.connect(read_only=True) as conn:
+        diff = schema_diff(reference, conn)
+    if diff.missing_tables or diff.missing_columns or diff.type_changes:
         return []
-    known = {table for table, _, _ in reference}
-    new = current - reference
-    tables = sorted({t for t, _, _ in new if t not in known})
-    columns = sorted(f"{t}.{c}" for t, c, _ in new if t in known)
+    tables = sorted(diff.new_tables)
+    columns = sorted(f"{c.table}.{c.column}" for c in diff.new_columns)
     return [*(f"table {t}" for t in tables), *(f"column {c}" for c in columns)]
 
 

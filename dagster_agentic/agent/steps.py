@@ -62,8 +62,9 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
     rows are always fetched whole.
     """
     relation = f"{quote_ident(plan.agent_schema)}.{quote_ident(training_set_model(plan.goal))}"
-    categorical = [c for c in plan.feature_columns if c in set(plan.categorical_columns)]
-    numeric = [c for c in plan.feature_columns if c not in set(categorical)]
+    kinds = set(plan.categorical_columns)
+    categorical = [c for c in plan.feature_columns if c in kinds]
+    numeric = [c for c in plan.feature_columns if c not in kinds]
     with warehouse.connect(read_only=True) as conn:
         row = conn.execute(
             f"SELECT count(*), count(*) FILTER (WHERE split = 'train') FROM {relation}"
@@ -183,7 +184,7 @@ def _explain(learner: Any, rows: pd.DataFrame, staging: Path, plan: Plan) -> dic
     shares = explanation.shares()
     result = {
         **explanation.to_dict(),
-        "ranked_shares": sorted(shares.items(), key=lambda item: (-item[1], item[0])),
+        "ranked_shares": [(column, shares[column]) for column, _ in explanation.ranked()],
         "valueless": list(valueless_features(explanation, min_share=VALUELESS_SHARE)),
     }
     write_json_atomic(staging / IMPORTANCE_FILE, result)
@@ -267,11 +268,13 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
     return result
 
 
-def explanation_markdown(artifacts: Path, *, top: int = 15) -> str:
-    """The SHAP summary plot (inline) and the strongest features' shares, as Markdown."""
+def explanation_markdown(artifacts: Path, importance: dict[str, Any], *, top: int = 15) -> str:
+    """The SHAP summary plot (inline) and the strongest features' shares, as Markdown.
+
+    ``importance`` is the run's ``IMPORTANCE_FILE``, as read by the caller.
+    """
     import base64
 
-    importance = read_artifact(artifacts, IMPORTANCE_FILE)
     plot = base64.b64encode((artifacts / SHAP_PLOT_FILE).read_bytes()).decode()
     rows = "\n".join(
         f"| {column} | {share:.1%} |" for column, share in importance["ranked_shares"][:top]

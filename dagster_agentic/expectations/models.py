@@ -25,6 +25,11 @@ ExpectationKind = Literal[
 ]
 
 
+def dagster_name(text: str) -> str:
+    """``text`` as a valid Dagster op or check name: other characters become underscores."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -56,8 +61,7 @@ class DataExpectation(_Frozen):
     @property
     def name(self) -> str:
         """Stable, unique within a table, and a valid Dagster check name."""
-        name = f"{self.column}__{self.kind}" if self.column else self.kind
-        return re.sub(r"[^A-Za-z0-9_]", "_", name)
+        return dagster_name(f"{self.column}__{self.kind}" if self.column else self.kind)
 
 
 class ExpectationSuite(_Frozen):

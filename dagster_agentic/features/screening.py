@@ -31,7 +31,7 @@ from dagster_agentic.features.sql import TableRef, feature_group_sql, model_name
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
-from dagster_agentic.warehouse.semantics import entropy
+from dagster_agentic.warehouse.semantics import mutual_information
 
 BUCKETS = 20
 RELEVANT_P_VALUE = 0.01
@@ -232,9 +232,7 @@ def _relevance(
     n = sum(c[1] for c in cells)
     pos = sum(c[2] for c in cells)
     nulls = sum(c[1] for c in cells if c[0] == "~null")
-    h = entropy([pos, n - pos])
-    conditional = sum(cn / n * entropy([cp, cn - cp]) for _, cn, cp in cells if cn) if n else 0.0
-    raw_mi = max(0.0, h - conditional)
+    raw_mi, h = mutual_information(cells)
     buckets = len([c for c in cells if c[1]])
     g = 2 * n * raw_mi * math.log(2)
     # Miller-Madow: a binned estimate is biased up by about (buckets - 1) / (2 n ln 2) bits,

@@ -7,7 +7,6 @@ process builds the graph of the version it was given.
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from dagster_agentic.errors import AgenticError
-from dagster_agentic.expectations.models import ExpectationSuite
+from dagster_agentic.expectations.models import ExpectationSuite, dagster_name
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.plan.store import PlanBundle, PlanStore
@@ -98,9 +97,7 @@ def _table_check(
     from dagster_agentic.expectations.validate import validate_table
     from dagster_agentic.warehouse.connection import Warehouse
 
-    op_name = re.sub(r"[^A-Za-z0-9_]", "_", f"{goal.name}__raw_{table}_expectations")
-
-    @dg.multi_asset_check(specs=specs, name=op_name)
+    @dg.multi_asset_check(specs=specs, name=dagster_name(f"{goal.name}__raw_{table}_expectations"))
     def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         with reported_as_failure(), Warehouse(goal.warehouse).connect() as conn:
             results = validate_table(conn, suite, table)
@@ -204,7 +201,7 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         with reported_as_failure():
             result = evaluate_step(plan, artifacts)
             importance = read_artifact(artifacts, IMPORTANCE_FILE)
-            shap_summary = explanation_markdown(artifacts)
+            shap_summary = explanation_markdown(artifacts, importance)
         cohort = result["cohort_test"]
         return dg.MaterializeResult(
             metadata={

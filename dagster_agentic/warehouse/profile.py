@@ -143,10 +143,6 @@ def catalog_triples(warehouse: Warehouse, *, schema: str = "main") -> set[tuple[
         }
 
 
-def profile_triples(profile: WarehouseProfile) -> set[tuple[str, str, str]]:
-    return {(t.name, c.name, c.data_type) for t in profile.tables for c in t.columns}
-
-
 def triples_fingerprint(triples: Iterable[tuple[str, str, str]]) -> str:
     """sha256 of the sorted (table, column, type) triples, first 16 hex characters."""
     return hashlib.sha256(json.dumps(sorted(triples)).encode()).hexdigest()[:16]
