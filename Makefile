@@ -17,7 +17,7 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test lint typecheck ui warehouse clean bench-features
+.PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing
 
 install: $(STAMP)
 
@@ -69,3 +69,8 @@ bench-features: install
 		rm -f $(FT_VENV)/.installed-* && touch $$stamp; \
 	fi
 	$(BIN)/python -m bench.features
+
+# The self-healing loop against every fault type of the example warehouse, 3 seeds each
+# (bench/healing.py, docs/benchmarks.md).
+bench-healing: install
+	$(BIN)/python -m bench.healing --scale small

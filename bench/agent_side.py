@@ -82,8 +82,8 @@ def feature_statements(plan: Plan) -> list[str]:
         warehouse_ref,
     )
 
-    ref = warehouse_ref(plan.warehouse_schema, plan.agent_schema)
-    schema = plan.agent_schema
+    ref = warehouse_ref(plan.warehouse_schema, plan.models_schema)
+    schema = plan.models_schema
     statements = [f'CREATE SCHEMA IF NOT EXISTS "{schema}"']
     for group in plan.feature_groups:
         name = model_name(plan.goal, group.name)
@@ -130,7 +130,7 @@ def dbt_build(bundle: PlanBundle) -> dict[str, Any]:
 def training_relation(plan: Plan) -> str:
     from dagster_agentic.features.dbt_project import training_set_model
 
-    return f'"{plan.agent_schema}"."{training_set_model(plan.goal)}"'
+    return f'"{plan.models_schema}"."{training_set_model(plan.goal)}"'
 
 
 def fetch_training_matrix(plan: Plan, warehouse: Path) -> pd.DataFrame:

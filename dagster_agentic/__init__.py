@@ -29,6 +29,8 @@ _EXPORTS = {
     "GoalComponent": "dagster_agentic.orchestration.component",
     "GoalError": "dagster_agentic.errors",
     "GoalOverrides": "dagster_agentic.goals.spec",
+    "Healing": "dagster_agentic.goals.spec",
+    "HealingOutcome": "dagster_agentic.healing.loop",
     "GuardrailError": "dagster_agentic.errors",
     "Kernel": "dagster_agentic.kernel.protocol",
     "Objective": "dagster_agentic.goals.objective",
@@ -44,6 +46,8 @@ _EXPORTS = {
     "build_definitions": "dagster_agentic.orchestration.definitions",
     "ensure_plan": "dagster_agentic.agent.planner",
     "goal_definitions": "dagster_agentic.orchestration.definitions",
+    "heal": "dagster_agentic.healing.loop",
+    "read_health": "dagster_agentic.healing.loop",
     "load_goal_file": "dagster_agentic.goals.loading",
     "plan_goal": "dagster_agentic.agent.planner",
     "profile_warehouse": "dagster_agentic.warehouse.profile",
@@ -80,7 +84,8 @@ if TYPE_CHECKING:
     )
     from dagster_agentic.goals.loading import load_goal_file
     from dagster_agentic.goals.objective import Objective
-    from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides
+    from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing
+    from dagster_agentic.healing.loop import HealingOutcome, heal, read_health
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
     from dagster_agentic.kernel.protocol import Kernel
     from dagster_agentic.observability.trace import Trace

@@ -20,6 +20,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="plan if needed, materialise the goal, print a summary")
     run.add_argument("goal_file", type=Path, help="defs.yaml of a GoalComponent, or a goal YAML")
+    run.add_argument(
+        "--no-heal", action="store_true", help="report failed checks without repairing them"
+    )
+    health = commands.add_parser(
+        "health", help="the goal's health, its live version and the last healing report"
+    )
+    health.add_argument("goal_file", type=Path)
     plan = commands.add_parser("plan", help="print the goal's accepted plan (planning if needed)")
     plan.add_argument("goal_file", type=Path)
     plan.add_argument(
@@ -44,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         goal = load_goal_file(args.goal_file)
         if args.command == "run":
-            return _run(goal)
+            return _run(goal, heal=not args.no_heal)
+        if args.command == "health":
+            return _health(goal)
         if args.command == "plan":
             from dagster_agentic.agent.planner import ensure_plan, plan_goal
 
@@ -80,16 +89,29 @@ def _features(goal: Goal) -> int:
     return 0
 
 
-def _run(goal: Goal) -> int:
+def _health(goal: Goal) -> int:
+    from dagster_agentic.healing.loop import read_health
+
+    health = read_health(goal)
+    if not health:
+        print(f"goal {goal.name!r} has not run yet")
+        return 0
+    print(json.dumps(health, indent=2))
+    if health.get("report"):
+        print(Path(health["report"]).read_text())
+    return 0 if health["status"] == "healthy" else 1
+
+
+def _run(goal: Goal, *, heal: bool = True) -> int:
     import dagster as dg
 
     from dagster_agentic.runner import run_goal
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     print(f"running goal {goal.name!r}: plan, dbt build, train, evaluate ...", flush=True)
-    summary = run_goal(goal, instance=instance, log_level="WARNING")
+    summary = run_goal(goal, instance=instance, log_level="WARNING", heal=heal)
     print(summary.render())
-    return 0 if summary.success else 1
+    return 0 if summary.success and summary.status != "degraded" else 1
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ factory, a real Dagster instance); it only stands in for the daemon and the webs
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dagster as dg
 
 from dagster_agentic.goals.spec import Goal
+from dagster_agentic.plan.store import PlanBundle
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class RunSummary:
     warehouse_bytes: int = 0
     """What loading the warehouse's tables into pandas would move: the peer of egress."""
     wall_seconds: float = 0.0
+    failed_step: str | None = None
+    failed_check_at: float | None = None
+    """When the first data check failed (epoch seconds): where a repair's clock starts. After
+    an accepted repair, the time of the failure in the run that triggered it."""
+    goal_at: float | None = None
+    """When the goal asset was materialised (epoch seconds)."""
+    healing: Any = None
+    """The ``HealingOutcome`` when this run triggered a repair."""
 
     def render(self) -> str:
         value = "n/a" if self.value is None else f"{self.value:.3f}"
@@ -55,7 +64,16 @@ class RunSummary:
             " pandas would move)",
             f"wall time     {self.wall_seconds:.1f} s",
         ]
+        if self.healing is not None:
+            lines.insert(3, f"healing       {self.healing.status}: {self._healing_line()}")
+            lines.append(f"report        {self.healing.report}")
         return "\n".join(lines)
+
+    def _healing_line(self) -> str:
+        outcome = self.healing
+        causes = ", ".join(sorted({f"{d.cause} on {d.table}" for d in outcome.diagnoses}))
+        last = outcome.attempts[-1].why if outcome.attempts else ""
+        return f"{causes or 'no cause found'}; {last}"
 
 
 def run_goal(
@@ -64,29 +82,95 @@ def run_goal(
     instance: dg.DagsterInstance | None = None,
     kernel: Any = None,
     log_level: str = "INFO",
+    heal: bool = True,
 ) -> RunSummary:
-    """Plan if needed, then materialise every asset of the goal's accepted plan version.
+    """Plan if needed, materialise every asset of the goal's accepted plan version, and, when a
+    data check fails or training diverges, heal: diagnose, write a repaired version, gate it.
 
-    ``log_level`` is the console log level of the run (its events are stored either way).
+    ``log_level`` is the console log level of the runs (their events are stored either way).
     """
-    from dagster_agentic.agent.planner import ensure_plan
-    from dagster_agentic.orchestration.definitions import build_definitions, goal_key, job_name
-
     started = time.perf_counter()
-    bundle = ensure_plan(goal, kernel=kernel)
-    defs = build_definitions(goal, bundle)
-    job = defs.resolve_job_def(job_name(goal.name))
     owned = instance is None
     instance = instance or dg.DagsterInstance.ephemeral()
     try:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        _, summary, outcome = run_and_heal(
+            goal, instance, kernel=kernel, log_level=log_level, heal=heal
         )
     finally:
         if owned:
             instance.dispose()
+    if outcome is not None and outcome.accepted:
+        # The repaired run, timed from the check that failed in the live version's run.
+        summary = replace(outcome.final, healing=outcome, failed_check_at=summary.failed_check_at)
+    elif outcome is not None:
+        summary = replace(summary, status="degraded", why=_health_why(goal), healing=outcome)
+    return replace(summary, wall_seconds=time.perf_counter() - started)
+
+
+def run_and_heal(
+    goal: Goal,
+    instance: dg.DagsterInstance,
+    *,
+    kernel: Any = None,
+    log_level: str = "INFO",
+    heal: bool = True,
+) -> tuple[PlanBundle, RunSummary, Any]:
+    """The accepted version (planned if needed), its run, and the healing outcome if the run
+    needed one (a ``HealingOutcome``, else None). A refused repair is reported to Dagster as a
+    degraded goal; a green run becomes the next gate's baseline."""
+    from dagster_agentic.agent.planner import ensure_plan
+    from dagster_agentic.healing import loop
+
+    bundle = ensure_plan(goal, kernel=kernel)
+
+    def materialise(version: PlanBundle) -> RunSummary:
+        return execute_version(goal, version, instance, log_level=log_level, candidate=True)
+
+    summary = execute_version(goal, bundle, instance, log_level=log_level)
+    outcome = None
+    if heal and goal.healing.enabled and loop.needs_healing(goal, summary):
+        outcome = loop.heal(goal, summary, materialise=materialise, kernel=kernel)
+        if not outcome.accepted:
+            report_degraded(goal, outcome, instance)
+    elif not loop.failed_data_checks(summary) and summary.success:
+        loop.write_health(
+            goal,
+            status="healthy",
+            version=summary.plan_version,
+            value=summary.value,
+            why=summary.why,
+        )
+    return bundle, summary, outcome
+
+
+def _health_why(goal: Goal) -> str:
+    from dagster_agentic.healing.loop import read_health
+
+    return str(read_health(goal).get("why", "degraded"))
+
+
+def execute_version(
+    goal: Goal,
+    bundle: PlanBundle,
+    instance: dg.DagsterInstance,
+    *,
+    log_level: str = "INFO",
+    candidate: bool = False,
+) -> RunSummary:
+    """Materialise every asset (and check) of one plan version in-process; a ``candidate`` run
+    (a repair being gated) is tagged so the healing sensor leaves it alone."""
+    from dagster_agentic.orchestration.definitions import build_definitions, goal_key, job_name
+    from dagster_agentic.orchestration.healing import CANDIDATE_TAG, VERSION_TAG, run_outcome
+
+    started = time.perf_counter()
+    defs = build_definitions(goal, bundle)
+    job = defs.resolve_job_def(job_name(goal.name))
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={VERSION_TAG: str(bundle.version), **({CANDIDATE_TAG: "gate"} if candidate else {})},
+    )
     materialised = [e.asset_key for e in result.get_asset_materialization_events() if e.asset_key]
     checks = {
         f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
@@ -94,6 +178,8 @@ def run_goal(
     }
     goal_meta = _metadata_of(result, goal_key(goal.name))
     plan = bundle.plan
+    stored = run_outcome(goal, instance, result.run_id)
+    failures = [e for e in result.all_events if e.is_step_failure]
     return RunSummary(
         goal=goal.name,
         objective=goal.objective,
@@ -111,6 +197,32 @@ def run_goal(
         egress_bytes=int(goal_meta.get("egress_bytes", 0)),
         warehouse_bytes=plan.warehouse_bytes or sum(t.memory_bytes for t in plan.raw_tables),
         wall_seconds=time.perf_counter() - started,
+        failed_step=failures[0].step_key if failures else None,
+        failed_check_at=stored.failed_check_at,
+        goal_at=stored.goal_at,
+    )
+
+
+def report_degraded(goal: Goal, outcome: Any, instance: dg.DagsterInstance) -> None:
+    """Mark the goal asset degraded in Dagster: an observation with the diagnosis and report."""
+    from dagster_agentic.orchestration.definitions import goal_key
+
+    instance.report_runless_asset_event(
+        dg.AssetObservation(
+            asset_key=goal_key(goal.name),
+            metadata={
+                "status": "degraded",
+                "live_plan_version": outcome.live_after,
+                "diagnosis": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- {d.cause} on {d.table}: {d.explanation}" for d in outcome.diagnoses
+                    )
+                    or "no cause found"
+                ),
+                "report": dg.MetadataValue.path(str(outcome.report)),
+                "report_text": dg.MetadataValue.md(outcome.report.read_text()),
+            },
+        )
     )
 
 

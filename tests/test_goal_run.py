@@ -73,12 +73,14 @@ def test_features_were_computed_in_the_warehouse_and_raw_data_is_untouched(
         tables = {
             row[0]
             for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = 'agentic_churn'"
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                [sample_plan.models_schema],
             ).fetchall()
         }
         labels = conn.execute("SELECT count(*) FROM main.churn_labels").fetchone()
-        rows = conn.execute("SELECT count(*) FROM agentic_churn.churn__training_set").fetchone()
+        rows = conn.execute(
+            f"SELECT count(*) FROM {sample_plan.models_schema}.churn__training_set"
+        ).fetchone()
     assert {f"churn__{g.name}" for g in sample_plan.feature_groups} | {"churn__training_set"} == (
         tables
     )

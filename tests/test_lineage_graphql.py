@@ -9,7 +9,9 @@ import dagster as dg
 import yaml
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
-from .conftest import EXAMPLE_OBJECTIVE, add_survey_table
+from dagster_agentic.orchestration.healing import refresh_definitions
+
+from .conftest import EXAMPLE_OBJECTIVE, add_survey_table, make_goal
 
 ASSET_NODES = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
 LOCATION = "test_location"
@@ -94,3 +96,11 @@ def test_lineage_and_a_new_plan_version_through_graphql(
         )
         assert reloaded.data["reloadRepositoryLocation"]["__typename"] == "WorkspaceLocationEntry"
         assert ("features", "churn__nps_surveys") in _graph(workspace.create_request_context())
+
+        # What the heal job calls after a repair goes live, through the same GraphQL schema.
+        def execute(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+            result = execute_dagster_graphql(workspace.create_request_context(), query, variables)
+            return {"data": result.data, "errors": result.errors}
+
+        answer = refresh_definitions(make_goal(warehouse_copy), LOCATION, execute=execute)
+        assert answer == "refreshComponentState: RefreshComponentStateSuccess"

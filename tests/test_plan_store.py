@@ -11,7 +11,7 @@ from dagster_agentic.plan.models import Plan
 from dagster_agentic.plan.store import PlanStore
 
 
-def _render(path: Path) -> None:
+def _render(path: Path, plan: Plan) -> None:
     (path / "dbt").mkdir()
     (path / "dbt" / "model.sql").write_text("select 1")
 
@@ -40,7 +40,7 @@ def test_a_failed_render_leaves_no_version_and_keeps_the_accepted_one(
     store = PlanStore(tmp_path, "churn")
     store.accept(store.write_version(sample_plan, _render, parent=None, reason="x").version)
 
-    def broken(path: Path) -> None:
+    def broken(path: Path, plan: Plan) -> None:
         (path / "half-written").write_text("...")
         raise RuntimeError("dbt parse crashed")
 

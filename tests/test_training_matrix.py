@@ -18,7 +18,7 @@ from dagster_agentic.warehouse.connection import EgressLedger, Warehouse
 
 
 def _in_warehouse(goal: Goal, plan: Plan) -> dict[str, object]:
-    relation = f"{plan.agent_schema}.{training_set_model(plan.goal)}"
+    relation = f"{plan.models_schema}.{training_set_model(plan.goal)}"
     with duckdb.connect(str(goal.warehouse), read_only=True) as conn:
         return dict(conn.execute(f"SELECT split, count(*) FROM {relation} GROUP BY 1").fetchall())
 
@@ -27,7 +27,7 @@ def _with_country(goal: Goal, plan: Plan, directory: Path) -> tuple[Goal, Plan]:
     """A copy of the built warehouse whose training set also holds a categorical feature."""
     copy = directory / "warehouse.duckdb"
     shutil.copy(goal.warehouse, copy)
-    relation = f"{plan.agent_schema}.{training_set_model(plan.goal)}"
+    relation = f"{plan.models_schema}.{training_set_model(plan.goal)}"
     with duckdb.connect(str(copy)) as conn:
         conn.execute(f"ALTER TABLE {relation} ADD COLUMN customers__country VARCHAR")
         conn.execute(
@@ -54,7 +54,7 @@ def test_the_matrix_decodes_to_exactly_what_the_warehouse_holds(
     assert plan.categorical_columns == ("customers__country",)
     ledger = EgressLedger()
     frame = load_training_set(plan, Warehouse(goal.warehouse), ledger)
-    relation = f"{plan.agent_schema}.{training_set_model(plan.goal)}"
+    relation = f"{plan.models_schema}.{training_set_model(plan.goal)}"
     with duckdb.connect(str(goal.warehouse), read_only=True) as conn:
         truth = conn.execute(f"SELECT * FROM {relation} ORDER BY entity_id, cutoff_at").df()
     assert list(frame["entity_id"]) == list(truth["entity_id"])

@@ -16,6 +16,7 @@ import duckdb
 from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.expectations.build import build_raw_suite
 from dagster_agentic.expectations.models import ExpectationSuite
+from dagster_agentic.features.adapters import plan_ref
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
 from dagster_agentic.features.screening import ScreeningReport, screen_features
 from dagster_agentic.features.sql import (
@@ -122,8 +123,11 @@ def schema_additions(bundle: PlanBundle, warehouse: Warehouse) -> list[str]:
     return [*(f"table {t}" for t in tables), *(f"column {c}" for c in columns)]
 
 
-def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan") -> PlanBundle:
-    """Profile the warehouse, ask the kernel for a plan, check it, write and accept a version."""
+def plan_goal(
+    goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan", accept: bool = True
+) -> PlanBundle:
+    """Profile the warehouse, ask the kernel for a plan, check it, write and accept a version
+    (or, with ``accept=False``, leave it a candidate for the healing gate)."""
     kernel = kernel or default_kernel()
     warehouse = Warehouse(goal.warehouse)
     warehouse.require_exists()
@@ -132,12 +136,14 @@ def plan_goal(goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan
     proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
     plan = proposal.plan
 
-    def render(path: Path) -> None:
-        render_dbt_project(plan, goal.warehouse, path / "dbt")
+    def render(path: Path, written: Plan) -> None:
+        render_dbt_project(written, goal.warehouse, path / "dbt")
         parse_dbt_project(path / "dbt")
         proposal.write_evidence(path)
 
     bundle = store.write_version(plan, render, parent=store.accepted_version(), reason=reason)
+    if not accept:
+        return bundle
     store.accept(bundle.version)
     trace_for(goal).record(
         goal=goal.name,
@@ -240,7 +246,7 @@ def propose(
         )
     candidates = _plan(goal, kernel, objective, profile, proposal.feature_groups, proposal)
     check_plan_sql(candidates, warehouse)
-    ref = warehouse_ref(candidates.warehouse_schema, candidates.agent_schema)
+    ref = plan_ref(candidates, warehouse_ref(candidates.warehouse_schema, candidates.models_schema))
     screening = screen_features(candidates, warehouse, ref)
     selection = traced.select_features(
         SelectFeaturesRequest(
@@ -332,10 +338,10 @@ def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
     The dry run binds every table and column in the warehouse itself, read-only, so a
     kernel that names a column that does not exist is refused before anything is written.
     """
-    ref = warehouse_ref(plan.warehouse_schema, plan.agent_schema)
+    ref = plan_ref(plan, warehouse_ref(plan.warehouse_schema, plan.models_schema))
     raw = {f"{plan.warehouse_schema}.{t.name}".lower() for t in plan.raw_tables}
     models = {
-        f"{plan.agent_schema}.{model_name(plan.goal, g.name)}".lower() for g in plan.feature_groups
+        f"{plan.models_schema}.{model_name(plan.goal, g.name)}".lower() for g in plan.feature_groups
     }
     with warehouse.connect(read_only=True) as conn:
         for group in plan.feature_groups:

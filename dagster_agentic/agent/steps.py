@@ -31,6 +31,11 @@ _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "evaluation.json",
 )
 IMPORTANCE_FILE, SHAP_PLOT_FILE = "importance.json", "shap_summary.png"
+DIVERGENCE_FILE = "divergence.json"
+FRAME_CHECKS_FILE, FRAME_REFERENCE_FILE = "training_set_checks.json", "training_set_reference.json"
+"""The training set's expectations as validated on the fetched frame, and what it looked like
+(the next run's reference)."""
+"""Written when every model candidate diverged: the training curves, for the diagnosis."""
 """SHAP importance of the kept model (with the features found without value), and its plot."""
 VALUELESS_SHARE = 0.005
 """A feature with less than this share of the total mean |SHAP| has no value to the model."""
@@ -61,7 +66,7 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
     ``max_train_rows`` training rows, a stable sample of them is fetched; validation and test
     rows are always fetched whole.
     """
-    relation = f"{quote_ident(plan.agent_schema)}.{quote_ident(training_set_model(plan.goal))}"
+    relation = f"{quote_ident(plan.models_schema)}.{quote_ident(training_set_model(plan.goal))}"
     kinds = set(plan.categorical_columns)
     categorical = [c for c in plan.feature_columns if c in kinds]
     numeric = [c for c in plan.feature_columns if c not in kinds]
@@ -109,9 +114,9 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
     # A fixed row order: the physical order may differ between builds; learners are not immune.
     # Codes are ranked over every row, then the sample is taken: the dictionary stays valid.
     sql = (
-        f"SELECT * EXCLUDE (__keep, __cutoff) FROM (SELECT {', '.join(selected)},"
-        f" ({sampled}) AS __keep, cutoff_at AS __cutoff FROM {relation})"
-        " WHERE __keep ORDER BY entity_id, __cutoff"
+        f"SELECT * EXCLUDE (__keep) FROM (SELECT {', '.join(selected)},"
+        f" ({sampled}) AS __keep, cutoff_at FROM {relation})"
+        " WHERE __keep ORDER BY entity_id, cutoff_at"
     )
     frame = warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
     frame["split"] = pd.Series(np.asarray(SPLITS, dtype=object)[frame["split"].to_numpy()])
@@ -121,7 +126,7 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
         known = ~np.isnan(codes)
         decoded[known] = np.asarray(values, dtype=object)[codes[known].astype(np.int64)]
         frame[column] = pd.Series(decoded, dtype="str")
-    return frame[["entity_id", "label", "split", "in_cohort", *plan.feature_columns]]
+    return frame[["entity_id", "cutoff_at", "label", "split", "in_cohort", *plan.feature_columns]]
 
 
 def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -129,22 +134,74 @@ def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np
     return part[list(plan.feature_columns)], part["label"].to_numpy(dtype=np.int64)
 
 
-def train_step(plan: Plan, warehouse: Warehouse, artifacts: Path) -> TrainingOutcome:
-    """Fit the plan's candidates, keep the best, save it and its scores for every row."""
+def _check_frame(frame: pd.DataFrame, plan: Plan, artifacts: Path, reference: Path | None) -> None:
+    """Validate the fetched training set (Great Expectations, in memory); refuse to train on
+    one that fails a critical expectation. The results are kept for the asset's checks."""
+    from dagster_agentic.expectations.training_frame import (
+        FrameReference,
+        validate_training_frame,
+    )
+
+    known = (
+        FrameReference.from_dict(json.loads(reference.read_text()))
+        if reference is not None and reference.exists()
+        else None
+    )
+    checks = validate_training_frame(frame, plan, known)
+    write_json_atomic(
+        artifacts / FRAME_CHECKS_FILE,
+        {"checks": [{**c.__dict__, "failing_sample": list(c.failing_sample)} for c in checks]},
+    )
+    broken = [c for c in checks if c.critical and not c.passed]
+    if broken:
+        raise DataError(
+            "the training set fails " + "; ".join(f"{c.name}: {c.description}" for c in broken),
+            fix="fix the failing source or feature (see the training set checks); nothing was"
+            " trained",
+        )
+    write_json_atomic(artifacts / FRAME_REFERENCE_FILE, FrameReference.of(frame, plan).to_dict())
+
+
+def frame_checks(artifacts: Path) -> list[dict[str, Any]]:
+    """The training set's check results of the last run of this version (none before one)."""
+    path = artifacts / FRAME_CHECKS_FILE
+    if not path.exists():
+        return []
+    checks: list[dict[str, Any]] = json.loads(path.read_text())["checks"]
+    return checks
+
+
+def train_step(
+    plan: Plan, warehouse: Warehouse, artifacts: Path, *, reference: Path | None = None
+) -> TrainingOutcome:
+    """Fit the plan's candidates, keep the best, save it and its scores for every row.
+
+    ``reference`` is the training-set reference of the last good run (its row count, null
+    fractions and label rate), when there is one.
+    """
     from dagster_agentic.training.artifacts import save_learner
     from dagster_agentic.training.fit import fit_best
+    from dagster_agentic.training.learners import TrainingDivergedError
 
     started = time.perf_counter()
     ledger = EgressLedger()
+    (artifacts / FRAME_CHECKS_FILE).unlink(missing_ok=True)
     frame = load_training_set(plan, warehouse, ledger)
     if frame.empty:
         raise DataError(
             f"the training set of goal {plan.goal!r} has no rows",
             fix="check that the label table has labelled rows and that dbt built the features",
         )
+    _check_frame(frame, plan, artifacts, reference)
     x_train, y_train = _split(frame, plan, "train")
     x_valid, y_valid = _split(frame, plan, "valid")
-    learner, reports = fit_best(x_train, y_train, x_valid, y_valid, plan.training)
+    diverged = artifacts / DIVERGENCE_FILE
+    diverged.unlink(missing_ok=True)
+    try:
+        learner, reports = fit_best(x_train, y_train, x_valid, y_valid, plan.training)
+    except TrainingDivergedError as error:
+        write_json_atomic(diverged, error.to_evidence())
+        raise
     scores = learner.predict_proba(frame[list(plan.feature_columns)])
     predictions = frame[["entity_id", "split", "in_cohort", "label"]].assign(score=scores)
 

@@ -9,6 +9,7 @@ of at most five failing values, never a table's rows.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -31,29 +32,45 @@ _PSI_FLOOR = 1e-4
 
 
 def validate_suite(
-    warehouse: Warehouse, suite: ExpectationSuite, *, schema: str = "main"
+    warehouse: Warehouse,
+    suite: ExpectationSuite,
+    *,
+    schema: str = "main",
+    relations: Mapping[str, str] | None = None,
 ) -> list[ExpectationResult]:
+    """Every expectation of ``suite``. ``relations`` maps a table to the SQL relation a plan
+    version reads in its place (a repaired version's adapted source), validated instead."""
     results: list[ExpectationResult] = []
     with warehouse.connect(read_only=True) as conn:
         for table in suite.tables:
-            results += validate_table(conn, suite, table, schema=schema)
+            results += validate_table(conn, suite, table, schema=schema, relations=relations)
     return results
 
 
 def validate_table(
-    conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: str, *, schema: str = "main"
+    conn: duckdb.DuckDBPyConnection,
+    suite: ExpectationSuite,
+    table: str,
+    *,
+    schema: str = "main",
+    relations: Mapping[str, str] | None = None,
 ) -> list[ExpectationResult]:
     expectations = suite.of(table)
+    relations = relations or {}
+    source = relations.get(table) or qualified_name(schema, table)
     try:
-        _, columns, _ = table_columns(conn, table, schema)
-    except WarehouseError:
+        if table in relations:
+            described = conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            columns = [(str(row[0]), str(row[1])) for row in described]
+        else:
+            _, columns, _ = table_columns(conn, table, schema)
+    except (WarehouseError, duckdb.Error):
         available = ", ".join(list_tables(conn, schema))
         return [
             _result(e, False, f"table {table} is missing (tables now: {available})")
             for e in expectations
         ]
     types = dict(columns)
-    source = qualified_name(schema, table)
     results, aggregated = [], []
     for e in expectations:
         missing = e.column is not None and e.column not in types
@@ -80,7 +97,10 @@ def validate_table(
         elif e.kind == "hour_profile_psi_at_most":
             results.append(_hour_profile(conn, source, e, suite.reference_time))
         elif e.kind == "foreign_key_inclusion":
-            results.append(_inclusion(conn, source, e, schema))
+            parent = (e.parent or ".").split(".", 1)[0]
+            results.append(
+                _inclusion(conn, source, e, relations.get(parent) or qualified_name(schema, parent))
+            )
         else:
             aggregated.append(e)
     results += _aggregates(conn, source, aggregated, suite.reference_time)
@@ -259,15 +279,15 @@ def _hour_profile(
 
 
 def _inclusion(
-    conn: duckdb.DuckDBPyConnection, source: str, e: DataExpectation, schema: str
+    conn: duckdb.DuckDBPyConnection, source: str, e: DataExpectation, parent_relation: str
 ) -> ExpectationResult:
-    parent_table, parent_column = (e.parent or ".").split(".", 1)
+    parent_column = (e.parent or ".").split(".", 1)[1]
     col = quote_ident(e.column or "")
     try:
         row = conn.execute(
             f"SELECT count(*), count(p.k) FROM (SELECT DISTINCT {col} AS v FROM {source}"
             f" WHERE {col} IS NOT NULL) AS c LEFT JOIN (SELECT {quote_ident(parent_column)} AS k"
-            f" FROM {qualified_name(schema, parent_table)}) AS p ON c.v = p.k"
+            f" FROM {parent_relation}) AS p ON c.v = p.k"
         ).fetchone()
     except duckdb.Error as error:
         return _result(e, False, f"cannot check against {e.parent}: {error}")
@@ -279,7 +299,7 @@ def _inclusion(
         else _sample(
             conn,
             f"SELECT DISTINCT c.{col} FROM {source} AS c WHERE c.{col} IS NOT NULL AND NOT EXISTS"
-            f" (SELECT 1 FROM {qualified_name(schema, parent_table)} AS p"
+            f" (SELECT 1 FROM {parent_relation} AS p"
             f" WHERE p.{quote_ident(parent_column)} = c.{col})",
         )
     )

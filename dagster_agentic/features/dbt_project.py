@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from dagster_agentic.errors import DbtError
+from dagster_agentic.features.adapters import plan_ref
 from dagster_agentic.features.sql import dbt_ref, feature_group_sql, model_name, training_set_sql
 from dagster_agentic.plan.models import Expectation, Plan
 
@@ -47,7 +48,9 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
     schema_models: list[dict[str, Any]] = []
     for group in plan.feature_groups:
         name = model_name(plan.goal, group.name)
-        (models / f"{name}.sql").write_text(feature_group_sql(plan.objective, group, dbt_ref))
+        (models / f"{name}.sql").write_text(
+            feature_group_sql(plan.objective, group, plan_ref(plan, dbt_ref))
+        )
         columns = [_column("entity_id", "Id of the entity the row describes.", [])]
         columns += [
             _column(
@@ -68,7 +71,7 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
             )
         )
     name = training_set_model(plan.goal)
-    (models / f"{name}.sql").write_text(training_set_sql(plan, dbt_ref))
+    (models / f"{name}.sql").write_text(training_set_sql(plan, plan_ref(plan, dbt_ref)))
     spec = plan.training_set
     schema_models.append(
         _model(
@@ -145,7 +148,7 @@ def _profiles_yaml(plan: Plan, warehouse: Path) -> dict[str, Any]:
     output = {
         "type": "duckdb",
         "path": str(warehouse.resolve()),
-        "schema": plan.agent_schema,
+        "schema": plan.models_schema,
         "threads": 1,
     }
     return {PROFILE_NAME: {"target": "warehouse", "outputs": {"warehouse": output}}}

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from dagster_agentic.errors import GoalError
-from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides
+from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing
 
 OVERRIDE_FIELDS = ("target", "entity_table", "metric", "threshold", "cohort")
 
@@ -23,7 +23,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         path = Path(value)
         return path if path.is_absolute() or project_root is None else project_root / path
 
-    known = {"name", "objective", "warehouse", "budget", "state_dir", *OVERRIDE_FIELDS}
+    known = {"name", "objective", "warehouse", "budget", "healing", "state_dir", *OVERRIDE_FIELDS}
     unknown = sorted(set(attributes) - known)
     if unknown:
         raise GoalError(
@@ -39,6 +39,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
                 **{k: attributes[k] for k in OVERRIDE_FIELDS if attributes.get(k) is not None}
             ),
             budget=Budget(**(attributes.get("budget") or {})),
+            healing=Healing(**(attributes.get("healing") or {})),
             state_dir=resolve(attributes.get("state_dir")),
         )
     except ValidationError as error:
@@ -47,7 +48,8 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         )
         raise GoalError(
             f"invalid goal declaration: {problems}",
-            fix="see the Goal fields in the README: name, objective, warehouse, overrides, budget",
+            fix="see the Goal fields in the README: name, objective, warehouse, overrides,"
+            " budget, healing",
         ) from error
 
 

@@ -24,6 +24,28 @@ class Budget(BaseModel):
     )
 
 
+class Healing(BaseModel):
+    """How the agent repairs the goal's pipeline when the data changes under it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(default=True, description="Diagnose and repair failed checks.")
+    metric_tolerance: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="A repair goes live only if the goal metric drops by at most this much"
+        " (absolute) from the last good version's.",
+    )
+    max_attempts: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description="Repairs tried per incident; a later one builds on a candidate whose own"
+        " checks revealed another cause.",
+    )
+
+
 class GoalOverrides(BaseModel):
     """Explicit fields that win over what the kernel reads from the objective's text."""
 
@@ -59,6 +81,7 @@ class Goal(BaseModel):
     warehouse: Path = Field(description="Path to the DuckDB file.")
     overrides: GoalOverrides = GoalOverrides()
     budget: Budget = Budget()
+    healing: Healing = Healing()
     state_dir: Path | None = Field(
         default=None,
         description="Where plan versions and the trace live; default '<warehouse dir>/.agentic'.",

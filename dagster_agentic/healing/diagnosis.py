@@ -54,6 +54,7 @@ Cause = Literal[
     "distribution_drift",
     "clock_shift",
     "new_category",
+    "training_divergence",
     "unknown",
 ]
 CAUSES: tuple[str, ...] = get_args(Cause)

@@ -7,14 +7,18 @@ passes through ``TracedKernel``, which writes it to the trace before anything ac
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import hashlib
+import json
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.features.screening import ScreeningReport
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
-from dagster_agentic.plan.models import FeatureGroup, TrainingSetSpec
+from dagster_agentic.healing.diagnosis import Diagnosis
+from dagster_agentic.healing.evidence import Evidence
+from dagster_agentic.plan.models import FeatureGroup, Plan, SourceAdapter, TrainingSetSpec
 from dagster_agentic.training.spec import TrainingSpec
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
@@ -75,6 +79,70 @@ class FeatureSelection(_Message):
         return frozenset(d.column for d in self.decisions if d.keep)
 
 
+class DiagnoseRequest(_Message):
+    """What went wrong, as evidence: failed expectations, schema and profile diffs, samples,
+    and (for a failed training run) the training curves."""
+
+    goal: Goal
+    evidence: Evidence
+
+
+class Diagnoses(_Message):
+    diagnoses: tuple[Diagnosis, ...]
+
+
+class RepairRequest(_Message):
+    """The live plan, what is wrong with it, and what the warehouse measured for a remedy."""
+
+    goal: Goal
+    plan: Plan
+    diagnoses: tuple[Diagnosis, ...]
+    measurements: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per diagnosis key (see ``diagnosis_key``): facts measured in the warehouse,"
+        " e.g. the window of a null burst or the moment a clock shifted.",
+    )
+    refused: tuple[str, ...] = Field(
+        default=(),
+        description="Fingerprints of repairs already tried on this live version and refused by"
+        " the gate: never proposed again.",
+    )
+
+
+RepairAction = Literal["adapt", "replan", "stabilise", "refuse"]
+
+
+class RepairProposal(_Message):
+    """A remedy, to be written as a new plan version and gated, or a reasoned refusal.
+
+    * ``adapt``: the live plan with ``sources`` (how each raw table is read) replaced and the
+      features in ``drop_features`` (and their expectations) left out.
+    * ``replan``: plan again from the current warehouse (re-screen features, retrain).
+    * ``stabilise``: the live plan with ``training`` replaced (a diverged training run).
+    * ``refuse``: no safe remedy; the live version stays and the goal is degraded.
+    """
+
+    action: RepairAction
+    sources: tuple[SourceAdapter, ...] = ()
+    drop_features: tuple[str, ...] = Field(
+        default=(), description="Feature columns to leave out (their source column is gone)."
+    )
+    drop_expectations: tuple[str, ...] = Field(
+        default=(), description="'table.column' whose expectations no longer apply."
+    )
+    training: TrainingSpec | None = None
+    rationale: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        payload = self.model_dump(mode="json", exclude={"rationale"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def diagnosis_key(diagnosis: Diagnosis) -> str:
+    target = f"{diagnosis.table}.{diagnosis.column}" if diagnosis.column else diagnosis.table
+    return f"{diagnosis.cause}:{target}"
+
+
 @runtime_checkable
 class Kernel(Protocol):
     """What a reasoning kernel decides. Implementations must be deterministic given a seed."""
@@ -86,3 +154,7 @@ class Kernel(Protocol):
     def propose_plan(self, request: ProposePlanRequest) -> PlanProposal: ...
 
     def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection: ...
+
+    def diagnose(self, request: DiagnoseRequest) -> Diagnoses: ...
+
+    def propose_repair(self, request: RepairRequest) -> RepairProposal: ...

@@ -9,11 +9,15 @@ from pydantic import BaseModel
 
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.kernel.protocol import (
+    DiagnoseRequest,
+    Diagnoses,
     FeatureSelection,
     InterpretGoalRequest,
     Kernel,
     PlanProposal,
     ProposePlanRequest,
+    RepairProposal,
+    RepairRequest,
     SelectFeaturesRequest,
 )
 from dagster_agentic.observability.trace import Trace
@@ -36,6 +40,12 @@ class TracedKernel:
 
     def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection:
         return self._call("select_features", request, self.inner.select_features)
+
+    def diagnose(self, request: DiagnoseRequest) -> Diagnoses:
+        return self._call("diagnose", request, self.inner.diagnose)
+
+    def propose_repair(self, request: RepairRequest) -> RepairProposal:
+        return self._call("propose_repair", request, self.inner.propose_repair)
 
     def _call(self, name: str, request: BaseModel, method: Any) -> Any:
         started = time.perf_counter()

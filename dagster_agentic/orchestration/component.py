@@ -42,6 +42,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     threshold: float | None = None
     cohort: str | None = None
     budget: dict[str, Any] | None = None
+    healing: dict[str, Any] | None = None
     state_dir: str | None = None
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
@@ -63,7 +64,15 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
         """The declaration as a ``Goal``; pydantic validates every field."""
         attributes = {
             name: getattr(self, name)
-            for name in ("name", "objective", "warehouse", "budget", "state_dir", *OVERRIDE_FIELDS)
+            for name in (
+                "name",
+                "objective",
+                "warehouse",
+                "budget",
+                "healing",
+                "state_dir",
+                *OVERRIDE_FIELDS,
+            )
         }
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 

@@ -7,7 +7,8 @@ process builds the graph of the version it was given.
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from dagster_agentic.errors import AgenticError
 from dagster_agentic.expectations.models import ExpectationSuite, dagster_name
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
+from dagster_agentic.orchestration.healing import VERSION_TAG, healing_definitions
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 
 
@@ -36,6 +38,12 @@ def goal_key(goal: str) -> dg.AssetKey:
 
 def job_name(goal: str) -> str:
     return f"{goal}__goal"
+
+
+def automation_condition() -> dg.AutomationCondition:
+    """Materialise when upstream updated or when the code (the SQL, the plan) changed; never on a
+    failed check alone, which without a code change would only fail again."""
+    return dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_changed()
 
 
 @contextmanager
@@ -76,7 +84,8 @@ def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefin
     suite = load_suite(bundle)
     checks = []
     for table in suite.tables:
-        key = dg.AssetKey(["raw", table])
+        # A repaired version may read a table under its new name: the checks go with it.
+        key = dg.AssetKey(["raw", bundle.plan.physical(table)])
         specs = [
             dg.AssetCheckSpec(
                 e.name,
@@ -87,24 +96,32 @@ def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefin
             )
             for e in suite.of(table)
         ]
-        checks.append(_table_check(goal, suite, table, specs))
+        checks.append(_table_check(goal, bundle, suite, table, key, specs))
     return checks
 
 
 def _table_check(
-    goal: Goal, suite: ExpectationSuite, table: str, specs: list[dg.AssetCheckSpec]
+    goal: Goal,
+    bundle: PlanBundle,
+    suite: ExpectationSuite,
+    table: str,
+    key: dg.AssetKey,
+    specs: list[dg.AssetCheckSpec],
 ) -> dg.AssetChecksDefinition:
     from dagster_agentic.expectations.validate import validate_table
+    from dagster_agentic.features.adapters import adapted_sources
     from dagster_agentic.warehouse.connection import Warehouse
+
+    relations = adapted_sources(bundle.plan)
 
     @dg.multi_asset_check(specs=specs, name=dagster_name(f"{goal.name}__raw_{table}_expectations"))
     def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        with reported_as_failure(), Warehouse(goal.warehouse).connect() as conn:
-            results = validate_table(conn, suite, table)
+        with reported_as_failure(), Warehouse(goal.warehouse).connect(read_only=True) as conn:
+            results = validate_table(conn, suite, table, relations=relations)
         for result in results:
             e = result.expectation
             yield dg.AssetCheckResult(
-                asset_key=dg.AssetKey(["raw", table]),
+                asset_key=key,
                 check_name=e.name,
                 passed=result.passed,
                 severity=dg.AssetCheckSeverity.ERROR if e.critical else dg.AssetCheckSeverity.WARN,
@@ -120,13 +137,25 @@ def _table_check(
 
 
 def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
-    from dagster_dbt import DbtCliResource, dbt_assets
+    from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
     from dagster_agentic.features.dbt_project import dbt_executable
 
     project_dir = str(bundle.dbt_dir)
 
-    @dbt_assets(manifest=bundle.manifest, name=f"{bundle.plan.goal}__dbt")
+    class _Translator(DagsterDbtTranslator):
+        def get_automation_condition(
+            self, dbt_resource_props: Mapping[str, Any]
+        ) -> dg.AutomationCondition | None:
+            return automation_condition()
+
+    @dbt_assets(
+        # The manifest's content, not its path: dagster-dbt caches manifests by path, and a
+        # version directory's manifest must never be mistaken for an earlier one's.
+        manifest=json.loads(bundle.manifest.read_text()),
+        name=f"{bundle.plan.goal}__dbt",
+        dagster_dbt_translator=_Translator(),
+    )
     def _features(context: AssetExecutionContext) -> Any:
         dbt = DbtCliResource(
             project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
@@ -141,24 +170,63 @@ def _plan_metadata(bundle: PlanBundle) -> dict[str, Any]:
 
 
 def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
-    from dagster_agentic.agent.steps import train_step
+    from dagster_agentic.agent.steps import FRAME_REFERENCE_FILE, frame_checks, train_step
+    from dagster_agentic.expectations.training_frame import check_names
     from dagster_agentic.warehouse.connection import Warehouse
 
     plan = bundle.plan
+    key = model_key(plan.goal)
+    specs = [
+        dg.AssetCheckSpec(
+            name,
+            asset=key,
+            description="Training set expectation (Great Expectations on the fetched matrix)",
+            metadata={"critical": critical},
+        )
+        for name, critical in check_names(plan)
+    ]
+
+    def check_results() -> Iterator[dg.AssetCheckResult]:
+        for check in frame_checks(artifacts):
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=check["name"],
+                passed=bool(check["passed"]),
+                severity=dg.AssetCheckSeverity.ERROR
+                if check["critical"]
+                else dg.AssetCheckSeverity.WARN,
+                description=check["description"],
+                metadata={
+                    "observed": dg.MetadataValue.json(check["observed"]),
+                    "failing_sample": dg.MetadataValue.json(check["failing_sample"]),
+                },
+            )
 
     @dg.asset(
-        key=model_key(plan.goal),
+        key=key,
+        check_specs=specs,
         deps=[dg.AssetKey(training_set_asset_key(plan.goal))],
         group_name=plan.goal,
         kinds={"python", "lightgbm", "torch"},
         code_version=bundle.meta["plan_fingerprint"],
+        automation_condition=automation_condition(),
         description="The best of the plan's model candidates, trained on the training set.",
     )
-    def _model(context: AssetExecutionContext) -> dg.MaterializeResult:
-        with reported_as_failure():
-            outcome = train_step(plan, Warehouse(goal.warehouse), artifacts)
+    def _model(context: AssetExecutionContext) -> Iterator[Any]:
+        store = PlanStore(goal.resolved_state_dir, goal.name)
+        live = store.accepted_version()
+        reference = store.artifacts_dir(live) / FRAME_REFERENCE_FILE if live else None
+        try:
+            with reported_as_failure():
+                outcome = train_step(
+                    plan, Warehouse(goal.warehouse), artifacts, reference=reference
+                )
+        except dg.Failure:
+            yield from check_results()  # why the training set was refused, if it was
+            raise
+        yield from check_results()
         context.log.info(f"trained {outcome.family}: {outcome.validation}")
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 **_plan_metadata(bundle),
                 "family": outcome.family,
@@ -194,6 +262,7 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         group_name=plan.goal,
         kinds={"python"},
         code_version=bundle.meta["plan_fingerprint"],
+        automation_condition=automation_condition(),
         check_specs=[dg.AssetCheckSpec("goal_met", asset=key, description="metric >= target")],
         description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
     )
@@ -244,6 +313,7 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
         group_name=plan.goal,
         kinds={"python"},
         code_version=bundle.meta["plan_fingerprint"],
+        automation_condition=automation_condition(),
         description=goal.objective,
     )
     def _goal(context: AssetExecutionContext) -> dg.MaterializeResult:
@@ -283,13 +353,29 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
     ]
     checks = raw_table_checks(goal, bundle)
     raw_keys = [dg.AssetKey(["raw", t.name]) for t in bundle.plan.raw_tables]
+    selection = dg.AssetSelection.groups(goal.name) | dg.AssetSelection.checks_for_assets(*raw_keys)
     job = dg.define_asset_job(
         job_name(goal.name),
-        selection=dg.AssetSelection.groups(goal.name)
-        | dg.AssetSelection.checks_for_assets(*raw_keys),
+        selection=selection,
         description=f"Materialise goal {goal.name!r}: {goal.objective}",
+        tags={VERSION_TAG: str(bundle.version)},
     )
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job])
+    jobs: list[Any] = [job]
+    sensors: list[Any] = [
+        # Open-source Dagster ships its default automation sensor stopped: this one runs.
+        dg.AutomationConditionSensorDefinition(
+            f"{goal.name}__automation",
+            target=dg.AssetSelection.groups(goal.name),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description="Re-materialises what a new plan version changed (code versions from"
+            " the SQL and the plan).",
+        )
+    ]
+    if goal.healing.enabled:
+        heal_job, sensor = healing_definitions(goal, job_name(goal.name))
+        jobs.append(heal_job)
+        sensors.append(sensor)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, sensors=sensors)
 
 
 def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:

@@ -122,6 +122,75 @@ class RawTable(_Frozen):
     )
 
 
+FixKind = Literal["rename", "cast", "scale", "relabel", "impute", "shift_time"]
+
+
+class ColumnFix(_Frozen):
+    """How a repaired plan version reads one column of a source, in SQL (raw data is untouched).
+
+    * ``rename``: read ``source`` (the column's new name) as ``column``.
+    * ``cast``: ``TRY_CAST`` to ``data_type`` (values that do not parse become NULL).
+    * ``scale``: multiply by ``factor`` (and cast back to ``data_type``).
+    * ``relabel``: map each new label to the old one (``mapping``: (new, old) pairs).
+    * ``impute``: NULLs with ``since <= time_column < until`` become ``value``; an indicator
+      column ``<column>__imputed`` says which rows were filled.
+    * ``shift_time``: add ``hours`` to values at or after ``since``.
+    """
+
+    kind: FixKind
+    column: str
+    source: str | None = None
+    data_type: str | None = None
+    factor: float | None = None
+    mapping: tuple[tuple[str, str], ...] = ()
+    value: float | None = None
+    time_column: str | None = None
+    since: str | None = None
+    until: str | None = None
+    hours: int | None = None
+
+
+class RowFilter(_Frozen):
+    """Rows of a source a repaired version quarantines (leaves out), as a kept-row predicate.
+
+    * ``within``: keep rows whose ``column`` is NULL or within [``min_value``, ``max_value``].
+    * ``in_parent``: keep rows whose ``column`` is NULL or found in
+      ``parent_table``.``parent_column``.
+    """
+
+    kind: Literal["within", "in_parent"]
+    column: str
+    min_value: float | None = None
+    max_value: float | None = None
+    parent_table: str | None = None
+    parent_column: str | None = None
+
+
+class SourceAdapter(_Frozen):
+    """How a repaired plan version reads a raw table: the relation behind ``source('raw', t)``.
+
+    The features keep reading ``table`` as they were planned; the adapter reads ``read_from``
+    (the table's current name), fixes columns, quarantines rows and drops duplicate keys, all
+    in SQL over the untouched raw table.
+    """
+
+    table: str
+    read_from: str | None = None
+    columns: tuple[ColumnFix, ...] = ()
+    keep: tuple[RowFilter, ...] = ()
+    dedupe_on: str | None = None
+    dedupe_order: tuple[str, ...] = ()
+    accepted_values: tuple[tuple[str, tuple[str, ...]], ...] = Field(
+        default=(),
+        description="(column, values): new category levels the version's expectations accept.",
+    )
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def physical(self) -> str:
+        return self.read_from or self.table
+
+
 class TrainingSetSpec(_Frozen):
     """How labelled rows are split; the split is a hash of the entity id, so it is stable."""
 
@@ -158,6 +227,29 @@ class Plan(_Frozen):
     budget: Budget
     kernel: str
     rationale: tuple[str, ...] = ()
+    sources: tuple[SourceAdapter, ...] = Field(
+        default=(), description="Repairs: how each adapted raw table is read (see SourceAdapter)."
+    )
+    schema_version: int | None = Field(
+        default=None,
+        description="The plan version whose schema the models are built in (set when written).",
+    )
+
+    @property
+    def models_schema(self) -> str:
+        """Every version builds its own tables, so a refused candidate never touches the live
+        version's: ``<agent_schema>_v<N>``."""
+        if self.schema_version is None:
+            return self.agent_schema
+        return f"{self.agent_schema}_v{self.schema_version}"
+
+    def adapter(self, table: str) -> SourceAdapter | None:
+        return next((a for a in self.sources if a.table == table), None)
+
+    def physical(self, table: str) -> str:
+        """The warehouse table read for the plan's ``table`` (its new name after a rename)."""
+        adapter = self.adapter(table)
+        return adapter.physical if adapter else table
 
     def group(self, name: str) -> FeatureGroup:
         for group in self.feature_groups:

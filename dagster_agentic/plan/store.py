@@ -81,20 +81,23 @@ class PlanStore:
     def write_version(
         self,
         plan: Plan,
-        render: Callable[[Path], None],
+        render: Callable[[Path, Plan], None],
         *,
         parent: int | None,
         reason: str,
     ) -> PlanBundle:
-        """Write a new, complete version; ``render`` fills the bundle dir (dbt project etc.)."""
+        """Write a new, complete version; ``render(path, plan)`` fills the bundle dir (dbt
+        project etc.). The written plan builds its models in its own schema (``schema_version``).
+        """
         with self._lock():
             taken = [int(p.name) for p in self._versions.glob("[0-9]*") if p.name.isdigit()]
             version = max(taken, default=0) + 1
             path = self._versions / f"{version:04d}"
             path.mkdir(parents=True)
+        plan = plan.model_copy(update={"schema_version": version})
         try:
             (path / "plan.json").write_text(plan.model_dump_json(indent=2))
-            render(path)
+            render(path, plan)
             meta = {
                 "version": version,
                 "parent": parent,

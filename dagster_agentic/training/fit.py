@@ -79,13 +79,14 @@ def fit_best(
 
 
 def _failed_report(candidate: ModelSpec, error: TrainingDivergedError, seconds: float) -> FitReport:
+    """The report of a diverged candidate, with the loss curves up to the failure."""
     return FitReport(
         family=candidate.family,
-        params=candidate.resolved_params(),
+        params=error.params or candidate.resolved_params(),
         best_iteration=0,
         epochs=error.epoch,
-        train_curve=[],
-        valid_curve=[],
+        train_curve=list(error.train_curve),
+        valid_curve=list(error.valid_curve),
         valid_average_precision=math.nan,
         valid_roc_auc=math.nan,
         fit_seconds=seconds,

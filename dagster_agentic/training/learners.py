@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 
 
 class TrainingDivergedError(DataError):
-    """The loss became NaN or infinite during training."""
+    """The loss became NaN or infinite, or exploded, during training.
+
+    The error carries the evidence a diagnosis needs: where it happened (``family``,
+    ``epoch``, ``stage``), why (``reason``: ``"non_finite"`` or ``"exploded"``, with the
+    offending ``loss``), the loss trajectory (``initial_loss`` of the untrained model,
+    ``train_curve``, ``valid_curve``) and the resolved ``params``. :meth:`to_evidence` gives
+    all of it as a JSON-serialisable dict.
+    """
 
     def __init__(
         self,
@@ -34,11 +41,43 @@ class TrainingDivergedError(DataError):
         epoch: int,
         last_finite_loss: float | None,
         fix: str | None = None,
+        stage: str = "training",
+        reason: str = "non_finite",
+        loss: float = math.nan,
+        initial_loss: float | None = None,
+        train_curve: list[float] | None = None,
+        valid_curve: list[float] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         self.family = family
         self.epoch = epoch
         self.last_finite_loss = last_finite_loss
+        self.stage = stage
+        self.reason = reason
+        self.loss = loss
+        self.initial_loss = initial_loss
+        self.train_curve: list[float] = list(train_curve or [])
+        self.valid_curve: list[float] = list(valid_curve or [])
+        self.params: dict[str, Any] = dict(params or {})
         super().__init__(message, fix=fix)
+
+    def to_evidence(self) -> dict[str, Any]:
+        """The evidence as a JSON-serialisable dict; a non-finite ``loss`` is its text."""
+        return {
+            "kind": "diverged",
+            "stage": self.stage,
+            "reason": self.reason,
+            "message": self.message,
+            "fix": self.fix,
+            "family": self.family,
+            "epoch": self.epoch,
+            "loss": float(self.loss) if math.isfinite(self.loss) else str(float(self.loss)),
+            "last_finite_loss": _jsonable(self.last_finite_loss),
+            "initial_loss": _jsonable(self.initial_loss),
+            "train_curve": _jsonable(self.train_curve),
+            "valid_curve": _jsonable(self.valid_curve),
+            "params": _jsonable(self.params),
+        }
 
 
 @dataclass

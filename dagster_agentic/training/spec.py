@@ -33,6 +33,7 @@ TORCH_MLP_DEFAULTS: dict[str, ParamValue] = {
     "max_epochs": 200,
     "patience": 10,
     "min_delta": 1e-4,
+    "clip_grad_norm": 0.0,  # max L2 norm of all gradients per step; 0.0: no clipping
     "pos_weight": "balanced",
     "top_categories": 20,
     "num_threads": 0,  # 0: automatic, see learners.thread_count

@@ -1,4 +1,19 @@
-"""A two-hidden-layer MLP in torch, early-stopped when validation loss stagnates."""
+"""A two-hidden-layer MLP in torch, early-stopped when validation loss stagnates.
+
+Training stops with :class:`TrainingDivergedError` when it diverges, which is when
+
+* any loss (a training batch's or the validation loss) is NaN or infinite, or
+* any loss exceeds ``EXPLOSION_CEILING`` (1e6), or
+* an epoch's mean training loss exceeds ``EXPLOSION_FACTOR`` (100) times the validation loss
+  of the untrained network.
+
+The untrained network predicts logits near 0, so its loss is about ln 2 = 0.69 times the
+average class weight, and healthy training only lowers the training loss; a learning rate
+that is too high sends it to the thousands within an epoch. The factor rule looks at the
+training loss averaged over an epoch, never at a single batch (one badly predicted row in a
+tiny last batch cannot trip it) nor at the validation loss, which rises when the network
+over-fits without anything having diverged.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -24,6 +39,11 @@ from dagster_agentic.training.spec import TORCH_MLP_DEFAULTS
 
 if TYPE_CHECKING:
     import torch
+
+EXPLOSION_FACTOR = 100.0
+"""An epoch's mean training loss above this multiple of the untrained loss is divergence."""
+EXPLOSION_CEILING = 1e6
+"""Any loss above this is divergence, whatever the untrained network's loss was."""
 
 WEIGHTS_FILE = "torch_mlp.pt"
 META_FILE = "torch_mlp_meta.json"
@@ -148,7 +168,11 @@ class TorchMLPLearner:
         pos_weight: float,
         started: float,
     ) -> _Curves:
-        """Mini-batch AdamW; keeps the weights of the epoch with the lowest validation loss."""
+        """Mini-batch AdamW; keeps the weights of the epoch with the lowest validation loss.
+
+        Gradients are clipped to ``clip_grad_norm`` (L2 norm over all parameters) when it is
+        positive; :class:`_Guard` raises :class:`TrainingDivergedError` on divergence.
+        """
         import torch
 
         assert self._net is not None
@@ -160,29 +184,29 @@ class TorchMLPLearner:
         generator = torch.Generator().manual_seed(seed)
         batch, patience = int(p["batch_size"]), int(p["patience"])
         max_epochs, min_delta = int(p["max_epochs"]), float(p["min_delta"])
+        clip = float(p["clip_grad_norm"])
         curves, best_loss, best_state = _Curves(), math.inf, None
-        last_finite: float | None = None
+        guard = _Guard(curves, {**p, "pos_weight_value": pos_weight})
+        net.eval()
+        with torch.no_grad():
+            guard.start(float(loss_fn(net(x_va).squeeze(1), y_va)))
         stale = 0
         for epoch in range(1, max_epochs + 1):
             net.train()
             order = torch.randperm(len(x_tr), generator=generator)
-            total = 0.0
             for start in range(0, len(order), batch):
                 rows = order[start : start + batch]
                 loss = loss_fn(net(x_tr[rows]).squeeze(1), y_tr[rows])
-                value = float(loss.detach())
-                _check_finite(value, epoch, last_finite, "training", p)
-                last_finite = value
+                guard.batch(float(loss.detach()), len(rows), epoch)
                 optimiser.zero_grad()
                 loss.backward()
+                if clip > 0:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
                 optimiser.step()
-                total += value * len(rows)
             net.eval()
             with torch.no_grad():
                 valid_loss = float(loss_fn(net(x_va).squeeze(1), y_va))
-            _check_finite(valid_loss, epoch, last_finite, "validation", p)
-            curves.train.append(total / len(x_tr))
-            curves.valid.append(valid_loss)
+            guard.epoch_end(valid_loss, epoch)
             if valid_loss < best_loss - min_delta:
                 best_loss, stale, curves.best_epoch = valid_loss, 0, epoch
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -244,18 +268,98 @@ class TorchMLPLearner:
         return learner
 
 
-def _check_finite(
-    loss: float, epoch: int, last_finite: float | None, stage: str, params: Mapping[str, Any]
-) -> None:
-    if math.isfinite(loss):
-        return
-    last = f"{last_finite:.4g}" if last_finite is not None else "none"
-    raise TrainingDivergedError(
-        f"torch_mlp training diverged at epoch {epoch}: the {stage} loss became {loss} "
-        f"(last finite loss {last})",
-        family="torch_mlp",
-        epoch=epoch,
-        last_finite_loss=last_finite,
-        fix=f"lower the learning rate (lr={params['lr']}) or check the features for "
-        "infinite or extreme values",
-    )
+class _Guard:
+    """Watches every loss of a training run and raises with the evidence when it diverges.
+
+    Completed epochs go to ``curves``; the evidence's training curve ends with the mean of
+    the failing epoch's batch losses seen so far.
+    """
+
+    def __init__(self, curves: _Curves, params: dict[str, Any]) -> None:
+        self.curves = curves
+        self.params = params
+        self.initial_loss: float | None = None
+        self.last_finite: float | None = None
+        self.epoch_total = 0.0
+        self.epoch_rows = 0
+
+    def start(self, initial_loss: float) -> None:
+        """Record the untrained network's validation loss, the reference for explosions."""
+        self._check(initial_loss, 0, "validation", epoch_mean=False)
+        self.initial_loss = initial_loss
+
+    def batch(self, loss: float, rows: int, epoch: int) -> None:
+        self._check(loss, epoch, "training", epoch_mean=False)
+        self.epoch_total += loss * rows
+        self.epoch_rows += rows
+
+    def epoch_end(self, valid_loss: float, epoch: int) -> None:
+        train_loss = self.epoch_total / max(self.epoch_rows, 1)
+        self._check(train_loss, epoch, "training", epoch_mean=True)
+        self._check(valid_loss, epoch, "validation", epoch_mean=False)
+        self.curves.train.append(train_loss)
+        self.curves.valid.append(valid_loss)
+        self.epoch_total, self.epoch_rows = 0.0, 0
+
+    def limit(self) -> float:
+        """The highest acceptable mean training loss of an epoch."""
+        if self.initial_loss is None or self.initial_loss <= 0:
+            return EXPLOSION_CEILING
+        return min(EXPLOSION_FACTOR * self.initial_loss, EXPLOSION_CEILING)
+
+    def _check(self, loss: float, epoch: int, stage: str, *, epoch_mean: bool) -> None:
+        if not math.isfinite(loss):
+            last = f"{self.last_finite:.4g}" if self.last_finite is not None else "none"
+            self._raise(
+                f"torch_mlp training diverged at epoch {epoch}: the {stage} loss became {loss} "
+                f"(last finite loss {last})",
+                loss,
+                epoch,
+                stage,
+                "non_finite",
+            )
+        limit = self.limit() if epoch_mean else EXPLOSION_CEILING
+        if loss > limit:
+            if limit < EXPLOSION_CEILING:
+                why = f"{EXPLOSION_FACTOR:g}x the untrained network's loss {self.initial_loss:.3g}"
+            else:
+                why = "the ceiling for any loss"
+            what = "mean training loss" if epoch_mean else f"{stage} loss"
+            self._raise(
+                f"torch_mlp training diverged at epoch {epoch}: the {what} exploded to "
+                f"{loss:.3g}, above {limit:.3g} ({why})",
+                loss,
+                epoch,
+                stage,
+                "exploded",
+            )
+        self.last_finite = loss
+
+    def _raise(self, message: str, loss: float, epoch: int, stage: str, reason: str) -> NoReturn:
+        train = list(self.curves.train)
+        if self.epoch_rows:
+            train.append(self.epoch_total / self.epoch_rows)
+        clip = float(self.params["clip_grad_norm"])
+        clipping = (
+            f"tighten gradient clipping (clip_grad_norm={clip:g})"
+            if clip > 0
+            else "clip gradients (clip_grad_norm=1.0)"
+        )
+        fix = (
+            f"lower the learning rate (lr={self.params['lr']}) and {clipping}, "
+            "or check the features for infinite or extreme values"
+        )
+        raise TrainingDivergedError(
+            message,
+            family="torch_mlp",
+            epoch=epoch,
+            last_finite_loss=self.last_finite,
+            fix=fix,
+            stage=stage,
+            reason=reason,
+            loss=loss,
+            initial_loss=self.initial_loss,
+            train_curve=train,
+            valid_curve=list(self.curves.valid),
+            params=dict(self.params),
+        )

@@ -19,13 +19,45 @@ import duckdb
 from . import _faults_rows, _faults_schema, _faults_values
 from ._faults_core import PRISTINE_HINT, AppliedFault, Fault, FaultSpec
 
-__all__ = ["FAULTS", "AppliedFault", "FaultSpec", "apply_fault", "main"]
+__all__ = [
+    "EXPECTED_CAUSES",
+    "FAULTS",
+    "MUST_REFUSE",
+    "AppliedFault",
+    "FaultSpec",
+    "apply_fault",
+    "main",
+]
 
 _ALL: dict[str, Fault] = {
     fault.spec.name: fault
     for fault in [*_faults_schema.FAULTS, *_faults_values.FAULTS, *_faults_rows.FAULTS]
 }
 FAULTS: dict[str, FaultSpec] = {name: fault.spec for name, fault in _ALL.items()}
+
+# What a correct diagnosis of each fault names as its root cause (the agent's vocabulary).
+EXPECTED_CAUSES: dict[str, str | None] = {
+    "rename_column": "renamed_column",
+    "change_type": "changed_type",
+    "drop_column": "removed_column",
+    "renamed_table": "renamed_table",
+    "unit_change": "unit_change",
+    "relabel_categories": "relabelled_categories",
+    "null_burst": "null_burst",
+    "distribution_drift": "distribution_drift",
+    "extreme_values": "corrupt_values",
+    "duplicate_rows": "duplicated_rows",
+    "volume_drop": "partial_load",
+    "stale_data": "stale_feed",
+    "orphan_keys": "orphan_keys",
+    "new_category": "new_category",
+    "timezone_shift": "clock_shift",
+    "duplicate_labels": "duplicated_rows",
+    "new_table": None,  # no check fails: the goal replans because the warehouse grew
+}
+MUST_REFUSE = frozenset({"volume_drop", "stale_data"})
+"""Faults a correct agent refuses to repair. A partial load or a stale feed cannot be
+repaired: the last good version must stay live."""
 
 
 def _lookup(name: str) -> Fault:

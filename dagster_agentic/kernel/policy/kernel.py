@@ -8,10 +8,14 @@ from dagster_agentic.kernel.policy.features import propose_feature_groups
 from dagster_agentic.kernel.policy.objective import interpret_objective
 from dagster_agentic.kernel.policy.selection import select_features
 from dagster_agentic.kernel.protocol import (
+    DiagnoseRequest,
+    Diagnoses,
     FeatureSelection,
     InterpretGoalRequest,
     PlanProposal,
     ProposePlanRequest,
+    RepairProposal,
+    RepairRequest,
     SelectFeaturesRequest,
 )
 from dagster_agentic.training.spec import ModelSpec, TrainingSpec
@@ -25,7 +29,7 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
-    version = "3"
+    version = "4"
     """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
@@ -53,6 +57,21 @@ class PolicyKernel:
 
     def select_features(self, request: SelectFeaturesRequest) -> FeatureSelection:
         return select_features(request.screening, request.valueless)
+
+    def diagnose(self, request: DiagnoseRequest) -> Diagnoses:
+        from dagster_agentic.healing.diagnosis import diagnose
+
+        found = diagnose(request.evidence)
+        if request.evidence.training:
+            from dagster_agentic.kernel.policy.training_repair import diagnose_divergence
+
+            found = (*found, diagnose_divergence(request.evidence.training))
+        return Diagnoses(diagnoses=found)
+
+    def propose_repair(self, request: RepairRequest) -> RepairProposal:
+        from dagster_agentic.kernel.policy.remedies import propose_repair
+
+        return propose_repair(request)
 
     def _training(self, request: ProposePlanRequest, rows: int) -> TrainingSpec:
         budget = request.goal.budget

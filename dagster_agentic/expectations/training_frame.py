@@ -1,0 +1,525 @@
+"""Expectations on the training matrix, validated with Great Expectations on the fetched frame.
+
+The training matrix is the one table that leaves the warehouse: a bounded pandas frame whose
+bytes are already counted. Validating it in memory moves no further data, and Great Expectations'
+pandas datasource works offline, whereas its SQL datasource fails on DuckDB; raw tables are
+therefore checked by SQL inside the warehouse (:mod:`dagster_agentic.expectations.validate`)
+and the training matrix here, after it is fetched and before a model is fitted on it.
+
+Every expectation of one validation carries the name of the check it belongs to; a few checks
+(each a Dagster asset check) combine several expectations, so the number of checks stays small
+and is known from the plan alone, before any data is read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dagster_agentic.plan.models import Plan
+
+COLUMNS = "training_set__columns"
+LABEL = "training_set__label_in_0_1"
+SPLITS = "training_set__splits"
+TRAIN_CLASSES = "training_set__train_has_both_classes"
+UNIQUE_ROWS = "training_set__unique_entity_cutoff"
+ROW_COUNT = "training_set__row_count"
+FEATURE_NULLS = "training_set__feature_nulls"
+LABEL_RATE = "training_set__label_rate"
+_CHECKS: tuple[tuple[str, bool], ...] = (
+    (COLUMNS, True),
+    (LABEL, True),
+    (SPLITS, True),
+    (TRAIN_CLASSES, True),
+    (UNIQUE_ROWS, True),
+    (ROW_COUNT, True),
+    (FEATURE_NULLS, False),
+    (LABEL_RATE, False),
+)
+
+KEY_COLUMNS = ("entity_id", "cutoff_at")
+BASE_COLUMNS = (*KEY_COLUMNS, "label", "split", "in_cohort")
+SPLIT_NAMES = ("train", "valid", "test")
+"""The values of ``split``, as the training set model writes them."""
+ROW_RATIO = (0.5, 2.0)
+"""Rows allowed, as multiples of the reference's: fewer or more is a broken build, not drift."""
+NULL_DRIFT, MAX_NULL_FRACTION = 0.2, 0.95
+"""A feature may be at most ``NULL_DRIFT`` more null than in the reference, and never more than
+``MAX_NULL_FRACTION`` null: a feature that is almost all null carries almost nothing."""
+LABEL_RATE_FACTOR = 3.0
+"""The label rate may move by this factor from the reference's before it is reported."""
+SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class FrameReference:
+    """What a good training matrix looked like: the yardstick for the next one."""
+
+    rows: int
+    null_fractions: dict[str, float]
+    """Per feature column, the fraction of rows where it is null."""
+    label_rate: float
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, plan: Plan) -> FrameReference:
+        features = [c for c in plan.feature_columns if c in frame.columns]
+        nulls = frame[features].isna().mean() if len(frame) else pd.Series(0.0, index=features)
+        rate = frame["label"].mean() if len(frame) and "label" in frame.columns else math.nan
+        return cls(
+            rows=len(frame),
+            null_fractions={c: float(nulls[c]) for c in features},
+            label_rate=0.0 if pd.isna(rate) else float(rate),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "null_fractions": dict(self.null_fractions),
+            "label_rate": self.label_rate,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FrameReference:
+        return cls(
+            rows=int(data["rows"]),
+            null_fractions={str(k): float(v) for k, v in data["null_fractions"].items()},
+            label_rate=float(data["label_rate"]),
+        )
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """The outcome of one check on the training matrix, with its evidence."""
+
+    name: str
+    critical: bool
+    passed: bool
+    description: str
+    observed: dict[str, Any]
+    failing_sample: tuple[Any, ...] = ()
+
+
+def check_names(plan: Plan) -> tuple[tuple[str, bool], ...]:
+    """(name, critical) of every check :func:`validate_training_frame` returns for ``plan``.
+
+    The same with or without a reference: a check without one to compare with still runs, on
+    absolute bounds (at least one row, features not almost all null) or passes as not applicable.
+    """
+    del plan  # the same for every plan: per-feature expectations are combined into one check
+    return _CHECKS
+
+
+def validate_training_frame(
+    frame: pd.DataFrame, plan: Plan, reference: FrameReference | None
+) -> list[FrameCheck]:
+    """Run the training matrix's expectations (one Great Expectations validation) on ``frame``.
+
+    Critical checks guard training itself: the columns the plan selects, a 0/1 label that is
+    never null, the three splits and nothing else, both classes among training rows, one row
+    per (entity, cutoff), and a row count near the reference's. Warnings report features more
+    null than before and a label rate that moved a lot.
+    """
+    present = set(frame.columns)
+    features = [c for c in plan.feature_columns if c in present]
+    planned = _expectations(plan, features, reference, present)
+    results = _run(frame, [e for _, e in planned])
+    by_check: dict[str, list[tuple[Any, dict[str, Any]]]] = {name: [] for name, _ in _CHECKS}
+    for (name, expectation), result in zip(planned, results, strict=True):
+        by_check[name].append((expectation, result))
+    checks = []
+    for name, critical in _CHECKS:
+        needed = [c for c in _NEEDS.get(name, ()) if c not in present]
+        summary: Summary = (
+            (
+                False,
+                f"cannot be checked: column(s) {', '.join(needed)} missing from the training set",
+                {"missing_columns": needed},
+                (),
+            )
+            if needed
+            else _SUMMARIES[name](by_check[name], reference)
+        )
+        passed, description, observed, sample = summary
+        checks.append(
+            FrameCheck(
+                name=name,
+                critical=critical,
+                passed=passed,
+                description=description,
+                observed=_plain(observed),
+                failing_sample=tuple(_plain(list(sample)[:SAMPLE])),
+            )
+        )
+    return checks
+
+
+_NEEDS: dict[str, tuple[str, ...]] = {
+    LABEL: ("label",),
+    SPLITS: ("split",),
+    TRAIN_CLASSES: ("label", "split"),
+    UNIQUE_ROWS: KEY_COLUMNS,
+    LABEL_RATE: ("label",),
+}
+
+
+def allowed_null_fraction(feature: str, reference: FrameReference | None) -> float:
+    """The null fraction above which ``feature`` is reported."""
+    if reference is None or feature not in reference.null_fractions:
+        return MAX_NULL_FRACTION
+    return min(reference.null_fractions[feature] + NULL_DRIFT, MAX_NULL_FRACTION)
+
+
+def _expectations(
+    plan: Plan, features: Sequence[str], reference: FrameReference | None, present: set[str]
+) -> list[tuple[str, Any]]:
+    """(check name, Great Expectations expectation) pairs, on the columns that are there."""
+    gx = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    E = gx.expectations
+    out: list[tuple[str, Any]] = [
+        (COLUMNS, E.ExpectColumnToExist(column=c))
+        for c in dict.fromkeys((*BASE_COLUMNS, *plan.feature_columns))
+    ]
+    if "label" in present:
+        out += [
+            (LABEL, E.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1])),
+            (LABEL, E.ExpectColumnValuesToNotBeNull(column="label")),
+        ]
+    if "split" in present:
+        out += [
+            (SPLITS, E.ExpectColumnValuesToBeInSet(column="split", value_set=list(SPLIT_NAMES))),
+            (SPLITS, E.ExpectColumnValuesToNotBeNull(column="split")),
+            (
+                SPLITS,
+                E.ExpectColumnDistinctValuesToContainSet(
+                    column="split", value_set=list(SPLIT_NAMES)
+                ),
+            ),
+        ]
+    if {"label", "split"} <= present:
+        train = Column("split") == "train"
+        out.append(
+            (
+                TRAIN_CLASSES,
+                E.ExpectColumnDistinctValuesToContainSet(
+                    column="label", value_set=[0, 1], row_condition=train
+                ),
+            )
+        )
+    if set(KEY_COLUMNS) <= present:
+        out.append((UNIQUE_ROWS, E.ExpectCompoundColumnsToBeUnique(column_list=list(KEY_COLUMNS))))
+    low, high = (1, None) if reference is None else _row_bounds(reference.rows)
+    out.append((ROW_COUNT, E.ExpectTableRowCountToBeBetween(min_value=low, max_value=high)))
+    for feature in features:
+        allowed = allowed_null_fraction(feature, reference)
+        out.append(
+            (
+                FEATURE_NULLS,
+                E.ExpectColumnValuesToNotBeNull(column=feature, mostly=round(1.0 - allowed, 6)),
+            )
+        )
+    if reference is not None and "label" in present:
+        rate = reference.label_rate
+        out.append(
+            (
+                LABEL_RATE,
+                E.ExpectColumnMeanToBeBetween(
+                    column="label",
+                    min_value=rate / LABEL_RATE_FACTOR,
+                    max_value=min(1.0, rate * LABEL_RATE_FACTOR),
+                ),
+            )
+        )
+    return out
+
+
+def _row_bounds(rows: int) -> tuple[int, int]:
+    return math.ceil(rows * ROW_RATIO[0]), math.floor(rows * ROW_RATIO[1])
+
+
+def _gx() -> Any:
+    """Great Expectations, imported on first use, with usage statistics off and warnings left
+    where they were (its import routes every warning of the process to logging)."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    show = warnings.showwarning
+    import great_expectations
+
+    if warnings.showwarning is not show:
+        logging.captureWarnings(False)
+    return great_expectations
+
+
+def _run(frame: pd.DataFrame, expectations: Sequence[Any]) -> list[dict[str, Any]]:
+    """One validation of ``frame`` in an ephemeral, offline context; results in input order.
+
+    Each result is ``{"success": bool, "result": {...}, "error": str | None}``.
+    """
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.enable_analytics(False)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas("training_frame")
+        .add_dataframe_asset("training_set")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    for index, expectation in enumerate(expectations):
+        expectation.meta = {"index": index}
+    # Validated on the batch, not through a stored validation definition: nothing is kept.
+    outcome = batch.validate(
+        gx.ExpectationSuite(name="training_set", expectations=list(expectations)),
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE * 4},
+    )
+    results: list[dict[str, Any]] = [{}] * len(expectations)
+    for item in outcome.results:
+        assert item.expectation_config is not None  # every result of a suite run has its own
+        info = item.exception_info or {}
+        raised = info.get("raised_exception") or any(
+            isinstance(v, dict) and v.get("raised_exception") for v in info.values()
+        )
+        message = info.get("exception_message") or next(
+            (v.get("exception_message") for v in info.values() if isinstance(v, dict)), None
+        )
+        results[int(item.expectation_config.meta["index"])] = {
+            "success": bool(item.success),
+            "result": dict(item.result or {}),
+            "error": str(message or "the expectation could not be evaluated") if raised else None,
+        }
+    return results
+
+
+Summary = tuple[bool, str, dict[str, Any], Sequence[Any]]
+Evaluated = list[tuple[Any, dict[str, Any]]]
+
+
+def _errors(evaluated: Evaluated) -> list[str]:
+    return [r["error"].splitlines()[0] for _, r in evaluated if r.get("error")]
+
+
+def _failed(check: str, evaluated: Evaluated) -> Summary | None:
+    """The summary of a check some expectation of which could not be evaluated at all."""
+    errors = _errors(evaluated)
+    if not errors:
+        return None
+    return False, f"{check} could not be evaluated: {errors[0]}", {"errors": errors}, ()
+
+
+def _columns(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    missing = [e.column for e, r in evaluated if not r["success"]]
+    observed = {"expected": len(evaluated), "missing": missing}
+    if missing:
+        return (
+            False,
+            f"{len(missing)} of {len(evaluated)} columns the plan selects are missing from the"
+            f" training set: {', '.join(missing[:SAMPLE])}",
+            observed,
+            missing,
+        )
+    return True, f"all {len(evaluated)} columns the plan selects are present", observed, ()
+
+
+def _label(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the label check", evaluated)
+    if failed:
+        return failed
+    (_, in_set), (_, not_null) = evaluated
+    outside = int(in_set["result"].get("unexpected_count") or 0)
+    nulls = int(not_null["result"].get("unexpected_count") or 0)
+    sample = list(dict.fromkeys(in_set["result"].get("partial_unexpected_list") or []))
+    observed = {"values_outside_0_1": outside, "nulls": nulls}
+    problems = []
+    if outside:
+        problems.append(f"{outside} rows hold a label outside {{0, 1}} (e.g. {sample[:SAMPLE]})")
+    if nulls:
+        problems.append(f"{nulls} rows have no label")
+    if problems:
+        return False, "; ".join(problems), observed, sample
+    return True, "every label is 0 or 1", observed, ()
+
+
+def _splits(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the split check", evaluated)
+    if failed:
+        return failed
+    (_, in_set), (_, not_null), (_, contains) = evaluated
+    unknown = list(dict.fromkeys(in_set["result"].get("partial_unexpected_list") or []))
+    outside = int(in_set["result"].get("unexpected_count") or 0)
+    nulls = int(not_null["result"].get("unexpected_count") or 0)
+    absent = list(contains["result"].get("partial_missing_list") or [])
+    observed = {"rows_outside_splits": outside, "nulls": nulls, "missing_splits": absent}
+    problems = []
+    if outside:
+        problems.append(f"{outside} rows in an unknown split (e.g. {unknown[:SAMPLE]})")
+    if nulls:
+        problems.append(f"{nulls} rows in no split")
+    if absent:
+        problems.append(f"no rows in split(s) {', '.join(absent)}")
+    if problems:
+        return False, "; ".join(problems), observed, unknown or absent
+    return True, "rows are split into train, valid and test, and nothing else", observed, ()
+
+
+def _train_classes(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the class check", evaluated)
+    if failed:
+        return failed
+    ((_, contains),) = evaluated
+    absent = [int(v) for v in contains["result"].get("partial_missing_list") or []]
+    observed = {"missing_classes": absent}
+    if absent:
+        held = f"only label {1 - absent[0]}" if len(absent) == 1 else "no labelled row"
+        return (
+            False,
+            f"the train split holds {held}: a model cannot be trained on a one-class target",
+            observed,
+            absent,
+        )
+    return True, "the train split holds both classes", observed, ()
+
+
+def _unique_rows(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the uniqueness check", evaluated)
+    if failed:
+        return failed
+    ((_, unique),) = evaluated
+    count = int(unique["result"].get("unexpected_count") or 0)
+    keys = unique["result"].get("partial_unexpected_list") or []
+    distinct = list({tuple(k.items()): k for k in keys if isinstance(k, dict)}.values())
+    observed = {"duplicated_rows": count}
+    if count:
+        return (
+            False,
+            f"{count} rows share their (entity_id, cutoff_at) with another row: each entity"
+            " and prediction time must appear once",
+            observed,
+            distinct,
+        )
+    return True, "one row per (entity_id, cutoff_at)", observed, ()
+
+
+def _row_count(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the row count check", evaluated)
+    if failed:
+        return failed
+    ((expectation, count),) = evaluated
+    rows = int(count["result"].get("observed_value") or 0)
+    low, high = expectation.min_value, expectation.max_value
+    observed = {"rows": rows, "min": low, "max": high}
+    if reference is not None:
+        observed["reference_rows"] = reference.rows
+    if count["success"]:
+        return True, f"{rows} rows, within [{low}, {high or 'no limit'}]", observed, ()
+    if reference is None:
+        return False, "the training set has no rows", observed, ()
+    return (
+        False,
+        f"the training set has {rows} rows, outside [{low}, {high}]: between"
+        f" {ROW_RATIO[0]}x and {ROW_RATIO[1]}x the {reference.rows} rows of the reference",
+        observed,
+        (),
+    )
+
+
+def _feature_nulls(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    offending: dict[str, dict[str, float]] = {}
+    for expectation, result in evaluated:
+        if result["success"] and not result.get("error"):
+            continue
+        details = result["result"]
+        elements = int(details.get("element_count") or 0)
+        nulls = int(details.get("unexpected_count") or 0)
+        offending[expectation.column] = {
+            "null_fraction": round(nulls / elements, 4) if elements else 1.0,
+            "allowed": round(1.0 - float(expectation.mostly), 4),
+        }
+    observed = {"features": len(evaluated), "offending": offending}
+    if offending:
+        worst = sorted(offending, key=lambda f: -offending[f]["null_fraction"])
+        shown = ", ".join(
+            f"{f} ({offending[f]['null_fraction']:.0%} null, at most"
+            f" {offending[f]['allowed']:.0%} allowed)"
+            for f in worst[:SAMPLE]
+        )
+        return (
+            False,
+            f"{len(offending)} feature(s) more null than allowed: {shown}",
+            observed,
+            worst,
+        )
+    return True, f"no feature among {len(evaluated)} is more null than allowed", observed, ()
+
+
+def _label_rate(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    if reference is None:
+        return True, "no reference label rate to compare with", {}, ()
+    failed = _failed("the label rate check", evaluated)
+    if failed:
+        return failed
+    ((expectation, mean),) = evaluated
+    rate = mean["result"].get("observed_value")
+    observed = {
+        "label_rate": rate,
+        "reference_label_rate": reference.label_rate,
+        "min": expectation.min_value,
+        "max": expectation.max_value,
+    }
+    shown = "unknown (no labelled row)" if rate is None else f"{float(rate):.2%}"
+    if mean["success"]:
+        return (
+            True,
+            f"label rate {shown}, near the reference's {reference.label_rate:.2%}",
+            observed,
+            (),
+        )
+    return (
+        False,
+        f"label rate {shown} is more than {LABEL_RATE_FACTOR:g}x away from the reference's"
+        f" {reference.label_rate:.2%}",
+        observed,
+        (),
+    )
+
+
+_SUMMARIES: dict[str, Callable[[Evaluated, FrameReference | None], Summary]] = {
+    COLUMNS: _columns,
+    LABEL: _label,
+    SPLITS: _splits,
+    TRAIN_CLASSES: _train_classes,
+    UNIQUE_ROWS: _unique_rows,
+    ROW_COUNT: _row_count,
+    FEATURE_NULLS: _feature_nulls,
+    LABEL_RATE: _label_rate,
+}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able Python: numpy scalars unwrapped, NaN as None, times as ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.datetime64 | datetime.date):
+        stamp = pd.Timestamp(value)
+        return None if stamp is pd.NaT else stamp.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
