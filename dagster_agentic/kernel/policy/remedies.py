@@ -143,7 +143,7 @@ def features_reading(plan: Plan, table: str, column: str) -> list[str]:
     return out
 
 
-def _columns_of(adapter: SourceAdapter, d: Diagnosis, fix: ColumnFix) -> SourceAdapter:
+def _columns_of(adapter: SourceAdapter, fix: ColumnFix) -> SourceAdapter:
     kept = tuple(c for c in adapter.columns if not (c.column == fix.column and c.kind == fix.kind))
     return adapter.model_copy(update={"columns": (*kept, fix)})
 
@@ -159,7 +159,7 @@ def _reference_type(plan: Plan, table: str, column: str) -> str | None:
 
 def _rename(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> SourceAdapter:
     fix = ColumnFix(kind="rename", column=str(d.details["from"]), source=str(d.details["to"]))
-    return _columns_of(a, d, fix)
+    return _columns_of(a, fix)
 
 
 def _renamed_table(
@@ -170,7 +170,7 @@ def _renamed_table(
 
 def _cast(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> SourceAdapter:
     fix = ColumnFix(kind="cast", column=d.column or "", data_type=str(d.details["cast"]))
-    return _columns_of(a, d, fix)
+    return _columns_of(a, fix)
 
 
 def _rescale(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> SourceAdapter:
@@ -180,12 +180,12 @@ def _rescale(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) 
         factor=1.0 / float(d.details["factor"]),
         data_type=_reference_type(plan, d.table, d.column or ""),
     )
-    return _columns_of(a, d, fix)
+    return _columns_of(a, fix)
 
 
 def _relabel(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> SourceAdapter:
     mapping = tuple(sorted((str(k), str(v)) for k, v in d.details["mapping"].items()))
-    return _columns_of(a, d, ColumnFix(kind="relabel", column=d.column or "", mapping=mapping))
+    return _columns_of(a, ColumnFix(kind="relabel", column=d.column or "", mapping=mapping))
 
 
 def _impute(
@@ -202,7 +202,7 @@ def _impute(
         since=str(facts["since"]),
         until=str(facts["until"]) if facts.get("until") else None,
     )
-    return _columns_of(a, d, fix)
+    return _columns_of(a, fix)
 
 
 def _quarantine_range(
@@ -252,7 +252,7 @@ def _shift_back(
     fix = ColumnFix(
         kind="shift_time", column=d.column or "", since=str(facts["since"]), hours=-shift
     )
-    return _columns_of(a, d, fix)
+    return _columns_of(a, fix)
 
 
 _ADAPT: dict[str, Adapt] = {
