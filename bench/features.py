@@ -13,23 +13,14 @@ Writes ``bench/results/features.json`` and the bench-features section of docs/be
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-# Nothing may reach the internet; set before dagster_agentic, dbt or litellm read them.
-for _name, _value in {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "DAGSTER_DISABLE_TELEMETRY": "1",
-    "DO_NOT_TRACK": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
-
-from bench import agent_side, learner, report  # noqa: E402
-from bench.datasets import (  # noqa: E402
+# The offline switches are set by the bench package (bench/__init__.py) before any import.
+from bench import agent_side, learner, report
+from bench.datasets import (
     DATASETS,
     WORK,
     Dataset,

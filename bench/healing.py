@@ -30,20 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# Nothing may reach the internet; set before dagster_agentic, dagster, dbt or litellm read them.
-for _name, _value in {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "DAGSTER_DISABLE_TELEMETRY": "1",
-    "DO_NOT_TRACK": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+# The offline switches are set by the bench package (bench/__init__.py) before any import.
+import dagster as dg
+import duckdb
 
-import dagster as dg  # noqa: E402
-import duckdb  # noqa: E402
-
-from bench import healing_report  # noqa: E402
-from dagster_agentic.goals.spec import Goal  # noqa: E402
+from bench import healing_report
+from dagster_agentic.goals.spec import Goal
 
 if TYPE_CHECKING:
     from dagster_agentic.healing.loop import HealingOutcome

@@ -10,13 +10,12 @@ import datetime as dt
 import importlib.metadata
 import json
 import platform
-import re
 import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.report import DOCS, DOCS_HEADER, machine
+from bench.report import DOCS, machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "healing.json"
@@ -334,14 +333,4 @@ def render(document: dict[str, Any]) -> str:
 
 
 def write_docs(document: dict[str, Any], path: Path = DOCS) -> Path:
-    """Replace the region between the markers (appending it at the end when missing)."""
-    section = f"{START}\n{render(document)}{END}"
-    text = path.read_text() if path.exists() else DOCS_HEADER
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_section(START, END, render(document), path)

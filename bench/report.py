@@ -456,10 +456,15 @@ def render(document: dict[str, Any]) -> str:
 
 
 def write_docs(document: dict[str, Any], path: Path = DOCS) -> Path:
-    """Replace the region between the markers (creating the file or the region if missing)."""
-    section = f"{START}\n{render(document)}{END}"
+    return write_section(START, END, render(document), path)
+
+
+def write_section(start: str, end: str, body: str, path: Path = DOCS) -> Path:
+    """Replace the region between ``start`` and ``end`` (creating the file or the region at its
+    end if missing): each benchmark owns one region of docs/benchmarks.md."""
+    section = f"{start}\n{body}{end}"
     text = path.read_text() if path.exists() else DOCS_HEADER
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text, count=1)
     else:

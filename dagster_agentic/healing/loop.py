@@ -116,10 +116,13 @@ def failed_data_checks(outcome: RunOutcome) -> list[str]:
 
 
 def needs_healing(goal: Goal, outcome: RunOutcome) -> bool:
-    """A data check failed, or every model candidate diverged."""
+    """A data check failed, or the model step failed because every candidate diverged."""
     if failed_data_checks(outcome):
         return True
-    return outcome.failed_step is not None and _divergence(goal, outcome.plan_version) is not None
+    return (
+        outcome.failed_step == f"{goal.name}__model"
+        and _divergence(goal, outcome.plan_version) is not None
+    )
 
 
 def heal(
