@@ -172,14 +172,9 @@ def execute_version(
         tags={VERSION_TAG: str(bundle.version), **({CANDIDATE_TAG: "gate"} if candidate else {})},
     )
     materialised = [e.asset_key for e in result.get_asset_materialization_events() if e.asset_key]
-    checks = {
-        f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
-        for e in result.get_asset_check_evaluations()
-    }
     goal_meta = _metadata_of(result, goal_key(goal.name))
     plan = bundle.plan
-    stored = run_outcome(goal, instance, result.run_id)
-    failures = [e for e in result.all_events if e.is_step_failure]
+    stored = run_outcome(goal, instance, result.run_id)  # checks, failures and their times
     return RunSummary(
         goal=goal.name,
         objective=goal.objective,
@@ -193,11 +188,11 @@ def execute_version(
         cohort=plan.objective.cohort_description,
         why=str(goal_meta.get("why", _failure(result))),
         assets=tuple(k.to_user_string() for k in materialised),
-        checks=checks,
+        checks=stored.checks,
         egress_bytes=int(goal_meta.get("egress_bytes", 0)),
         warehouse_bytes=plan.warehouse_bytes or sum(t.memory_bytes for t in plan.raw_tables),
         wall_seconds=time.perf_counter() - started,
-        failed_step=failures[0].step_key if failures else None,
+        failed_step=stored.failed_step,
         failed_check_at=stored.failed_check_at,
         goal_at=stored.goal_at,
     )

@@ -14,6 +14,16 @@ from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.plan.models import ColumnFix, RowFilter, SourceAdapter
 
 REF = warehouse_ref("main", "agentic")
+IMPUTE_MARCH = ColumnFix(
+    kind="impute",
+    column="minutes",
+    value=5.0,
+    data_type="DOUBLE",
+    time_column="paid_at",
+    since="2024-03-01 00:00:00",
+    until="2024-04-01 00:00:00",
+)
+"""NULL minutes of March 2024 become 5.0 (with an indicator column)."""
 
 
 @pytest.fixture
@@ -59,15 +69,7 @@ def test_each_fix_reads_the_table_as_the_plan_expects(warehouse: Path) -> None:
                 mapping=(("declined", "failed"), ("paid", "succeeded")),
             ),
             ColumnFix(kind="shift_time", column="paid_at", since="2024-02-01 00:00:00", hours=7),
-            ColumnFix(
-                kind="impute",
-                column="minutes",
-                value=5.0,
-                data_type="DOUBLE",
-                time_column="paid_at",
-                since="2024-03-01 00:00:00",
-                until="2024-04-01 00:00:00",
-            ),
+            IMPUTE_MARCH,
         ),
         keep=(
             RowFilter(kind="within", column="amount", min_value=0.0, max_value=1e6),
@@ -105,17 +107,7 @@ def test_each_fix_reads_the_table_as_the_plan_expects(warehouse: Path) -> None:
 def test_impute_fills_only_the_burst_window(warehouse: Path) -> None:
     adapter = SourceAdapter(
         table="payments_v2",
-        columns=(
-            ColumnFix(
-                kind="impute",
-                column="minutes",
-                value=5.0,
-                data_type="DOUBLE",
-                time_column="paid_at",
-                since="2024-03-01 00:00:00",
-                until="2024-04-01 00:00:00",
-            ),
-        ),
+        columns=(IMPUTE_MARCH,),
     )
     rows = _rows(warehouse, adapter)
     minutes = [(r[0], r[-2], r[-1]) for r in rows]

@@ -31,12 +31,12 @@ _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "evaluation.json",
 )
 IMPORTANCE_FILE, SHAP_PLOT_FILE = "importance.json", "shap_summary.png"
+"""SHAP importance of the kept model (with the features found without value), and its plot."""
 DIVERGENCE_FILE = "divergence.json"
+"""Written when every model candidate diverged: the training curves, for the diagnosis."""
 FRAME_CHECKS_FILE, FRAME_REFERENCE_FILE = "training_set_checks.json", "training_set_reference.json"
 """The training set's expectations as validated on the fetched frame, and what it looked like
 (the next run's reference)."""
-"""Written when every model candidate diverged: the training curves, for the diagnosis."""
-"""SHAP importance of the kept model (with the features found without value), and its plot."""
 VALUELESS_SHARE = 0.005
 """A feature with less than this share of the total mean |SHAP| has no value to the model."""
 

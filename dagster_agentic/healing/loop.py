@@ -442,7 +442,7 @@ def refused_repairs(store: PlanStore, live: int) -> tuple[str, ...]:
 
 
 def read_health(goal: Goal) -> dict[str, Any]:
-    path = goal.resolved_state_dir / goal.name / HEALTH_FILE
+    path = PlanStore(goal.resolved_state_dir, goal.name).root / HEALTH_FILE
     if not path.exists():
         return {}
     data: dict[str, Any] = json.loads(path.read_text())
@@ -471,7 +471,7 @@ def write_health(
         "last_good": last_good,
         "updated_at": time.time(),
     }
-    root = goal.resolved_state_dir / goal.name
+    root = PlanStore(goal.resolved_state_dir, goal.name).root
     root.mkdir(parents=True, exist_ok=True)
     write_json_atomic(root / HEALTH_FILE, health)
     return health
@@ -488,8 +488,7 @@ def last_good_value(goal: Goal, live: int) -> float | None:
 def _divergence(goal: Goal, version: int) -> dict[str, Any] | None:
     from dagster_agentic.agent.steps import DIVERGENCE_FILE
 
-    path = PlanStore(goal.resolved_state_dir, goal.name).root / "artifacts" / f"{version:04d}"
-    path = path / DIVERGENCE_FILE
+    path = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(version) / DIVERGENCE_FILE
     if not path.exists():
         return None
     data: dict[str, Any] = json.loads(path.read_text())
