@@ -17,7 +17,8 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing
+.PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing \
+	bench-security
 
 install: $(STAMP)
 
@@ -74,3 +75,8 @@ bench-features: install
 # (bench/healing.py, docs/benchmarks.md).
 bench-healing: install
 	$(BIN)/python -m bench.healing --scale small
+
+# The guardrails against the SQL attack corpus, the cost guard and the Jinja injection channels
+# (bench/security.py, docs/benchmarks.md, docs/security.md).
+bench-security: install
+	$(BIN)/python -m bench.security

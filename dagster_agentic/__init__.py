@@ -47,7 +47,7 @@ _EXPORTS = {
     "ensure_plan": "dagster_agentic.agent.planner",
     "goal_definitions": "dagster_agentic.orchestration.definitions",
     "heal": "dagster_agentic.healing.loop",
-    "read_health": "dagster_agentic.healing.loop",
+    "read_health": "dagster_agentic.healing.health",
     "load_goal_file": "dagster_agentic.goals.loading",
     "plan_goal": "dagster_agentic.agent.planner",
     "profile_warehouse": "dagster_agentic.warehouse.profile",
@@ -85,7 +85,8 @@ if TYPE_CHECKING:
     from dagster_agentic.goals.loading import load_goal_file
     from dagster_agentic.goals.objective import Objective
     from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing
-    from dagster_agentic.healing.loop import HealingOutcome, heal, read_health
+    from dagster_agentic.healing.health import read_health
+    from dagster_agentic.healing.loop import HealingOutcome, heal
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
     from dagster_agentic.kernel.protocol import Kernel
     from dagster_agentic.observability.trace import Trace

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,7 +89,7 @@ def _features(goal: Goal) -> int:
 
 
 def _health(goal: Goal) -> int:
-    from dagster_agentic.healing.loop import read_health
+    from dagster_agentic.healing.health import read_health
 
     health = read_health(goal)
     if not health:
@@ -103,13 +102,16 @@ def _health(goal: Goal) -> int:
 
 
 def _run(goal: Goal, *, heal: bool = True) -> int:
-    import dagster as dg
-
+    from dagster_agentic.orchestration.instance import open_instance
     from dagster_agentic.runner import run_goal
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    instance = open_instance()  # $DAGSTER_HOME's, set up safely; else an ephemeral one
     print(f"running goal {goal.name!r}: plan, dbt build, train, evaluate ...", flush=True)
-    summary = run_goal(goal, instance=instance, log_level="WARNING", heal=heal)
+    try:
+        summary = run_goal(goal, instance=instance, log_level="WARNING", heal=heal)
+    finally:
+        if instance is not None:
+            instance.dispose()
     print(summary.render())
     return 0 if summary.success and summary.status != "degraded" else 1
 

@@ -41,7 +41,15 @@ class DataError(AgenticError):
 
 
 class GuardrailError(AgenticError):
-    """An action the guardrails refuse: unsafe SQL, a budget exceeded."""
+    """An action the guardrails refuse: unsafe SQL, a budget exceeded.
+
+    ``rule`` names the guardrail that refused (``statement``, ``table``, ``function``, ``cost``,
+    ``timeout``, ``budget.egress`` ...), so a refusal can be audited and counted by rule.
+    """
+
+    def __init__(self, message: str, *, fix: str | None = None, rule: str = "guardrail") -> None:
+        self.rule = rule
+        super().__init__(f"[{rule}] {message}", fix=fix)
 
 
 class PlanStoreError(AgenticError):

@@ -13,7 +13,9 @@ from typing import Any
 import dagster as dg
 
 from dagster_agentic.goals.spec import Goal
-from dagster_agentic.plan.store import PlanBundle
+from dagster_agentic.plan.locks import planning_lock
+from dagster_agentic.plan.store import PlanBundle, PlanStore
+from dagster_agentic.warehouse.locking import warehouse_lock
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def run_and_heal(
     degraded goal; a green run becomes the next gate's baseline."""
     from dagster_agentic.agent.planner import ensure_plan
     from dagster_agentic.healing import loop
+    from dagster_agentic.healing.health import write_health
 
     bundle = ensure_plan(goal, kernel=kernel)
 
@@ -129,11 +132,19 @@ def run_and_heal(
     summary = execute_version(goal, bundle, instance, log_level=log_level)
     outcome = None
     if heal and goal.healing.enabled and loop.needs_healing(goal, summary):
-        outcome = loop.heal(goal, summary, materialise=materialise, kernel=kernel)
-        if not outcome.accepted:
-            report_degraded(goal, outcome, instance)
-    elif not loop.failed_data_checks(summary) and summary.success:
-        loop.write_health(
+        with planning_lock(goal.resolved_state_dir, goal.name, purpose="healing"):
+            # Another process may have repaired the goal while this run waited for the lock:
+            # then its repair is run instead of writing a second one.
+            live = PlanStore(goal.resolved_state_dir, goal.name).load_accepted()
+            if live is not None and live.version != bundle.version:
+                bundle = live
+                summary = execute_version(goal, live, instance, log_level=log_level)
+            if loop.needs_healing(goal, summary):
+                outcome = loop.heal(goal, summary, materialise=materialise, kernel=kernel)
+                if not outcome.accepted:
+                    report_degraded(goal, outcome, instance)
+    if outcome is None and not loop.failed_data_checks(summary) and summary.success:
+        write_health(
             goal,
             status="healthy",
             version=summary.plan_version,
@@ -144,7 +155,7 @@ def run_and_heal(
 
 
 def _health_why(goal: Goal) -> str:
-    from dagster_agentic.healing.loop import read_health
+    from dagster_agentic.healing.health import read_health
 
     return str(read_health(goal).get("why", "degraded"))
 
@@ -165,12 +176,19 @@ def execute_version(
     started = time.perf_counter()
     defs = build_definitions(goal, bundle)
     job = defs.resolve_job_def(job_name(goal.name))
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={VERSION_TAG: str(bundle.version), **({CANDIDATE_TAG: "gate"} if candidate else {})},
-    )
+    # The run reads the warehouse throughout (checks, training): it holds the warehouse lock
+    # shared, and its dbt step takes it exclusively for the build (``dbt_writing``).
+    purpose = f"goal {goal.name}: run of version {bundle.version}"
+    with warehouse_lock(goal.warehouse, write=False, purpose=purpose):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            tags={
+                VERSION_TAG: str(bundle.version),
+                **({CANDIDATE_TAG: "gate"} if candidate else {}),
+            },
+        )
     materialised = [e.asset_key for e in result.get_asset_materialization_events() if e.asset_key]
     goal_meta = _metadata_of(result, goal_key(goal.name))
     plan = bundle.plan

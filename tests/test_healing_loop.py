@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,10 @@ import duckdb
 import pytest
 
 from dagster_agentic.goals.spec import Goal, Healing
-from dagster_agentic.healing.loop import failed_data_checks, read_health
+from dagster_agentic.healing.health import read_health
+from dagster_agentic.healing.loop import HealingOutcome, failed_data_checks, heal
+from dagster_agentic.kernel.policy.kernel import PolicyKernel
+from dagster_agentic.kernel.protocol import RepairProposal, RepairRequest
 from dagster_agentic.plan.store import PlanStore
 from dagster_agentic.runner import RunSummary, run_goal
 from example_churn.faults import EXPECTED_CAUSES, FAULTS, MUST_REFUSE, apply_fault
@@ -175,3 +179,73 @@ def test_the_gate_refuses_a_repair_that_costs_too_much_of_the_metric(
     store = PlanStore(restored.parent / ".agentic", "churn")
     assert store.accepted_version() == baseline.plan_version != attempt.version
     assert "REFUSED" in outcome.report.read_text()
+
+
+class NeverConverges(PolicyKernel):
+    """Diagnoses as the policy does, but its only remedy is to retrain with another seed: the
+    fault stays, each candidate's own checks fail again, and it proposes the next retrain.
+    Same name and version as the policy, so the accepted plan stays current."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def propose_repair(self, request: RepairRequest) -> RepairProposal:
+        self.calls.append(time.monotonic())
+        training = request.plan.training
+        return RepairProposal(
+            action="stabilise",
+            training=training.model_copy(update={"seed": training.seed + len(self.calls)}),
+            rationale=(f"retrain, attempt {len(self.calls)}",),
+        )
+
+
+def _heal_with(
+    goal: Goal, kernel: NeverConverges, healing: Healing
+) -> tuple[HealingOutcome, float]:
+    """The live version's failed run, healed under ``healing`` (the declaration's other fields,
+    and so its accepted plan, unchanged), and when healing started."""
+    from dagster_agentic.runner import execute_version
+
+    budgeted = goal.model_copy(update={"healing": healing})
+    with dg.instance_for_test() as instance:
+        trigger = run_goal(goal, instance=instance, kernel=kernel, heal=False, log_level="ERROR")
+        assert failed_data_checks(trigger), trigger.render()
+        started = time.monotonic()
+        return heal(
+            budgeted,
+            trigger,
+            materialise=lambda b: execute_version(
+                budgeted, b, instance, log_level="ERROR", candidate=True
+            ),
+            kernel=kernel,
+        ), started
+
+
+def test_a_kernel_that_never_converges_stops_at_the_attempt_budget(
+    healthy: Healthy, restored: Path
+) -> None:
+    apply_fault(restored, "rename_column", seed=3)
+    kernel = NeverConverges()
+    healing = Healing(metric_tolerance=TOLERANCE, max_attempts=3)
+    outcome, _ = _heal_with(make_goal(restored), kernel, healing)
+    assert len(kernel.calls) == 3
+    assert [a.action for a in outcome.attempts] == ["stabilise"] * 3
+    assert all(not a.accepted and a.failed_checks for a in outcome.attempts)
+    assert not outcome.accepted and outcome.live_after == healthy.version
+    assert read_health(make_goal(restored))["status"] == "degraded"
+
+
+def test_a_kernel_that_never_converges_starts_no_repair_after_the_time_budget(
+    healthy: Healthy, restored: Path
+) -> None:
+    apply_fault(restored, "rename_column", seed=3)
+    kernel = NeverConverges()
+    healing = Healing(metric_tolerance=TOLERANCE, max_attempts=5, max_seconds=1.0)
+    outcome, started = _heal_with(make_goal(restored), kernel, healing)
+    # One candidate takes seconds to build and check: the budget is spent after the first, and
+    # no repair was proposed after it.
+    assert len(kernel.calls) == 1
+    assert all(call < started + healing.max_seconds for call in kernel.calls)
+    assert [a.action for a in outcome.attempts] == ["stabilise", "stop"]
+    assert "healing.max_seconds" in outcome.attempts[-1].rationale[0]
+    assert not outcome.accepted and outcome.live_after == healthy.version

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_agentic.agent.steps import refuse_oversized_matrix
 from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.expectations.build import build_raw_suite
 from dagster_agentic.expectations.models import ExpectationSuite
@@ -27,6 +28,7 @@ from dagster_agentic.features.sql import (
 )
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
+from dagster_agentic.guardrails.cost import check_cost
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.healing.evidence import schema_diff
 from dagster_agentic.kernel.protocol import (
@@ -39,10 +41,17 @@ from dagster_agentic.kernel.protocol import (
 )
 from dagster_agentic.kernel.traced import TracedKernel
 from dagster_agentic.observability.trace import Trace
+from dagster_agentic.plan.locks import planning_lock
 from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable
 from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
-from dagster_agentic.warehouse.connection import Warehouse, qualified_name, quote_ident
+from dagster_agentic.warehouse.connection import (
+    Warehouse,
+    goal_warehouse,
+    qualified_name,
+    quote_ident,
+)
 from dagster_agentic.warehouse.footprint import table_memory_bytes
+from dagster_agentic.warehouse.locking import warehouse_lock
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.profile import (
     catalog_triples,
@@ -91,18 +100,31 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
 
     A change that removes or retypes something the plan was built on is not planned around
     silently: the accepted version stays, and its expectations fail on the affected tables.
+    Planning happens under the goal's planning lock, and the decision is taken again once the
+    lock is held: of two processes that start at once, one plans, the other uses its plan.
     """
     kernel = kernel or default_kernel()
     store = PlanStore(goal.resolved_state_dir, goal.name)
-    accepted = store.load_accepted()
-    if accepted is None:
-        return plan_goal(goal, kernel=kernel, reason="declared")
-    if not is_current(accepted, goal, kernel):
-        return plan_goal(goal, kernel=kernel, reason="goal changed")
-    added = schema_additions(accepted, Warehouse(goal.warehouse))
-    if added:
-        return plan_goal(goal, kernel=kernel, reason=f"warehouse grew: {', '.join(added)}")
-    return accepted
+
+    def decide() -> tuple[PlanBundle | None, str]:
+        accepted = store.load_accepted()
+        if accepted is None:
+            return None, "declared"
+        if not is_current(accepted, goal, kernel):
+            return None, "goal changed"
+        with warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: schema"):
+            added = schema_additions(accepted, goal_warehouse(goal))
+        if added:
+            return None, f"warehouse grew: {', '.join(added)}"
+        return accepted, ""
+
+    bundle, reason = decide()
+    if bundle is not None:
+        return bundle
+    with planning_lock(goal.resolved_state_dir, goal.name):
+        store.reclaim()  # versions abandoned by killed runs give their numbers back
+        bundle, reason = decide()
+        return bundle or plan_goal(goal, kernel=kernel, reason=reason)
 
 
 def schema_additions(bundle: PlanBundle, warehouse: Warehouse) -> list[str]:
@@ -127,24 +149,31 @@ def plan_goal(
     goal: Goal, *, kernel: Kernel | None = None, reason: str = "replan", accept: bool = True
 ) -> PlanBundle:
     """Profile the warehouse, ask the kernel for a plan, check it, write and accept a version
-    (or, with ``accept=False``, leave it a candidate for the healing gate)."""
+    (or, with ``accept=False``, leave it a candidate for the healing gate: leased to this
+    process until the gate accepts or settles it, abandoned if the process dies first)."""
     kernel = kernel or default_kernel()
-    warehouse = Warehouse(goal.warehouse)
+    warehouse = goal_warehouse(goal)
     warehouse.require_exists()
-    profile = profile_warehouse(warehouse)
     store = PlanStore(goal.resolved_state_dir, goal.name)
-    proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
-    plan = proposal.plan
+    with (
+        planning_lock(goal.resolved_state_dir, goal.name),
+        warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: planning"),
+    ):
+        profile = profile_warehouse(warehouse)
+        proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
+        plan = proposal.plan
 
-    def render(path: Path, written: Plan) -> None:
-        render_dbt_project(written, goal.warehouse, path / "dbt")
-        parse_dbt_project(path / "dbt")
-        proposal.write_evidence(path)
+        def render(path: Path, written: Plan) -> None:
+            render_dbt_project(written, goal.warehouse, path / "dbt")
+            parse_dbt_project(path / "dbt")
+            proposal.write_evidence(path)
 
-    bundle = store.write_version(plan, render, parent=store.accepted_version(), reason=reason)
-    if not accept:
-        return bundle
-    store.accept(bundle.version)
+        bundle = store.write_version(
+            plan, render, parent=store.accepted_version(), reason=reason, provisional=True
+        )
+        if not accept:
+            return bundle
+        store.accept(bundle.version)
     trace_for(goal).record(
         goal=goal.name,
         kind="action",
@@ -230,7 +259,7 @@ def propose(
     the selected features.
     """
     traced = TracedKernel(kernel, trace_for(goal), goal.name)
-    warehouse = Warehouse(goal.warehouse)
+    warehouse = goal_warehouse(goal)
     objective = traced.interpret_goal(InterpretGoalRequest(goal=goal, profile=profile))
     with warehouse.connect(read_only=True) as conn:
         semantics = analyse_schema(conn, profile, objective)
@@ -256,6 +285,7 @@ def propose(
     groups = _selected(candidates.feature_groups, selection.kept)
     plan = _plan(goal, kernel, objective, profile, groups, proposal, selection.rationale)
     check_plan_sql(plan, warehouse)
+    refuse_oversized_matrix(plan, expected_matrix_rows(plan, profile))
     with warehouse.connect(read_only=True) as conn:
         footprint = {table.name: table_memory_bytes(conn, table) for table in profile.tables}
         suite = build_raw_suite(
@@ -332,6 +362,16 @@ def _plan(
     return plan.model_copy(update={"raw_tables": raw})
 
 
+def expected_matrix_rows(plan: Plan, profile: WarehouseProfile) -> int:
+    """Rows the training matrix will have: every labelled row, the training ones capped at
+    ``max_train_rows`` (a lower bound before dbt runs: rows with a NULL label are dropped)."""
+    table = profile.table(plan.objective.label_table)
+    labelled = table.row_count if table is not None else 0
+    spec = plan.training_set
+    train = round(labelled * spec.train_fraction)
+    return labelled - train + min(train, spec.max_train_rows)
+
+
 def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
     """Guardrails on every statement, then a dry run (EXPLAIN) of each feature query.
 
@@ -348,7 +388,9 @@ def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
             sql = feature_group_sql(plan.objective, group, ref)
             check_select(sql, allowed_tables=raw, label=f"feature group {group.name!r}")
             try:
-                conn.execute(f"EXPLAIN {sql}")
+                check_cost(conn, sql, warehouse.limits, label=f"feature group {group.name!r}")
+            except GuardrailError:
+                raise
             except Exception as error:  # duckdb raises several error types for binding
                 raise GuardrailError(
                     f"feature group {group.name!r} does not run in the warehouse: {error}",

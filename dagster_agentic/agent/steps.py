@@ -8,6 +8,7 @@ ever leaves the warehouse, and every byte of it is counted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -81,19 +82,15 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
         keep = round(spec.max_train_rows / train * 1_000_000)
         sampled = f"split <> 'train' OR hash(entity_id, {spec.split_seed + 1}) % 1000000 < {keep}"
     rows = total - train + min(train, spec.max_train_rows)
-    estimate = rows * (8 + 3 + 4 * len(numeric) + 2 * len(categorical))
-    if estimate > plan.budget.max_egress_bytes:
-        raise GuardrailError(
-            f"the training set would move about {estimate:,} bytes out of the warehouse, over the "
-            f"budget of {plan.budget.max_egress_bytes:,}",
-            fix="raise budget.max_egress_bytes or select fewer features",
-        )
+    refuse_oversized_matrix(plan, rows)
+    budget = plan.budget.max_egress_bytes
     dictionaries = {
         column: warehouse.fetch_df(
             f"SELECT DISTINCT {quote_ident(column)} AS value FROM {relation}"
             f" WHERE {quote_ident(column)} IS NOT NULL ORDER BY 1",
             purpose="category dictionary",
             ledger=ledger,
+            max_bytes=budget - ledger.total_bytes,
         )["value"].tolist()
         for column in categorical
     }
@@ -118,7 +115,9 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
         f" ({sampled}) AS __keep, cutoff_at FROM {relation})"
         " WHERE __keep ORDER BY entity_id, cutoff_at"
     )
-    frame = warehouse.fetch_df(sql, purpose="training matrix", ledger=ledger)
+    frame = warehouse.fetch_df(
+        sql, purpose="training matrix", ledger=ledger, max_bytes=budget - ledger.total_bytes
+    )
     frame["split"] = pd.Series(np.asarray(SPLITS, dtype=object)[frame["split"].to_numpy()])
     for column, values in dictionaries.items():
         codes = frame[column].to_numpy(dtype="float64")
@@ -127,6 +126,34 @@ def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) ->
         decoded[known] = np.asarray(values, dtype=object)[codes[known].astype(np.int64)]
         frame[column] = pd.Series(decoded, dtype="str")
     return frame[["entity_id", "cutoff_at", "label", "split", "in_cohort", *plan.feature_columns]]
+
+
+MATRIX_FIXED_BYTES = 8 + 8 + 1 + 1 + 1
+"""Per row of the training matrix, besides its features: entity id, cutoff, label, split and
+cohort flag."""
+
+
+def matrix_bytes(plan: Plan, rows: int) -> int:
+    """The least the training matrix of ``rows`` rows can move: 4 bytes a numeric feature, 2 a
+    categorical code (more where pandas widens a column with NULLs)."""
+    categorical = len(set(plan.categorical_columns) & set(plan.feature_columns))
+    numeric = len(plan.feature_columns) - categorical
+    return rows * (MATRIX_FIXED_BYTES + 4 * numeric + 2 * categorical)
+
+
+def refuse_oversized_matrix(plan: Plan, rows: int) -> None:
+    """Refuse a plan whose training matrix cannot fit the egress budget, before it is fetched
+    (and, called by the planner, before dbt builds anything)."""
+    least = matrix_bytes(plan, rows)
+    if least > plan.budget.max_egress_bytes:
+        raise GuardrailError(
+            f"the training set of {rows:,} rows and {len(plan.feature_columns)} features would"
+            f" move at least {least:,} bytes out of the warehouse, over the budget of"
+            f" {plan.budget.max_egress_bytes:,}",
+            fix="raise budget.max_egress_bytes, lower training_set.max_train_rows or select"
+            " fewer features",
+            rule="budget.egress",
+        )
 
 
 def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -180,6 +207,7 @@ def train_step(
     fractions and label rate), when there is one.
     """
     from dagster_agentic.training.artifacts import save_learner
+    from dagster_agentic.training.deadline import Deadline
     from dagster_agentic.training.fit import fit_best
     from dagster_agentic.training.learners import TrainingDivergedError
 
@@ -197,8 +225,13 @@ def train_step(
     x_valid, y_valid = _split(frame, plan, "valid")
     diverged = artifacts / DIVERGENCE_FILE
     diverged.unlink(missing_ok=True)
+    # One deadline for every candidate, from the data checks of fit_best on; fetching and
+    # validating the training set above is not training and does not count.
+    deadline = Deadline.after(plan.budget.max_train_seconds)
     try:
-        learner, reports = fit_best(x_train, y_train, x_valid, y_valid, plan.training)
+        learner, reports = fit_best(
+            x_train, y_train, x_valid, y_valid, plan.training, deadline=deadline
+        )
     except TrainingDivergedError as error:
         write_json_atomic(diverged, error.to_evidence())
         raise
@@ -249,9 +282,13 @@ def _explain(learner: Any, rows: pd.DataFrame, staging: Path, plan: Plan) -> dic
 
 
 def _selection_value(report: Any, plan: Plan) -> float:
+    """The report's validation score; a candidate that produced none (diverged, not started
+    for the budget) ranks last, as fit_best ranked it."""
     if plan.training.selection_metric == "roc_auc":
-        return float(report.valid_roc_auc)
-    return float(report.valid_average_precision)
+        value = float(report.valid_roc_auc)
+    else:
+        value = float(report.valid_average_precision)
+    return value if math.isfinite(value) else -math.inf
 
 
 def _report_dict(report: Any) -> dict[str, Any]:

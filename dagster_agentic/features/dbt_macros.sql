@@ -24,3 +24,17 @@ from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endtest %}
+
+{#- dbt's own accepted_values writes each value between quotes unescaped: a value holding a
+    quote would end the literal. Here quotes are doubled, as SQL escapes them. -#}
+{% test agentic_accepted_values(model, column_name, values, quote=true) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is not null
+  and {{ column_name }} not in (
+    {%- for value in values -%}
+      {%- if quote -%} '{{ (value ~ "") | replace("'", "''") }}' {%- else -%} {{ value | int }} {%- endif -%}
+      {%- if not loop.last %}, {% endif -%}
+    {%- endfor -%}
+  )
+{% endtest %}

@@ -2,6 +2,10 @@
 
 One model per feature group and one for the training set, with the hypotheses as column
 descriptions and the plan's expectations as dbt tests (which Dagster shows as asset checks).
+
+dbt renders all of it as Jinja; every file is written so that it renders to exactly the text
+the plan holds (``features.jinja``): values, names and comments from the warehouse, the goal or
+a kernel never run as Jinja.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from shutil import which
 from typing import Any
@@ -17,8 +23,21 @@ import yaml
 
 from dagster_agentic.errors import DbtError
 from dagster_agentic.features.adapters import plan_ref
-from dagster_agentic.features.sql import dbt_ref, feature_group_sql, model_name, training_set_sql
+from dagster_agentic.features.jinja import (
+    jinja_string,
+    literal_tree,
+    render_model,
+    require_quotable,
+)
+from dagster_agentic.features.sql import (
+    RefKind,
+    TableRef,
+    feature_group_sql,
+    model_name,
+    training_set_sql,
+)
 from dagster_agentic.plan.models import Expectation, Plan
+from dagster_agentic.warehouse.connection import connection_config
 
 PROFILE_NAME = "dagster_agentic"
 _MACROS = Path(__file__).with_name("dbt_macros.sql")
@@ -49,7 +68,7 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
     for group in plan.feature_groups:
         name = model_name(plan.goal, group.name)
         (models / f"{name}.sql").write_text(
-            feature_group_sql(plan.objective, group, plan_ref(plan, dbt_ref))
+            _model_file(plan, partial(feature_group_sql, plan.objective, group))
         )
         columns = [_column("entity_id", "Id of the entity the row describes.", [])]
         columns += [
@@ -71,7 +90,7 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
             )
         )
     name = training_set_model(plan.goal)
-    (models / f"{name}.sql").write_text(training_set_sql(plan, plan_ref(plan, dbt_ref)))
+    (models / f"{name}.sql").write_text(_model_file(plan, partial(training_set_sql, plan)))
     spec = plan.training_set
     schema_models.append(
         _model(
@@ -87,6 +106,24 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
         )
     )
     _write_yaml(models / "schema.yml", {"version": 2, "models": schema_models})
+
+
+def _model_file(plan: Plan, sql: Callable[[TableRef], str]) -> str:
+    """A model's file: ``sql`` rendered with dbt's references, all else literal to Jinja."""
+    return render_model(lambda place: sql(plan_ref(plan, dbt_ref(place))))
+
+
+def dbt_ref(place: Callable[[str], str]) -> TableRef:
+    """Reference relations the way dbt wants them (lineage comes from these calls); ``place``
+    puts each call outside the file's literal text (``render_model``)."""
+
+    def ref(kind: RefKind, name: str) -> str:
+        require_quotable("table" if kind == "source" else "model", name)
+        if kind == "source":
+            return place("{{ source('raw', " + jinja_string(name) + ") }}")
+        return place("{{ ref(" + jinja_string(name) + ") }}")
+
+    return ref
 
 
 def parse_dbt_project(project_dir: Path) -> Path:
@@ -115,19 +152,25 @@ def parse_dbt_project(project_dir: Path) -> Path:
 
 
 def dbt_executable() -> str:
+    """dbt behind a launcher that makes it die with this process (``dbt_launcher``)."""
+    from dagster_agentic.features.dbt_launcher import launcher
+
     beside_python = Path(sys.executable).with_name("dbt")
     found = str(beside_python) if beside_python.exists() else which("dbt")
     if not found:
         raise DbtError(
             "the dbt executable was not found", fix="pip install 'dbt-duckdb>=1.11,<1.12'"
         )
-    return found
+    return launcher(found)
 
 
 def dbt_environment() -> dict[str, str]:
+    from dagster_agentic.features.dbt_launcher import PARENT_ENV
+
     env = dict(os.environ)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     env.setdefault("DBT_USE_COLORS", "False")
+    env[PARENT_ENV] = str(os.getpid())  # the launcher dies at once if this process is gone
     return env
 
 
@@ -140,16 +183,25 @@ def _project_yaml(plan: Plan) -> dict[str, Any]:
         "model-paths": ["models"],
         "macro-paths": ["macros"],
         "models": {f"agentic_{plan.goal}": {"+materialized": "table"}},
-        "flags": {"send_anonymous_usage_stats": False, "partial_parse": False},
+        # No static parser: it reads source()/ref() calls itself, not as Jinja would.
+        "flags": {
+            "send_anonymous_usage_stats": False,
+            "partial_parse": False,
+            "static_parser": False,
+        },
     }
 
 
 def _profiles_yaml(plan: Plan, warehouse: Path) -> dict[str, Any]:
+    limits = plan.budget.query_limits()
     output = {
         "type": "duckdb",
         "path": str(warehouse.resolve()),
         "schema": plan.models_schema,
         "threads": 1,
+        # dbt's connection writes, so it is locked down like the agent's own: no files but the
+        # warehouse, no extensions, no secrets, the budget's memory, settings locked.
+        "config_options": {**connection_config(limits), "lock_configuration": True},
     }
     return {PROFILE_NAME: {"target": "warehouse", "outputs": {"warehouse": output}}}
 
@@ -163,7 +215,10 @@ def _sources_yaml(plan: Plan) -> dict[str, Any]:
         }
         for table in plan.raw_tables
     ]
-    source = {"name": "raw", "schema": plan.warehouse_schema, "tables": tables}
+    for table in plan.raw_tables:
+        require_quotable("table", table.name)
+    schema = require_quotable("schema", plan.warehouse_schema)
+    source = {"name": "raw", "schema": schema, "tables": tables}
     return {"version": 2, "sources": [source]}
 
 
@@ -224,8 +279,9 @@ def _dbt_test(expectation: Expectation) -> Any:
     if expectation.check in ("not_null", "unique"):
         return {expectation.check: {"config": config}}
     if expectation.check == "accepted_values":
+        # Not dbt's accepted_values: it writes each value between quotes without escaping.
         return {
-            "accepted_values": {
+            "agentic_accepted_values": {
                 "arguments": {"values": list(expectation.values), "quote": _quoted(expectation)},
                 "config": config,
             }
@@ -240,4 +296,4 @@ def _quoted(expectation: Expectation) -> bool:
 
 
 def _write_yaml(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))
+    path.write_text(yaml.safe_dump(literal_tree(data), sort_keys=False, width=100))

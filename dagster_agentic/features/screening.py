@@ -28,6 +28,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict
 
 from dagster_agentic.features.sql import TableRef, feature_group_sql, model_name, training_set_sql
+from dagster_agentic.guardrails.cost import check_cost
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
@@ -134,6 +135,7 @@ def screen_features(
     check_select(sql, allowed_tables=raw, label="feature screening")
     egress = 0
     with warehouse.connect(read_only=True) as conn:
+        check_cost(conn, sql, warehouse.limits, label="feature screening")
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS "
             f"SELECT * EXCLUDE (split) FROM ({sql}) WHERE split = 'train'"

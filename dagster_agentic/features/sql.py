@@ -1,8 +1,9 @@
 """Render a plan's feature groups and training set as SQL.
 
 Table references are written through a ``TableRef`` callback, so the same SQL is rendered
-twice: with dbt's ``source()``/``ref()`` for the generated project, and with plain
-``schema.table`` names for the guardrail's parse and the warehouse's dry run.
+twice: with dbt's ``source()``/``ref()`` for the generated project (``dbt_project``, which
+also makes every other character of it literal to Jinja), and with plain ``schema.table``
+names for the guardrail's parse and the warehouse's dry run.
 """
 
 from __future__ import annotations
@@ -17,13 +18,6 @@ from dagster_agentic.warehouse.connection import literal, quote_ident
 RefKind = Literal["source", "model"]
 TableRef = Callable[[RefKind, str], str]
 """Maps ('source', raw table) or ('model', model name) to SQL that names the relation."""
-
-
-def dbt_ref(kind: RefKind, name: str) -> str:
-    """Reference relations the way dbt wants them (lineage comes from these calls)."""
-    if kind == "source":
-        return "{{ source('raw', '" + name + "') }}"
-    return "{{ ref('" + name + "') }}"
 
 
 def warehouse_ref(raw_schema: str, agent_schema: str) -> TableRef:
@@ -60,7 +54,9 @@ def spine_cte(objective: Objective, ref: TableRef) -> str:
 
 def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) -> str:
     """A SELECT with one row per (entity_id, cutoff_at) and one column per feature."""
-    hypotheses = "\n".join(f"-- {group.column_name(f)}: {f.hypothesis}" for f in group.features)
+    hypotheses = "\n".join(
+        f"-- {group.column_name(f)}: {_one_line(f.hypothesis)}" for f in group.features
+    )
     columns = ",\n".join(
         f"    {f.expression} AS {quote_ident(group.column_name(f))}" for f in group.features
     )
@@ -93,6 +89,11 @@ def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) 
     if group.kind == "entity_attributes":
         return sql
     return sql + "GROUP BY s.entity_id, s.cutoff_at\n"
+
+
+def _one_line(text: str) -> str:
+    """Comment text that cannot end its ``--`` comment: a line break would start SQL."""
+    return " ".join(text.split())
 
 
 def split_expression(plan: Plan) -> str:

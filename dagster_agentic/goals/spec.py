@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dagster_agentic.goals.objective import Metric
+from dagster_agentic.guardrails.cost import QueryLimits
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -22,6 +23,31 @@ class Budget(BaseModel):
     max_egress_bytes: int = Field(
         default=512 * 1024 * 1024, gt=0, description="Bytes allowed to leave the warehouse per run."
     )
+    max_query_seconds: float = Field(
+        default=600.0, gt=0, description="Wall time of one agent query; it is interrupted then."
+    )
+    max_query_rows: int = Field(
+        default=10_000_000_000,
+        gt=0,
+        description="Largest row count DuckDB may estimate for any step of an agent query.",
+    )
+    max_query_memory_mb: int = Field(
+        default=8192, ge=64, description="DuckDB memory_limit of the agent's connections and dbt's."
+    )
+    max_query_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="DuckDB threads of the agent's connections (default: cores).",
+    )
+
+    def query_limits(self) -> QueryLimits:
+        """What one agent query may cost in the warehouse (``guardrails.cost``)."""
+        return QueryLimits(
+            max_seconds=self.max_query_seconds,
+            max_rows=self.max_query_rows,
+            memory_mb=self.max_query_memory_mb,
+            threads=self.max_query_threads,
+        )
 
 
 class Healing(BaseModel):
@@ -43,6 +69,12 @@ class Healing(BaseModel):
         le=5,
         description="Repairs tried per incident; a later one builds on a candidate whose own"
         " checks revealed another cause.",
+    )
+    max_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Wall time of one incident: no repair is started after it, and a"
+        " candidate's training gets at most what is left of it.",
     )
 
 

@@ -24,8 +24,10 @@ from typing import Any, Literal, Protocol
 
 from dagster_agentic.errors import AgenticError
 from dagster_agentic.expectations.models import ExpectationResult, ExpectationSuite
-from dagster_agentic.goals.spec import Goal
+from dagster_agentic.goals.spec import Budget, Goal
 from dagster_agentic.healing.diagnosis import Diagnosis
+from dagster_agentic.healing.health import last_good_value, write_health
+from dagster_agentic.healing.report import render_report, summary_line
 from dagster_agentic.kernel.protocol import (
     DiagnoseRequest,
     Kernel,
@@ -34,9 +36,9 @@ from dagster_agentic.kernel.protocol import (
 )
 from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable, SourceAdapter
 from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
-from dagster_agentic.warehouse.connection import Warehouse, table_columns
+from dagster_agentic.warehouse.connection import Warehouse, goal_warehouse, table_columns
 
-HEALTH_FILE, LOG_FILE, REPORTS_DIR = "health.json", "healing.jsonl", "reports"
+LOG_FILE, REPORTS_DIR = "healing.jsonl", "reports"
 GOAL_CHECK = "goal_met"
 """The goal's own check: judged by the metric tolerance, not as a data check."""
 
@@ -152,7 +154,12 @@ def heal(
     diagnoses = _diagnose(goal, base, kernel, training=_divergence(goal, trigger.plan_version))
     all_diagnoses = list(diagnoses)
     final = None
+    deadline = time.monotonic() + goal.healing.max_seconds
     for number in range(goal.healing.max_attempts):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            attempts.append(_out_of_time(goal, number))
+            break
         proposal = _propose(goal, base, kernel, diagnoses, store, live.version)
         if proposal.action == "refuse":
             attempts.append(
@@ -160,15 +167,24 @@ def heal(
             )
             break
         try:
-            candidate = write_candidate(goal, base, proposal, kernel=kernel, parent=live.version)
+            candidate = write_candidate(
+                goal, base, proposal, kernel=kernel, parent=live.version, seconds_left=left
+            )
         except AgenticError as error:
             attempts.append(
                 Attempt(proposal.action, proposal.rationale, why=f"not written: {error}")
             )
             break
-        run = materialise(candidate)
-        attempt = _judge(goal, proposal, candidate, run, baseline)
+        try:
+            run = materialise(candidate)
+            attempt = _judge(goal, proposal, candidate, run, baseline)
+        except BaseException:
+            # The gate could not decide: the candidate is abandoned, never left half-judged.
+            store.abandon(candidate.version, why="its gate failed")
+            raise
         attempts.append(attempt)
+        if not attempt.accepted:
+            store.settle(candidate.version)  # refused: kept as history, its number stays used
         _log(store, live.version, proposal, attempt)
         if attempt.accepted:
             store.accept(candidate.version)
@@ -201,7 +217,7 @@ def heal(
         status="healthy" if final is not None else "degraded",
         version=outcome.live_after,
         value=final.value if final is not None else None,
-        why=_summary(outcome),
+        why=summary_line(outcome),
         report=outcome.report,
     )
     return outcome
@@ -219,7 +235,7 @@ def _diagnose(
     from dagster_agentic.healing.evidence import collect_evidence
     from dagster_agentic.warehouse.models import WarehouseProfile
 
-    warehouse = Warehouse(goal.warehouse)
+    warehouse = goal_warehouse(goal)
     results: Sequence[ExpectationResult] = validate_suite(
         warehouse, load_suite(bundle), relations=adapted_sources(bundle.plan)
     )
@@ -248,7 +264,7 @@ def _propose(
             goal=goal,
             plan=base.plan,
             diagnoses=diagnoses,
-            measurements=measure(Warehouse(goal.warehouse), base.plan, diagnoses),
+            measurements=measure(goal_warehouse(goal), base.plan, diagnoses),
             refused=refused_repairs(store, live),
         )
     )
@@ -261,8 +277,10 @@ def write_candidate(
     *,
     kernel: Kernel,
     parent: int,
+    seconds_left: float | None = None,
 ) -> PlanBundle:
-    """The repaired plan as a new, not yet accepted version (checked like any plan)."""
+    """The repaired plan as a new, not yet accepted version (checked like any plan); its
+    training gets at most ``seconds_left`` (what remains of the incident's budget)."""
     from dagster_agentic.agent.planner import (
         PROFILE_FILE,
         SCREENING_FILE,
@@ -278,7 +296,7 @@ def write_candidate(
     if proposal.action == "replan":
         inner = getattr(kernel, "inner", kernel)
         return plan_goal(goal, kernel=inner, reason=reason, accept=False)
-    warehouse = Warehouse(goal.warehouse)
+    warehouse = goal_warehouse(goal)
     plan = base.plan.model_copy(
         update={
             "feature_groups": _without(base.plan, proposal.drop_features),
@@ -286,6 +304,7 @@ def write_candidate(
             "training": proposal.training or base.plan.training,
             "raw_tables": _raw_tables(base.plan, proposal.sources, warehouse),
             "rationale": (*base.plan.rationale, *proposal.rationale),
+            "budget": _bounded(base.plan, seconds_left),
         }
     )
     check_plan_sql(plan, warehouse)
@@ -308,7 +327,25 @@ def write_candidate(
         write_json_atomic(path / SUITE_FILE, suite.model_dump(mode="json"))
 
     store = PlanStore(goal.resolved_state_dir, goal.name)
-    return store.write_version(plan, render, parent=parent, reason=reason)
+    # Provisional: leased to this process until the gate accepts or refuses it, so a run
+    # killed before the verdict leaves an abandoned candidate that the next run reclaims.
+    return store.write_version(plan, render, parent=parent, reason=reason, provisional=True)
+
+
+def _out_of_time(goal: Goal, tried: int) -> Attempt:
+    budget = goal.healing.max_seconds
+    return Attempt(
+        "stop",
+        (f"healing.max_seconds of {budget:g} s is spent after {tried} attempt(s)",),
+        why=f"the incident's budget of {budget:g} s is spent; no further repair was started",
+    )
+
+
+def _bounded(plan: Plan, seconds_left: float | None) -> Budget:
+    """The plan's budget with training capped at what is left of the incident's."""
+    if seconds_left is None or seconds_left >= plan.budget.max_train_seconds:
+        return plan.budget
+    return plan.budget.model_copy(update={"max_train_seconds": max(seconds_left, 1.0)})
 
 
 def _without(plan: Plan, columns: Sequence[str]) -> tuple[FeatureGroup, ...]:
@@ -441,50 +478,6 @@ def refused_repairs(store: PlanStore, live: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def read_health(goal: Goal) -> dict[str, Any]:
-    path = PlanStore(goal.resolved_state_dir, goal.name).root / HEALTH_FILE
-    if not path.exists():
-        return {}
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
-
-
-def write_health(
-    goal: Goal,
-    *,
-    status: Literal["healthy", "degraded"],
-    version: int,
-    value: float | None,
-    why: str,
-    report: Path | None = None,
-) -> dict[str, Any]:
-    """The goal's health; a healthy run with a metric becomes the next gate's baseline."""
-    previous = read_health(goal)
-    last_good = previous.get("last_good")
-    if status == "healthy" and value is not None:
-        last_good = {"version": version, "value": value, "at": time.time()}
-    health = {
-        "status": status,
-        "live_version": version,
-        "why": why,
-        "report": str(report) if report else None,
-        "last_good": last_good,
-        "updated_at": time.time(),
-    }
-    root = PlanStore(goal.resolved_state_dir, goal.name).root
-    root.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(root / HEALTH_FILE, health)
-    return health
-
-
-def last_good_value(goal: Goal, live: int) -> float | None:
-    """The goal metric of the last good run of the live version (the gate's baseline)."""
-    last_good = read_health(goal).get("last_good") or {}
-    if last_good.get("version") == live and last_good.get("value") is not None:
-        return float(last_good["value"])
-    return None
-
-
 def _divergence(goal: Goal, version: int) -> dict[str, Any] | None:
     from dagster_agentic.agent.steps import DIVERGENCE_FILE
 
@@ -501,61 +494,3 @@ def _is_goal(check: str) -> bool:
 
 def _stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-
-
-def _summary(outcome: HealingOutcome) -> str:
-    causes = ", ".join(sorted({f"{d.cause} ({d.table})" for d in outcome.diagnoses})) or "unknown"
-    last = outcome.attempts[-1] if outcome.attempts else None
-    if outcome.accepted:
-        return (
-            f"repaired {causes}: version {outcome.live_after} is live; {last.why if last else ''}"
-        )
-    return f"degraded: {causes}; version {outcome.live_before} stays live" + (
-        f" ({last.why})" if last else ""
-    )
-
-
-def render_report(outcome: HealingOutcome, goal: Goal) -> str:
-    """A readable account of one incident: what failed, why, what was tried, what is live."""
-    lines = [
-        f"# Healing report: goal `{goal.name}`",
-        "",
-        f"- **Outcome:** {outcome.status.upper()}: version {outcome.live_after} is live"
-        + (
-            f" (was {outcome.live_before})"
-            if outcome.live_after != outcome.live_before
-            else " (unchanged)"
-        ),
-        f"- **Objective:** {goal.objective}",
-        "- **Last good metric:** "
-        + ("n/a" if outcome.baseline is None else f"{outcome.baseline:.3f}")
-        + f" (a repair may lose at most {goal.healing.metric_tolerance:.3f})",
-        f"- **Time:** {outcome.seconds:.1f} s",
-        "",
-        "## What failed",
-        "",
-        *(f"- `{name}`" for name in outcome.detected),
-        "",
-        "## Diagnosis",
-        "",
-    ]
-    for d in outcome.diagnoses:
-        target = f"{d.table}.{d.column}" if d.column else d.table
-        lines += [
-            f"- **{d.cause}** on `{target}` (confidence {d.confidence:.2f}): {d.explanation}.",
-            f"  Remedy: {d.remedy}.",
-        ]
-    if not outcome.diagnoses:
-        lines.append("- No cause could be established from the evidence.")
-    lines += ["", "## What was tried", ""]
-    for number, attempt in enumerate(outcome.attempts, 1):
-        version = f"version {attempt.version}" if attempt.version else "no version written"
-        verdict = "ACCEPTED" if attempt.accepted else "REFUSED"
-        lines.append(f"{number}. `{attempt.action}` ({version}): **{verdict}**: {attempt.why}")
-        lines += [f"   - {r}" for r in attempt.rationale]
-    lines += [
-        "",
-        "Raw tables were only read: every repair changes how a plan version reads them.",
-        "",
-    ]
-    return "\n".join(lines)

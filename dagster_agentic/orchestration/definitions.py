@@ -7,6 +7,7 @@ process builds the graph of the version it was given.
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,16 @@ from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.orchestration.healing import VERSION_TAG, healing_definitions
 from dagster_agentic.plan.store import PlanBundle, PlanStore
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    """The asset of a raw table. Dagster derives op input names from asset keys and allows only
+    ``[A-Za-z0-9_]`` in them: other names get those characters replaced and a short digest of
+    the real name, so two tables never share a key."""
+    part = dagster_name(table)
+    if part != table:
+        part += "_" + hashlib.sha256(table.encode()).hexdigest()[:8]
+    return dg.AssetKey(["raw", part])
 
 
 def model_key(goal: str) -> dg.AssetKey:
@@ -61,7 +72,7 @@ def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
     """The warehouse tables the plan reads: external assets, described from the profile."""
     return [
         dg.AssetSpec(
-            key=dg.AssetKey(["raw", table.name]),
+            key=raw_key(table.name),
             group_name="raw",
             kinds={"duckdb"},
             description=f"Raw warehouse table {table.schema_name}.{table.name} (read-only).",
@@ -85,7 +96,7 @@ def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefin
     checks = []
     for table in suite.tables:
         # A repaired version may read a table under its new name: the checks go with it.
-        key = dg.AssetKey(["raw", bundle.plan.physical(table)])
+        key = raw_key(bundle.plan.physical(table))
         specs = [
             dg.AssetCheckSpec(
                 e.name,
@@ -110,13 +121,13 @@ def _table_check(
 ) -> dg.AssetChecksDefinition:
     from dagster_agentic.expectations.validate import validate_table
     from dagster_agentic.features.adapters import adapted_sources
-    from dagster_agentic.warehouse.connection import Warehouse
+    from dagster_agentic.warehouse.connection import goal_warehouse
 
     relations = adapted_sources(bundle.plan)
 
     @dg.multi_asset_check(specs=specs, name=dagster_name(f"{goal.name}__raw_{table}_expectations"))
     def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        with reported_as_failure(), Warehouse(goal.warehouse).connect(read_only=True) as conn:
+        with reported_as_failure(), goal_warehouse(goal).connect(read_only=True) as conn:
             results = validate_table(conn, suite, table, relations=relations)
         for result in results:
             e = result.expectation
@@ -136,7 +147,7 @@ def _table_check(
     return _check
 
 
-def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
+def dbt_feature_assets(bundle: PlanBundle, warehouse: Path | None = None) -> dg.AssetsDefinition:
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
     from dagster_agentic.features.dbt_project import dbt_executable
@@ -144,6 +155,11 @@ def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
     project_dir = str(bundle.dbt_dir)
 
     class _Translator(DagsterDbtTranslator):
+        def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+            if dbt_resource_props["resource_type"] == "source":
+                return raw_key(dbt_resource_props["name"])
+            return super().get_asset_key(dbt_resource_props)
+
         def get_automation_condition(
             self, dbt_resource_props: Mapping[str, Any]
         ) -> dg.AutomationCondition | None:
@@ -160,9 +176,31 @@ def dbt_feature_assets(bundle: PlanBundle) -> dg.AssetsDefinition:
         dbt = DbtCliResource(
             project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
         )
-        yield from dbt.cli(["build"], context=context).stream()
+        with reported_as_failure(), dbt_writing(warehouse, bundle.plan.goal):
+            yield from dbt.cli(["build"], context=context).stream()
 
     return _features
+
+
+@contextmanager
+def dbt_writing(warehouse: Path | None, goal: str) -> Iterator[None]:
+    """dbt build is the one writer of the warehouse: it holds the warehouse lock exclusively
+    (other runs wait for it), and DuckDB's own lock, held by a process outside the agent's
+    lock, is reported as a ``WarehouseError`` with a fix instead of dbt's raw IO error."""
+    from dagster_dbt.errors import DagsterDbtError
+
+    from dagster_agentic.warehouse.locking import conflict_error, lock_conflict, warehouse_lock
+
+    if warehouse is None:
+        yield
+        return
+    with warehouse_lock(warehouse, write=True, purpose=f"goal {goal}: dbt build"):
+        try:
+            yield
+        except DagsterDbtError as error:
+            if lock_conflict(str(error)):
+                raise conflict_error(warehouse, "dbt build", str(error)) from error
+            raise
 
 
 def _plan_metadata(bundle: PlanBundle) -> dict[str, Any]:
@@ -172,7 +210,7 @@ def _plan_metadata(bundle: PlanBundle) -> dict[str, Any]:
 def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
     from dagster_agentic.agent.steps import FRAME_REFERENCE_FILE, frame_checks, train_step
     from dagster_agentic.expectations.training_frame import check_names
-    from dagster_agentic.warehouse.connection import Warehouse
+    from dagster_agentic.warehouse.connection import goal_warehouse
 
     plan = bundle.plan
     key = model_key(plan.goal)
@@ -218,9 +256,7 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         reference = store.artifacts_dir(live) / FRAME_REFERENCE_FILE if live else None
         try:
             with reported_as_failure():
-                outcome = train_step(
-                    plan, Warehouse(goal.warehouse), artifacts, reference=reference
-                )
+                outcome = train_step(plan, goal_warehouse(goal), artifacts, reference=reference)
         except dg.Failure:
             yield from check_results()  # why the training set was refused, if it was
             raise
@@ -346,13 +382,13 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
     artifacts = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(bundle.version)
     assets: list[Any] = [
         *raw_table_specs(bundle),
-        dbt_feature_assets(bundle),
+        dbt_feature_assets(bundle, goal.warehouse),
         model_asset(goal, bundle, artifacts),
         evaluation_asset(bundle, artifacts),
         goal_asset(goal, bundle, artifacts),
     ]
     checks = raw_table_checks(goal, bundle)
-    raw_keys = [dg.AssetKey(["raw", t.name]) for t in bundle.plan.raw_tables]
+    raw_keys = [raw_key(t.name) for t in bundle.plan.raw_tables]
     selection = dg.AssetSelection.groups(goal.name) | dg.AssetSelection.checks_for_assets(*raw_keys)
     job = dg.define_asset_job(
         job_name(goal.name),

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dagster_agentic.errors import DataError
+from dagster_agentic.errors import DataError, GuardrailError
+from dagster_agentic.training.deadline import Deadline
 from dagster_agentic.training.learners import (
     FitReport,
     Learner,
@@ -40,22 +41,39 @@ def fit_best(
     X_valid: pd.DataFrame,
     y_valid: np.ndarray,
     spec: TrainingSpec,
+    *,
+    deadline: Deadline | None = None,
 ) -> tuple[Learner, list[FitReport]]:
     """Fit ``spec.candidates`` in order; return the best learner and every report.
 
     A candidate that diverges is reported (``FitReport.error``) and skipped; if all of them
-    fail, the first failure is raised.
+    fail, the first failure is raised. ``deadline`` bounds the whole call, the data checks
+    included: each candidate gets an equal share of the time that remains (and at most its
+    own ``max_seconds``), keeps what it learnt when its share runs out
+    (``FitReport.stopped_by_budget``), and is not started once the deadline has passed. If
+    that leaves no model at all, :class:`GuardrailError` (rule ``budget.train_seconds``).
     """
     data = prepare_training_data(X_train, y_train, X_valid, y_valid)
     best: tuple[float, Learner] | None = None
     reports: list[FitReport] = []
     first_error: TrainingDivergedError | None = None
-    for candidate in spec.candidates:
+    starved = False  # a candidate was not started: the deadline had passed
+    for index, candidate in enumerate(spec.candidates):
+        if deadline is not None and deadline.expired():
+            reports.append(_not_started_report(candidate, deadline))
+            starved = True
+            continue
+        share = deadline.share(len(spec.candidates) - index) if deadline is not None else None
         learner = make_learner(candidate)
         started = time.monotonic()
         try:
             report = learner.fit(
-                data.X_train, data.y_train, data.X_valid, data.y_valid, seed=spec.seed
+                data.X_train,
+                data.y_train,
+                data.X_valid,
+                data.y_valid,
+                seed=spec.seed,
+                deadline=share,
             )
         except TrainingDivergedError as error:
             log.warning("candidate %s failed: %s", candidate.family, error.message)
@@ -69,6 +87,8 @@ def fit_best(
         if math.isfinite(value) and (best is None or value > best[0]):
             best = (value, learner)
     if best is None:
+        if deadline is not None and starved:
+            raise _budget_spent(reports, deadline)
         if first_error is not None:
             raise first_error
         raise DataError(
@@ -76,6 +96,36 @@ def fit_best(
             fix="check the validation split has both classes and the features are not constant",
         )
     return best[1], reports
+
+
+def _not_started_report(candidate: ModelSpec, deadline: Deadline) -> FitReport:
+    """The report of a candidate the deadline kept from starting."""
+    return FitReport(
+        family=candidate.family,
+        params=candidate.resolved_params(),
+        best_iteration=0,
+        epochs=0,
+        train_curve=[],
+        valid_curve=[],
+        valid_average_precision=math.nan,
+        valid_roc_auc=math.nan,
+        fit_seconds=0.0,
+        stop_reason="not started: time budget spent",
+        error=f"the training time budget of {deadline.seconds:g}s was spent before it started",
+        stopped_by_budget=True,
+    )
+
+
+def _budget_spent(reports: list[FitReport], deadline: Deadline) -> GuardrailError:
+    """The refusal when the time budget ran out before any candidate gave a model."""
+    outcomes = ", ".join(f"{r.family}: {r.stop_reason}" for r in reports)
+    return GuardrailError(
+        f"no model was trained within the training time budget of {deadline.seconds:g}s "
+        f"({outcomes})",
+        rule="budget.train_seconds",
+        fix=f"raise the goal's budget.max_train_seconds (now {deadline.seconds:g}), or train "
+        "on fewer rows (training_set.max_train_rows) or features",
+    )
 
 
 def _failed_report(candidate: ModelSpec, error: TrainingDivergedError, seconds: float) -> FitReport:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from dagster_agentic.training.deadline import Deadline
     from dagster_agentic.training.spec import ModelSpec
 
 
@@ -96,6 +97,8 @@ class FitReport:
     stop_reason: str = ""
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # set when the candidate failed (e.g. diverged)
+    # The training deadline ended the fit (the model so far is kept) or kept it from starting.
+    stopped_by_budget: bool = False
 
     def metric(self, name: str) -> float:
         """The validation value of ``average_precision`` or ``roc_auc`` (NaN if failed)."""
@@ -122,7 +125,12 @@ def _jsonable(value: Any) -> Any:
 
 @runtime_checkable
 class Learner(Protocol):
-    """A binary classifier over a feature frame; scores are positive-class probabilities."""
+    """A binary classifier over a feature frame; scores are positive-class probabilities.
+
+    ``fit`` stops at ``deadline`` (and after ``max_seconds`` of its own), checking it after
+    every boosting round, batch or solver chunk, and keeps the best model so far: it always
+    trains at least one such step, so a fit stopped by the budget still gives a model.
+    """
 
     family: ClassVar[str]
     feature_columns: list[str]
@@ -135,6 +143,7 @@ class Learner(Protocol):
         y_valid: np.ndarray,
         *,
         seed: int,
+        deadline: Deadline | None = None,
     ) -> FitReport: ...
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray: ...

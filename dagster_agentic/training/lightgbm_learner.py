@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from dagster_agentic.training.deadline import Deadline
 from dagster_agentic.training.learners import FitReport, thread_count, validation_scores
 from dagster_agentic.training.preprocess import (
     category_values,
@@ -31,14 +32,14 @@ _OWN_PARAMS = {"early_stopping_rounds", "max_categories", "n_estimators", "n_job
 
 
 class _TimeBudget:
-    """Stops boosting once ``max_seconds`` have passed, keeping the best round so far."""
+    """Stops boosting once ``deadline`` passes, keeping the best round so far."""
 
-    def __init__(self, max_seconds: float) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         # Instance attributes: lightgbm only reads ``order`` from the instance __dict__ and
         # would otherwise run this before the callback that records the loss curves.
         self.order = 40  # after lightgbm.early_stopping (30)
         self.before_iteration = False
-        self.deadline = time.monotonic() + max_seconds
+        self.deadline = deadline
         self.best: tuple[float, int, list[Any]] | None = None
         self.triggered = False
 
@@ -50,7 +51,8 @@ class _TimeBudget:
             loss = float(valid[0][2])
             if self.best is None or loss < self.best[0]:
                 self.best = (loss, env.iteration, list(env.evaluation_result_list))
-        if time.monotonic() > self.deadline and self.best is not None:
+        # Checked after every round, so boosting overruns the deadline by one round at most.
+        if self.deadline.expired() and self.best is not None:
             self.triggered = True
             raise lightgbm.callback.EarlyStopException(self.best[1], self.best[2])
 
@@ -103,10 +105,13 @@ class LightGBMLearner:
         y_valid: np.ndarray,
         *,
         seed: int,
+        deadline: Deadline | None = None,
     ) -> FitReport:
         import lightgbm
 
         started = time.monotonic()
+        # From the start, so preprocessing and building LightGBM's dataset count too.
+        deadline = (deadline or Deadline.never()).within(self.max_seconds)
         self.feature_columns = [str(c) for c in X_train.columns]
         limit = int(self.params["max_categories"])
         self.categories = {
@@ -129,7 +134,7 @@ class LightGBMLearner:
         }
         settings.update({k: v for k, v in self.params.items() if k not in _OWN_PARAMS})
         model = lightgbm.LGBMClassifier(**settings)
-        budget = _TimeBudget(self.max_seconds)
+        budget = _TimeBudget(deadline)
         callbacks: list[Any] = [budget]
         rounds = int(self.params["early_stopping_rounds"])
         if rounds > 0:
@@ -150,9 +155,10 @@ class LightGBMLearner:
         train_curve = [float(v) for v in history["train"]["binary_logloss"]]
         valid_curve = [float(v) for v in history["valid"]["binary_logloss"]]
         self.best_iteration = int(model.best_iteration_ or len(valid_curve))
-        ap, auc = validation_scores(y_va, self.predict_proba(X_valid))
+        # Scored on the frame built above: encoding it again would add to the time budget.
+        ap, auc = validation_scores(y_va, self._scores(valid))
         if budget.triggered:
-            reason = f"time budget of {self.max_seconds:g}s"
+            reason = f"time budget of {deadline.seconds:.3g}s"
         elif len(valid_curve) < n_estimators:
             reason = "early stopping on validation loss"
         else:
@@ -168,12 +174,16 @@ class LightGBMLearner:
             valid_roc_auc=auc,
             fit_seconds=time.monotonic() - started,
             stop_reason=reason,
+            stopped_by_budget=budget.triggered,
         )
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if self._booster is None:
             raise RuntimeError("LightGBMLearner.predict_proba called before fit or load")
-        scores = self._booster.predict(self._frame(X), num_iteration=self.best_iteration)
+        return self._scores(self._frame(X))
+
+    def _scores(self, frame: pd.DataFrame) -> np.ndarray:
+        scores = self.booster.predict(frame, num_iteration=self.best_iteration)
         return np.asarray(scores, dtype="float64")
 
     def save(self, dir: Path) -> None:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import numpy as np
 import pandas as pd
 
+from dagster_agentic.training.deadline import Deadline
 from dagster_agentic.training.learners import (
     FitReport,
     TrainingDivergedError,
@@ -55,6 +56,7 @@ class _Curves:
     valid: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stop_reason: str = ""
+    stopped_by_budget: bool = False
 
 
 def _network(n_inputs: int, hidden: int, dropout: float) -> torch.nn.Sequential:
@@ -105,15 +107,20 @@ class TorchMLPLearner:
         y_valid: np.ndarray,
         *,
         seed: int,
+        deadline: Deadline | None = None,
     ) -> FitReport:
         import torch
 
         started = time.monotonic()
+        # From the start, so the encoding counts too.
+        deadline = (deadline or Deadline.never()).within(self.max_seconds)
         torch.manual_seed(seed)
         threads = torch.get_num_threads()
         torch.set_num_threads(thread_count(len(X_train), int(self.params["num_threads"])))
         try:
-            return self._fit(X_train, y_train, X_valid, y_valid, seed=seed, started=started)
+            return self._fit(
+                X_train, y_train, X_valid, y_valid, seed=seed, started=started, deadline=deadline
+            )
         finally:
             torch.set_num_threads(threads)
 
@@ -126,6 +133,7 @@ class TorchMLPLearner:
         *,
         seed: int,
         started: float,
+        deadline: Deadline,
     ) -> FitReport:
         import torch
 
@@ -142,8 +150,11 @@ class TorchMLPLearner:
             x_tr.shape[1], int(self.params["hidden_units"]), float(self.params["dropout"])
         )
         weight = _pos_weight(self.params["pos_weight"], y_np)
-        curves = self._train(x_tr, y_tr, x_va, y_va, seed=seed, pos_weight=weight, started=started)
-        ap, auc = validation_scores(np.asarray(y_valid), self.predict_proba(X_valid))
+        curves = self._train(
+            x_tr, y_tr, x_va, y_va, seed=seed, pos_weight=weight, deadline=deadline
+        )
+        # Scored on the matrix encoded above: encoding it again would add to the time budget.
+        ap, auc = validation_scores(np.asarray(y_valid), self._scores(x_va))
         return FitReport(
             family=self.family,
             params={**self.params, "pos_weight_value": weight},
@@ -155,6 +166,7 @@ class TorchMLPLearner:
             valid_roc_auc=auc,
             fit_seconds=time.monotonic() - started,
             stop_reason=curves.stop_reason,
+            stopped_by_budget=curves.stopped_by_budget,
         )
 
     def _train(
@@ -166,12 +178,14 @@ class TorchMLPLearner:
         *,
         seed: int,
         pos_weight: float,
-        started: float,
+        deadline: Deadline,
     ) -> _Curves:
         """Mini-batch AdamW; keeps the weights of the epoch with the lowest validation loss.
 
         Gradients are clipped to ``clip_grad_norm`` (L2 norm over all parameters) when it is
-        positive; :class:`_Guard` raises :class:`TrainingDivergedError` on divergence.
+        positive; :class:`_Guard` raises :class:`TrainingDivergedError` on divergence. The
+        deadline is checked after every batch: an epoch it cuts short is validated and kept
+        like a whole one, so there is always a model after at least one batch.
         """
         import torch
 
@@ -194,7 +208,9 @@ class TorchMLPLearner:
         for epoch in range(1, max_epochs + 1):
             net.train()
             order = torch.randperm(len(x_tr), generator=generator)
-            for start in range(0, len(order), batch):
+            batches = range(0, len(order), batch)
+            cut_short = ""  # set when the deadline ends this epoch before its last batch
+            for done, start in enumerate(batches, start=1):
                 rows = order[start : start + batch]
                 loss = loss_fn(net(x_tr[rows]).squeeze(1), y_tr[rows])
                 guard.batch(float(loss.detach()), len(rows), epoch)
@@ -203,6 +219,9 @@ class TorchMLPLearner:
                 if clip > 0:
                     torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
                 optimiser.step()
+                if done < len(batches) and deadline.expired():
+                    cut_short = f" (in epoch {epoch}, after {done} of {len(batches)} batches)"
+                    break
             net.eval()
             with torch.no_grad():
                 valid_loss = float(loss_fn(net(x_va).squeeze(1), y_va))
@@ -212,11 +231,12 @@ class TorchMLPLearner:
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
                 stale += 1
-            if stale >= patience:
+            if stale >= patience and not cut_short:
                 curves.stop_reason = f"validation loss stagnant for {patience} epochs"
                 break
-            if time.monotonic() - started > self.max_seconds:
-                curves.stop_reason = f"time budget of {self.max_seconds:g}s"
+            if cut_short or deadline.expired():
+                curves.stop_reason = f"time budget of {deadline.seconds:.3g}s{cut_short}"
+                curves.stopped_by_budget = True
                 break
         else:
             curves.stop_reason = f"max_epochs={max_epochs} reached"
@@ -230,10 +250,15 @@ class TorchMLPLearner:
 
         if self._net is None or self.encoder is None:
             raise RuntimeError("TorchMLPLearner.predict_proba called before fit or load")
+        return self._scores(torch.from_numpy(self.encoder.transform(X)))
+
+    def _scores(self, x: torch.Tensor) -> np.ndarray:
+        import torch
+
+        assert self._net is not None
         self._net.eval()
         with torch.no_grad():
-            logits = self._net(torch.from_numpy(self.encoder.transform(X))).squeeze(1)
-            return torch.sigmoid(logits).double().numpy()
+            return torch.sigmoid(self._net(x).squeeze(1)).double().numpy()
 
     def save(self, dir: Path) -> None:
         import torch

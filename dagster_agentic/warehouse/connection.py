@@ -15,17 +15,21 @@ import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import duckdb
 import pandas as pd
 
-from dagster_agentic.errors import WarehouseError
+from dagster_agentic.errors import GuardrailError, WarehouseError
+from dagster_agentic.guardrails.cost import QueryLimits, bounded
 from dagster_agentic.warehouse.models import ScalarValue
+
+if TYPE_CHECKING:
+    from dagster_agentic.goals.spec import Goal
 
 ColumnKind = Literal["numeric", "boolean", "temporal", "text", "other"]
 
@@ -136,11 +140,34 @@ class EgressLedger:
         }
 
 
+FETCH_BATCH_ROWS = 16 * 2048
+"""Rows per batch of a fetch (DuckDB's vectors hold 2,048): the egress budget's granularity."""
+_VECTOR_ROWS = 2048
+
+_LOCKDOWN: dict[str, Any] = {
+    # Nothing but the warehouse file: no other files, URLs, ATTACH, COPY, EXPORT or secrets.
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+}
+
+
+def connection_config(limits: QueryLimits) -> dict[str, Any]:
+    """The DuckDB settings of every agent connection (a second line behind the SQL policy)."""
+    config = {**_LOCKDOWN, "memory_limit": f"{limits.memory_mb}MB"}
+    if limits.threads:
+        config["threads"] = limits.threads
+    return config
+
+
 @dataclass(frozen=True)
 class Warehouse:
-    """A DuckDB database file."""
+    """A DuckDB database file, and what one query of the agent may cost on it."""
 
     path: Path
+    limits: QueryLimits = field(default_factory=QueryLimits)
 
     def __post_init__(self) -> None:
         # Accept plain strings too; the dataclass is frozen, hence object.__setattr__.
@@ -157,26 +184,26 @@ class Warehouse:
 
     @contextmanager
     def connect(self, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open a connection that is closed on exit.
+        """Open a locked-down connection that is closed on exit.
 
-        Read-only connections never create a file: a missing warehouse is an error, not an
-        empty database.
+        External access and extension loading are off and the configuration is locked, so a
+        statement the SQL policy would refuse fails here too; every query runs under the
+        watchdog of ``limits``. Read-only connections never create a file: a missing
+        warehouse is an error, not an empty database.
         """
         if read_only:
             self.require_exists()
         try:
-            conn = duckdb.connect(str(self.path), read_only=read_only)
+            conn = duckdb.connect(
+                str(self.path), read_only=read_only, config=connection_config(self.limits)
+            )
         except duckdb.Error as exc:
-            mode = "read-only" if read_only else "read-write"
-            raise WarehouseError(
-                f"cannot open warehouse {self.path} ({mode}): {exc}",
-                fix="DuckDB allows one writing process per file: close other writers "
-                "(or open read-only), and check that the file is a DuckDB database",
-            ) from exc
+            raise open_error(self.path, read_only, exc) from exc
         try:
             # Profiling queries on big tables would otherwise draw a progress bar on stderr.
             conn.execute("SET enable_progress_bar = false")
-            yield conn
+            conn.execute("SET lock_configuration = true")
+            yield cast(duckdb.DuckDBPyConnection, GuardedConnection(conn, self.limits))
         finally:
             conn.close()
 
@@ -187,19 +214,112 @@ class Warehouse:
         *,
         purpose: str,
         ledger: EgressLedger | None = None,
+        max_bytes: int | None = None,
     ) -> pd.DataFrame:
-        """Run a read-only query and return its result, recording its size in ``ledger``."""
+        """Run a read-only query and return its result, recording its size in ``ledger``.
+
+        The result leaves the warehouse in batches of ``FETCH_BATCH_ROWS`` rows, each counted
+        as it arrives; with ``max_bytes``, the batch that would pass it is dropped, what was
+        fetched is recorded, and the fetch is refused (``GuardrailError``, rule
+        ``budget.egress``).
+        """
+        chunks: list[pd.DataFrame] = []
+        nbytes = rows = 0
         with self.connect(read_only=True) as conn:
             try:
-                df = conn.execute(sql, params or []).df()
+                conn.execute(sql, params or [])
+                while True:
+                    chunk = conn.fetch_df_chunk(FETCH_BATCH_ROWS // _VECTOR_ROWS)
+                    if chunk.empty:
+                        chunks = chunks or [chunk]  # an empty result keeps its columns
+                        break
+                    size = int(chunk.memory_usage(deep=True).sum())
+                    if max_bytes is not None and nbytes + size > max_bytes:
+                        if ledger is not None:
+                            ledger.record(purpose, nbytes, rows)
+                        raise GuardrailError(
+                            f"{purpose}: {nbytes:,} bytes fetched in {len(chunks)} batches, and"
+                            f" the next {size:,} would pass the egress budget left of"
+                            f" {max_bytes:,} bytes; the fetch was stopped",
+                            fix="raise budget.max_egress_bytes, lower"
+                            " training_set.max_train_rows or select fewer features",
+                            rule="budget.egress",
+                        )
+                    chunks.append(chunk)
+                    nbytes, rows = nbytes + size, rows + len(chunk)
             except duckdb.Error as exc:
                 raise WarehouseError(
                     f"query for {purpose!r} failed on {self.path}: {exc}",
                     fix="check the table and column names against the warehouse profile",
                 ) from exc
         if ledger is not None:
-            ledger.record(purpose, int(df.memory_usage(deep=True).sum()), len(df))
-        return df
+            ledger.record(purpose, nbytes, rows)
+        frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+        return frame
+
+
+def goal_warehouse(goal: Goal) -> Warehouse:
+    """The warehouse of ``goal``, with the query limits of its budget."""
+    return Warehouse(goal.warehouse, limits=goal.budget.query_limits())
+
+
+class GuardedConnection:
+    """A DuckDB connection whose every ``execute`` runs under the watchdog; all else is the
+    connection's own (results are read from it after ``execute`` returns it)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, limits: QueryLimits) -> None:
+        self._conn = conn
+        self._limits = limits
+
+    def execute(self, query: str, parameters: Any = None) -> GuardedConnection:
+        label = _label(query)
+        try:
+            with bounded(self._conn, self._limits, label=label):
+                self._conn.execute(query, parameters or [])
+        except duckdb.OutOfMemoryException as error:
+            raise GuardrailError(
+                f"{label}: over the memory limit of {self._limits.memory_mb:,} MB: {error}",
+                fix="make the query cheaper, or raise budget.max_query_memory_mb",
+                rule="memory",
+            ) from error
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def _label(query: str) -> str:
+    head = " ".join(query.split())
+    return f"query {head[:80]!r}" + ("..." if len(head) > 80 else "")
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def open_error(path: Path, read_only: bool, exc: duckdb.Error) -> WarehouseError:
+    """What went wrong opening ``path``, told apart: a lock held elsewhere, a file that is not
+    a DuckDB database, anything else."""
+    from dagster_agentic.warehouse.locking import conflict_error, lock_conflict
+
+    mode = "read-only" if read_only else "read-write"
+    text = str(exc)
+    if lock_conflict(text):
+        return conflict_error(path, f"a {mode} open", text)
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError:
+        header = b""
+    if header == _SQLITE_HEADER:
+        return WarehouseError(
+            f"{path} is a SQLite database, not a DuckDB one",
+            fix="convert it into a DuckDB file (for example with DuckDB's sqlite extension,"
+            " outside the agent) and point the goal's warehouse at that file",
+        )
+    return WarehouseError(
+        f"cannot open warehouse {path} ({mode}): {text}",
+        fix="check that the file is a DuckDB database of a compatible version and readable",
+    )
 
 
 # --- catalog ----------------------------------------------------------------------------------

@@ -330,11 +330,13 @@ def _top_values(
     branches = []
     for i, s in chosen:
         q = quote_ident(s.name)
-        value = f"left(CAST({q} AS VARCHAR), {MAX_TEXT_CHARS})" if s.kind == "text" else q
+        # A value longer than the profile keeps is no category: cut, it would be written into
+        # feature SQL and expectations as a literal that no row holds.
+        fits = f" AND length(CAST({q} AS VARCHAR)) <= {MAX_TEXT_CHARS}" if s.kind == "text" else ""
         # ORDER BY + LIMIT per branch lets DuckDB use its top-N operator, never a full sort.
         branches.append(
-            f"(SELECT {i} AS col, {value} AS v{i}, count(*) AS n FROM {target} "
-            f"WHERE {q} IS NOT NULL GROUP BY {q} ORDER BY n DESC, v{i} LIMIT {top_k})"
+            f"(SELECT {i} AS col, {q} AS v{i}, count(*) AS n FROM {target} "
+            f"WHERE {q} IS NOT NULL{fits} GROUP BY {q} ORDER BY n DESC, v{i} LIMIT {top_k})"
         )
     cursor = conn.execute(prefix + " UNION ALL BY NAME ".join(branches))
     names = [d[0] for d in cursor.description]

@@ -1,0 +1,58 @@
+"""A goal's health: healthy or degraded, the live version, and the last good run (the gate's
+baseline), kept in ``<state_dir>/<goal>/health.json``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from dagster_agentic.goals.spec import Goal
+from dagster_agentic.plan.store import PlanStore, write_json_atomic
+
+HEALTH_FILE = "health.json"
+
+
+def read_health(goal: Goal) -> dict[str, Any]:
+    path = PlanStore(goal.resolved_state_dir, goal.name).root / HEALTH_FILE
+    if not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def write_health(
+    goal: Goal,
+    *,
+    status: Literal["healthy", "degraded"],
+    version: int,
+    value: float | None,
+    why: str,
+    report: Path | None = None,
+) -> dict[str, Any]:
+    """The goal's health; a healthy run with a metric becomes the next gate's baseline."""
+    previous = read_health(goal)
+    last_good = previous.get("last_good")
+    if status == "healthy" and value is not None:
+        last_good = {"version": version, "value": value, "at": time.time()}
+    health = {
+        "status": status,
+        "live_version": version,
+        "why": why,
+        "report": str(report) if report else None,
+        "last_good": last_good,
+        "updated_at": time.time(),
+    }
+    root = PlanStore(goal.resolved_state_dir, goal.name).root
+    root.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(root / HEALTH_FILE, health)
+    return health
+
+
+def last_good_value(goal: Goal, live: int) -> float | None:
+    """The goal metric of the last good run of the live version (the gate's baseline)."""
+    last_good = read_health(goal).get("last_good") or {}
+    if last_good.get("version") == live and last_good.get("value") is not None:
+        return float(last_good["value"])
+    return None
