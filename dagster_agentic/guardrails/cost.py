@@ -16,6 +16,7 @@ Estimates cannot see what a scalar function does with its arguments (``repeat('x
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -65,14 +66,9 @@ def _estimate(node: dict[str, Any]) -> int:
         except ValueError:
             pass
     inputs = [_estimate(child) for child in children]
-    if (
-        "CROSS_PRODUCT" in str(node.get("name", "")).upper()
-        or "NESTED_LOOP" in str(node.get("name", "")).upper()
-    ):
-        product = 1
-        for value in inputs:
-            product *= max(value, 1)
-        return product
+    name = str(node.get("name", "")).upper()
+    if "CROSS_PRODUCT" in name or "NESTED_LOOP" in name:
+        return math.prod(max(value, 1) for value in inputs)
     return max(inputs, default=0)
 
 

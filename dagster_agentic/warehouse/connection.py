@@ -26,6 +26,7 @@ import pandas as pd
 
 from dagster_agentic.errors import GuardrailError, WarehouseError
 from dagster_agentic.guardrails.cost import QueryLimits, bounded
+from dagster_agentic.warehouse.locking import conflict_error, lock_conflict
 from dagster_agentic.warehouse.models import ScalarValue
 
 if TYPE_CHECKING:
@@ -140,9 +141,9 @@ class EgressLedger:
         }
 
 
-FETCH_BATCH_ROWS = 16 * 2048
+_BATCH_VECTORS = 16
+FETCH_BATCH_ROWS = _BATCH_VECTORS * 2048
 """Rows per batch of a fetch (DuckDB's vectors hold 2,048): the egress budget's granularity."""
-_VECTOR_ROWS = 2048
 
 _LOCKDOWN: dict[str, Any] = {
     # Nothing but the warehouse file: no other files, URLs, ATTACH, COPY, EXPORT or secrets.
@@ -229,7 +230,7 @@ class Warehouse:
             try:
                 conn.execute(sql, params or [])
                 while True:
-                    chunk = conn.fetch_df_chunk(FETCH_BATCH_ROWS // _VECTOR_ROWS)
+                    chunk = conn.fetch_df_chunk(_BATCH_VECTORS)
                     if chunk.empty:
                         chunks = chunks or [chunk]  # an empty result keeps its columns
                         break
@@ -254,8 +255,7 @@ class Warehouse:
                 ) from exc
         if ledger is not None:
             ledger.record(purpose, nbytes, rows)
-        frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
-        return frame
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
 
 def goal_warehouse(goal: Goal) -> Warehouse:
@@ -299,8 +299,6 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 def open_error(path: Path, read_only: bool, exc: duckdb.Error) -> WarehouseError:
     """What went wrong opening ``path``, told apart: a lock held elsewhere, a file that is not
     a DuckDB database, anything else."""
-    from dagster_agentic.warehouse.locking import conflict_error, lock_conflict
-
     mode = "read-only" if read_only else "read-write"
     text = str(exc)
     if lock_conflict(text):
