@@ -147,7 +147,7 @@ def _table_check(
     return _check
 
 
-def dbt_feature_assets(bundle: PlanBundle, warehouse: Path | None = None) -> dg.AssetsDefinition:
+def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefinition:
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
     from dagster_agentic.features.dbt_project import dbt_executable
@@ -183,7 +183,7 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path | None = None) -> dg.
 
 
 @contextmanager
-def dbt_writing(warehouse: Path | None, goal: str) -> Iterator[None]:
+def dbt_writing(warehouse: Path, goal: str) -> Iterator[None]:
     """dbt build is the one writer of the warehouse: it holds the warehouse lock exclusively
     (other runs wait for it), and DuckDB's own lock, held by a process outside the agent's
     lock, is reported as a ``WarehouseError`` with a fix instead of dbt's raw IO error."""
@@ -191,9 +191,6 @@ def dbt_writing(warehouse: Path | None, goal: str) -> Iterator[None]:
 
     from dagster_agentic.warehouse.locking import conflict_error, lock_conflict, warehouse_lock
 
-    if warehouse is None:
-        yield
-        return
     with warehouse_lock(warehouse, write=True, purpose=f"goal {goal}: dbt build"):
         try:
             yield
