@@ -1,53 +1,50 @@
-"""``make bench-healing``: the self-healing loop against every fault of the example warehouse.
+"""``make bench-healing``: the self-healing loop against a suite of faults on several warehouses.
 
-One healthy goal run (plan + materialise) on a freshly generated example warehouse is
-snapshotted, warehouse and plan state together. For each fault type and seed the snapshot is
-restored at the same path (plan versions name their warehouse by absolute path), the fault is
-applied and the goal runs as the headless runner runs it: the accepted plan version (or a new
-one, when the warehouse grew), then, when a data check failed, diagnosis, repaired versions
-and the gate. Per case: was the fault detected, did a repair go live (or was it refused, for
-faults that must be refused), the diagnosed cause, the time to repair (first failed check to
-the green re-materialisation of the goal), the goal metric before and after, and whether any
-raw table changed. Writes ``bench/results/healing.json`` and the bench-healing section of
-docs/benchmarks.md.
+The example warehouse gets its own faults (``example_churn.faults``); two differently shaped
+warehouses (``bench.healing_sites``) get the generic faults, whose targets are found by
+structure (``bench.generic_faults``). Per warehouse, one healthy goal run (plan + materialise)
+on the freshly generated warehouse is snapshotted, warehouse and plan state together. For each
+fault type and seed the snapshot is restored at the same path (plan versions name their
+warehouse by absolute path), the fault is applied and the goal runs as the headless runner runs
+it: the accepted plan version (or a new one, when the warehouse grew), then, when a data check
+failed, diagnosis, repaired versions and the gate. Per case: was the fault detected, did a
+repair go live (or was it refused, for faults that must be refused), the diagnosed cause, the
+time to repair (first failed check to the green re-materialisation of the goal), the goal
+metric before and after, and whether any raw table changed; and, read from the plan store,
+whether a benign change raised a false alarm, a repair lost sources or features without saying
+so, or the live version leaks (``bench.healing_audit``). Writes ``bench/results/healing.json``
+and the bench-healing section of docs/benchmarks.md.
 
-    .venv/bin/python -m bench.healing [--scale small] [--seeds 1,2,3] [--faults a,b]
-        [--workdir DIR] [--output bench/results/healing.json] [--no-docs] [--docs-only]
+    .venv/bin/python -m bench.healing [--scale small] [--warehouses example,shop,telco]
+        [--seeds 1] [--generic-seeds 1] [--faults a,b] [--workdir DIR]
+        [--output bench/results/healing.json] [--no-docs] [--docs-only]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The offline switches are set by the bench package (bench/__init__.py) before any import.
 import dagster as dg
-import duckdb
 
-from bench import healing_report
+from bench import healing_audit, healing_report
+from bench.generic_faults import NotApplicable
+from bench.healing_io import captured, changed_tables, raw_checksums
+from bench.healing_sites import SITES, Site
 from dagster_agentic.goals.spec import Goal
 
 if TYPE_CHECKING:
     from dagster_agentic.healing.loop import HealingOutcome
     from dagster_agentic.runner import RunSummary
 
-GOAL_NAME = "churn"
-OBJECTIVE = "Optimise the churn prediction model for 95% precision on European cohorts"
-WAREHOUSE_SEED = 7
 DEFAULT_WORKDIR = healing_report.ROOT / "bench" / "data" / "healing"
-
-from example_churn.faults import EXPECTED_CAUSES, MUST_REFUSE  # noqa: E402
-
 GROWTH_REASON = "warehouse grew"
 
 
@@ -55,53 +52,8 @@ def say(message: str) -> None:
     print(f"[bench-healing {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def make_goal(warehouse: Path) -> Goal:
-    return Goal(name=GOAL_NAME, objective=OBJECTIVE, warehouse=warehouse)
-
-
-# --- raw data ------------------------------------------------------------------------------
-
-
-def raw_checksums(warehouse: Path, *, wait_s: float = 120.0) -> dict[str, str]:
-    """sha256 of every base table in schema ``main``, its rows ordered by all columns.
-
-    Waits (up to ``wait_s``) while another process still holds the file's write lock.
-    """
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return _checksums(warehouse)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(2.0)
-
-
-def _checksums(warehouse: Path) -> dict[str, str]:
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        conn.execute("SET enable_progress_bar = false")
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
-            ).fetchall()
-        ]
-        for name in names:
-            digest = hashlib.sha256()
-            columns = conn.execute(f'SELECT * FROM main."{name}" LIMIT 0').description or []
-            digest.update(repr([c[0] for c in columns]).encode())
-            conn.execute(f'SELECT * FROM main."{name}" ORDER BY ALL')
-            while batch := conn.fetchmany(50_000):
-                digest.update(repr(batch).encode())
-            out[name] = digest.hexdigest()
-    return out
-
-
-def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Tables whose rows changed, appeared or disappeared."""
-    return sorted(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
+def make_goal(site: Site, warehouse: Path) -> Goal:
+    return Goal(name=site.goal_name, objective=site.objective, warehouse=warehouse)
 
 
 # --- the goal, as the headless runner runs it ------------------------------------------------
@@ -144,36 +96,12 @@ def run_flow(goal: Goal, instance: dg.DagsterInstance) -> Flow:
     )
 
 
-@contextmanager
-def captured(log: Path | None) -> Iterator[None]:
-    """Send everything written to stdout and stderr (dbt's output, Dagster's error logs, by
-    this process and its children) to ``log``, so the progress lines stay readable."""
-    if log is None:
-        yield
-        return
-    log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with log.open("ab") as handle:
-        os.dup2(handle.fileno(), 1)
-        os.dup2(handle.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
 # --- one case --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Baseline:
+    site: Site
     work: Path
     snapshot: Path
     version: int
@@ -182,30 +110,35 @@ class Baseline:
     target: float
     cohort: str
     seconds: float
+    objective: Any  # the accepted plan's resolved Objective: the generic faults' targets
 
 
 def healthy_baseline(
-    workdir: Path, scale: str, log: Path | None
+    site: Site, workdir: Path, scale: str, log: Path | None
 ) -> tuple[Baseline, dict[str, Any]]:
     """Generate the warehouse, run the goal once green, snapshot warehouse and plan state."""
     from dagster_agentic.healing.loop import failed_data_checks
+    from dagster_agentic.plan.store import PlanStore
     from dagster_agentic.runner import run_goal
-    from example_churn.warehouse import generate_warehouse
 
-    work, snapshot = workdir / "work", workdir / "snapshot"
+    work, snapshot = workdir / site.key / "work", workdir / site.key / "snapshot"
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(snapshot, ignore_errors=True)
     warehouse = work / "warehouse.duckdb"
     started = time.perf_counter()
-    rows = generate_warehouse(warehouse, scale=scale, seed=WAREHOUSE_SEED)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    rows = site.build(warehouse, scale)
     generated = time.perf_counter() - started
-    say(f"generated the {scale} warehouse in {generated:.1f} s: {rows}")
+    say(f"generated the {site.key} warehouse in {generated:.1f} s: {rows}")
+    goal = make_goal(site, warehouse)
     with captured(log), dg.instance_for_test() as instance:
-        summary = run_goal(make_goal(warehouse), instance=instance, log_level="ERROR")
+        summary = run_goal(goal, instance=instance, log_level="ERROR")
     if not summary.success or failed_data_checks(summary) or summary.value is None:
         raise SystemExit(f"the healthy baseline run is not green:\n{summary.render()}")
+    store = PlanStore(goal.resolved_state_dir, goal.name)
     shutil.copytree(work, snapshot)
     baseline = Baseline(
+        site=site,
         work=work,
         snapshot=snapshot,
         version=summary.plan_version,
@@ -214,13 +147,16 @@ def healthy_baseline(
         target=summary.target,
         cohort=summary.cohort,
         seconds=summary.wall_seconds,
+        objective=store.load(summary.plan_version).plan.objective,
     )
     say(
-        f"baseline: version {baseline.version}, {baseline.metric} {baseline.value:.3f} "
+        f"{site.key} baseline: version {baseline.version}, {baseline.metric} {baseline.value:.3f} "
         f"(target {baseline.target:.3f}) on {baseline.cohort}, {baseline.seconds:.1f} s"
     )
     info = {
-        "objective": OBJECTIVE,
+        "warehouse": site.key,
+        "objective": site.objective,
+        "leaks": healing_audit.leaks(store, baseline.version),
         "warehouse_rows": rows,
         "generation_seconds": generated,
         "plan_version": baseline.version,
@@ -241,11 +177,16 @@ def restore(baseline: Baseline) -> Path:
 
 
 def empty_case(fault: str, seed: int, baseline: Baseline) -> dict[str, Any]:
+    expected = baseline.site.expectation(fault)
     return {
+        "warehouse": baseline.site.key,
         "fault": fault,
         "seed": seed,
-        "expected_cause": EXPECTED_CAUSES.get(fault),
-        "must_refuse": fault in MUST_REFUSE,
+        "expected_cause": expected.first,
+        "expected_causes": sorted(expected.causes),
+        "must_refuse": expected.must_refuse,
+        "benign": expected.benign,
+        "not_applicable": None,
         "applied": None,
         "detected": False,
         "failed_checks": [],
@@ -258,6 +199,13 @@ def empty_case(fault: str, seed: int, baseline: Baseline) -> dict[str, Any]:
         "diagnosed_cause": None,
         "diagnosed_causes": [],
         "false_repair": False,
+        "repaired_with_loss": False,
+        "loss": None,
+        "silent_loss": False,
+        "leaks": [],
+        "false_alarm": False,
+        "false_alarm_why": [],
+        "run_success": None,
         "raw_rows_changed": None,  # tables whose checksum changed; None when not measured
         "raw_tables_changed": [],
         "live_version_before": baseline.version,
@@ -284,6 +232,7 @@ def judge(case: dict[str, Any], flow: Flow, baseline: Baseline, accepted_after: 
     case["plan_seconds"] = flow.plan_seconds
     case["run_seconds"] = flow.run_seconds
     case["wall_seconds"] = flow.wall_seconds
+    case["run_success"] = trigger.success
     case["detected"] = outcome is not None or grew
     start = flow.bundle_created_at if grew else trigger.failed_check_at
     end = None
@@ -308,8 +257,9 @@ def judge(case: dict[str, Any], flow: Flow, baseline: Baseline, accepted_after: 
             case["repaired"] = True
             case["metric_after"] = outcome.final.value
             end = outcome.final.goal_at
-            expected = case["expected_cause"]
-            case["false_repair"] = case["must_refuse"] or expected not in causes
+            case["repaired_with_loss"] = healing_audit.declared_loss(outcome)
+            missing = set(case["expected_causes"]) - set(causes)
+            case["false_repair"] = case["must_refuse"] or case["benign"] or bool(missing)
         else:
             case["refused"] = accepted_after == flow.bundle_version
     elif grew and trigger.success and not failed_data_checks(trigger):
@@ -318,27 +268,48 @@ def judge(case: dict[str, Any], flow: Flow, baseline: Baseline, accepted_after: 
         case["metric_after"] = trigger.value
         end = trigger.goal_at
         case["false_repair"] = case["must_refuse"]
+    elif trigger.success and not failed_data_checks(trigger):
+        case["outcome"] = "green"  # nothing failed and nothing was replanned
+        case["metric_after"] = trigger.value
     if case["repaired"] and start is not None and end is not None:
         case["mttr_s"] = end - start
 
 
+def audit(case: dict[str, Any], goal: Goal, store: Any, outcome: Any, baseline: Baseline) -> None:
+    """The plan-store verdicts: silent loss, leaks, false alarms (``bench.healing_audit``)."""
+    after = case["live_version_after"]
+    share = float(getattr(goal.healing, "max_feature_loss", healing_audit.FEATURE_LOSS_SHARE))
+    lost = healing_audit.loss(store, baseline.version, after, share)
+    case["loss"] = lost
+    case["silent_loss"] = lost is not None and not healing_audit.declared_loss(outcome)
+    case["leaks"] = healing_audit.leaks(store, after) if after != baseline.version else []
+    if case["benign"]:
+        case["false_alarm_why"] = healing_audit.false_alarm(case, goal.healing.metric_tolerance)
+        case["false_alarm"] = bool(case["false_alarm_why"])
+
+
 def run_case(fault: str, seed: int, baseline: Baseline, log: Path | None) -> dict[str, Any]:
     from dagster_agentic.plan.store import PlanStore
-    from example_churn.faults import apply_fault
 
     case = empty_case(fault, seed, baseline)
     case["log"] = str(log) if log else None
     started = time.perf_counter()
     try:
         warehouse = restore(baseline)
-        applied = apply_fault(warehouse, fault, seed=seed)
-        case["applied"] = {"rows_affected": applied.rows_affected, "details": applied.details}
+        try:
+            case["applied"] = baseline.site.apply(warehouse, fault, seed, baseline.objective)
+        except NotApplicable as reason:
+            case["not_applicable"] = str(reason)
+            case["case_seconds"] = time.perf_counter() - started
+            return case
         before = raw_checksums(warehouse)
-        goal = make_goal(warehouse)
+        goal = make_goal(baseline.site, warehouse)
         with captured(log), dg.instance_for_test() as instance:
             flow = run_flow(goal, instance)
-        accepted = PlanStore(goal.resolved_state_dir, goal.name).accepted_version()
+        store = PlanStore(goal.resolved_state_dir, goal.name)
+        accepted = store.accepted_version()
         judge(case, flow, baseline, accepted)
+        audit(case, goal, store, flow.outcome, baseline)
         changed = changed_tables(before, raw_checksums(warehouse))
         case["raw_tables_changed"] = changed
         case["raw_rows_changed"] = len(changed)
@@ -350,24 +321,28 @@ def run_case(fault: str, seed: int, baseline: Baseline, log: Path | None) -> dic
 
 
 def case_line(case: dict[str, Any], metric: str) -> str:
-    head = f"{case['fault']} seed {case['seed']}:"
+    head = f"{case['warehouse']}/{case['fault']} seed {case['seed']}:"
+    if case["not_applicable"]:
+        return f"{head} not applicable ({case['not_applicable']})"
     if case["error"]:
         return f"{head} ERROR {case['error'].splitlines()[0][:200]}"
     verdict = (
-        "repaired"
+        "replanned"
+        if case["outcome"] == "replanned"
+        else "repaired"
         if case["repaired"]
         else "refused"
         if case["refused"]
-        else "degraded"
-        if case["outcome"] == "degraded"
-        else "not repaired"
+        else "unchanged, green"
+        if case["outcome"] == "green"
+        else str(case["outcome"] or "not repaired")
     )
     parts = [
         head,
-        "detected" if case["detected"] else "NOT detected",
+        "benign change" if case["benign"] else "detected" if case["detected"] else "NOT detected",
         f"{verdict} ({case['diagnosed_cause'] or case['plan_reason'] or 'no diagnosis'})",
     ]
-    if case["mttr_s"] is not None:
+    if case["mttr_s"] is not None and not case["benign"]:
         parts.append(f"MTTR {case['mttr_s']:.1f} s")
     after = case["metric_after"]
     parts.append(
@@ -375,6 +350,14 @@ def case_line(case: dict[str, Any], metric: str) -> str:
     )
     if case["false_repair"]:
         parts.append("FALSE REPAIR")
+    if case["repaired_with_loss"]:
+        parts.append("repaired with loss")
+    if case["silent_loss"]:
+        parts.append(f"SILENT LOSS {case['loss']}")
+    if case["leaks"]:
+        parts.append(f"LEAK {'; '.join(case['leaks'])[:200]}")
+    if case["false_alarm"]:
+        parts.append(f"FALSE ALARM ({'; '.join(case['false_alarm_why'])})")
     changed = case["raw_rows_changed"]
     parts.append(f"raw tables changed {'n/a' if changed is None else changed}")
     parts.append(f"{case['case_seconds']:.0f} s")
@@ -388,11 +371,20 @@ def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+DEFAULT_WAREHOUSES = "example,shop,telco"
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", default="small", help="example warehouse scale (tiny, small)")
-    parser.add_argument("--seeds", default="1,2,3", help="fault seeds, comma-separated")
-    parser.add_argument("--faults", default=None, help="fault types, comma-separated (all)")
+    parser.add_argument(
+        "--warehouses", default=DEFAULT_WAREHOUSES, help=f"of {', '.join(SITES)}, comma-separated"
+    )
+    parser.add_argument("--seeds", default="1", help="fault seeds on the example warehouse")
+    parser.add_argument("--generic-seeds", default="1", help="fault seeds on the other warehouses")
+    parser.add_argument(
+        "--faults", default=None, help="fault names, comma-separated (all that apply)"
+    )
     parser.add_argument(
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="warehouse, state and snapshot"
     )
@@ -402,7 +394,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--show-logs",
         action="store_true",
-        help="let dbt's and Dagster's output through (default: <workdir>/logs/<fault>-<seed>.log)",
+        help="let dbt's and Dagster's output through (default: <workdir>/logs/<case>.log)",
     )
     parser.add_argument("--no-docs", action="store_true", help="write the JSON only")
     parser.add_argument(
@@ -411,19 +403,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="rewrite the docs section from the JSON; run nothing",
     )
     args = parser.parse_args(argv)
-    from example_churn.faults import FAULTS
-
-    args.seed_list = [int(s) for s in _csv(args.seeds)]
-    args.fault_list = _csv(args.faults) if args.faults else list(FAULTS)
-    unknown = [f for f in args.fault_list if f not in FAULTS]
+    args.site_list = _csv(args.warehouses)
+    unknown_sites = [w for w in args.site_list if w not in SITES]
+    if unknown_sites or not args.site_list:
+        parser.error(f"unknown warehouse(s) {unknown_sites}; valid: {', '.join(SITES)}")
+    try:
+        args.seed_list = [int(s) for s in _csv(args.seeds)]
+        args.generic_seed_list = [int(s) for s in _csv(args.generic_seeds)]
+    except ValueError:
+        parser.error("--seeds and --generic-seeds must be integers")
+    every = {f for w in args.site_list for f in SITES[w].faults()}
+    args.fault_list = _csv(args.faults) if args.faults else None
+    unknown = [f for f in args.fault_list or [] if f not in every]
     if unknown:
-        parser.error(f"unknown fault(s) {', '.join(unknown)}; valid: {', '.join(FAULTS)}")
-    missing = [f for f in args.fault_list if f not in EXPECTED_CAUSES]
-    if missing:
-        parser.error(f"no expected cause for fault(s) {', '.join(missing)}")
-    if not args.seed_list or any(s < 0 for s in args.seed_list):
-        parser.error("--seeds must be non-negative integers")
+        parser.error(f"unknown fault(s) {', '.join(unknown)}; valid: {', '.join(sorted(every))}")
+    seeds = args.seed_list + args.generic_seed_list
+    if not args.seed_list or not args.generic_seed_list or any(s < 0 for s in seeds):
+        parser.error("--seeds and --generic-seeds must be non-negative integers")
     return args
+
+
+def plan_cases(args: argparse.Namespace) -> list[tuple[Site, list[tuple[str, int]]]]:
+    """Per warehouse, the (fault, seed) cases to run; warehouses with none are left out."""
+    out = []
+    for key in args.site_list:
+        site = SITES[key]
+        names = [f for f in site.faults() if args.fault_list is None or f in args.fault_list]
+        seeds = args.generic_seed_list if site.generic else args.seed_list
+        cases = [(f, s) for f in names for s in seeds]
+        if cases:
+            out.append((site, cases))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -434,47 +444,35 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    say(
-        f"scale {args.scale}, {len(args.fault_list)} fault type(s) × seeds {args.seed_list}, "
-        f"work dir {workdir}"
-    )
+    planned = plan_cases(args)
+    total = sum(len(c) for _, c in planned)
+    say(f"{total} case(s) on {', '.join(s.key for s, _ in planned)}, work dir {workdir}")
     logs = None if args.show_logs else workdir / "logs"
     if logs is not None:
         shutil.rmtree(logs, ignore_errors=True)
-    baseline, baseline_info = healthy_baseline(
-        workdir, args.scale, logs / "baseline.log" if logs else None
-    )
-    cases = []
-    total = len(args.fault_list) * len(args.seed_list)
-    for fault in args.fault_list:
-        for seed in args.seed_list:
-            log = logs / f"{fault}-{seed}.log" if logs else None
+    cases, baselines = [], {}
+    for site, site_cases in planned:
+        log = logs / f"{site.key}-baseline.log" if logs else None
+        baseline, baselines[site.key] = healthy_baseline(site, workdir, args.scale, log)
+        for fault, seed in site_cases:
+            log = logs / f"{site.key}-{fault}-{seed}.log" if logs else None
             case = run_case(fault, seed, baseline, log)
             cases.append(case)
             say(f"{len(cases)}/{total} {case_line(case, baseline.metric)}")
     document = healing_report.build(
         cases,
-        baseline_info,
+        baselines,
         command=" ".join(["python -m bench.healing", *(sys.argv[1:] if argv is None else argv)]),
         scale=args.scale,
-        seeds=args.seed_list,
-        faults=args.fault_list,
-        expected=EXPECTED_CAUSES,
-        must_refuse=sorted(MUST_REFUSE),
+        seeds={"example": args.seed_list, "generic": args.generic_seed_list},
+        warehouses=[s.key for s, _ in planned],
         seconds=time.perf_counter() - started,
     )
     path = healing_report.write_json(document, args.output)
     say(f"wrote {path}")
     if not args.no_docs:
         say(f"wrote {healing_report.write_docs(document)}")
-    summary = document["summary"]
-    say(
-        f"detected {summary['detected']['share']:.0%}, repaired "
-        f"{summary['repaired_repairable']['share']:.0%} of the repairable, false repairs "
-        f"{summary['false_repairs']}, raw tables changed {summary['raw_tables_changed']}, "
-        f"median MTTR {healing_report.fmt_s(summary['mttr_s']['median'])} s; "
-        f"done in {time.perf_counter() - started:.0f} s"
-    )
+    say(f"{healing_report.headline(document)}; done in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

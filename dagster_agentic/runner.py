@@ -140,7 +140,14 @@ def run_and_heal(
                 bundle = live
                 summary = execute_version(goal, live, instance, log_level=log_level)
             if loop.needs_healing(goal, summary):
-                outcome = loop.heal(goal, summary, materialise=materialise, kernel=kernel)
+                # The run id goes into the healing log: the sensor never heals this run again.
+                outcome = loop.heal(
+                    goal,
+                    summary,
+                    materialise=materialise,
+                    kernel=kernel,
+                    trigger_run_id=summary.run_id,
+                )
                 if not outcome.accepted:
                     report_degraded(goal, outcome, instance)
     if outcome is None and not loop.failed_data_checks(summary) and summary.success:

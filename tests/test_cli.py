@@ -34,7 +34,7 @@ def test_features_lists_every_candidate_with_its_decision(
     for column in planned.plan.feature_columns:
         line = next(line for line in out.splitlines() if line.startswith(column + " "))
         assert line.endswith("kept")
-    assert "dropped: no univariate signal" in out
+    assert "dropped: no signal after correcting for" in out
 
 
 def test_plan_new_writes_a_version_and_a_bad_goal_file_is_a_clear_error(

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from example_churn import faults
+from example_churn._faults_cohort import EUROPEAN_CODES
 from example_churn._faults_core import Fault
 from example_churn.faults import FAULTS, AppliedFault, apply_fault, main
 from example_churn.warehouse import CUTOFF_DATE, TABLES
@@ -23,10 +24,13 @@ CUTOFF = dt.datetime.combine(CUTOFF_DATE, dt.time())
 # Faults whose effect depends on the seed (the others are fully determined by the schema).
 RANDOM_FAULTS = {
     "null_burst", "distribution_drift", "extreme_values", "new_category", "new_table",
-    "duplicate_rows", "volume_drop", "orphan_keys", "duplicate_labels",
+    "duplicate_rows", "volume_drop", "orphan_keys", "duplicate_labels", "new_bool_column",
+    "new_typed_columns",
 }  # fmt: skip
-# Faults that may legitimately be applied twice (a second drift is still a drift).
-REAPPLICABLE = {"distribution_drift"}
+# Faults that may legitimately be applied twice (a second drift is still a drift, a second
+# week of rows is still new rows).
+REAPPLICABLE = {"distribution_drift", "append_rows"}
+NEW_TABLES = {"new_table", "unrelated_table"}
 
 Checksums = dict[str, str]
 
@@ -105,8 +109,10 @@ def test_fault_changes_its_table_and_nothing_else(
     assert result.spec == spec and spec.name == name
     assert result.rows_affected > 0
     assert sums != pristine_sums
-    for table in set(pristine_sums) - {spec.table}:
+    for table in set(pristine_sums) - {spec.table, *spec.also}:
         assert sums.get(table) == pristine_sums[table], f"{name} changed {table}"
+    for table in spec.also:
+        assert sums[table] != pristine_sums[table], f"{name} claims {table} but left it"
     announced = {spec.table, *map(str, result.details.values())}
     assert set(sums) - set(pristine_sums) <= announced, "a new table the result does not name"
 
@@ -115,9 +121,23 @@ def test_fault_changes_its_table_and_nothing_else(
 def test_spec_is_documented(name: str) -> None:
     spec = FAULTS[name]
     assert spec.description.strip() and spec.expected_remedy.strip()
-    assert spec.table in TABLES or name == "new_table"
-    if spec.column is not None and spec.table in TABLES:
+    assert spec.table in TABLES or name in NEW_TABLES
+    assert set(spec.also) <= set(TABLES)
+    if spec.column is not None and spec.table in TABLES and not name.startswith("new_"):
         assert spec.column in TABLES[spec.table]
+
+
+def test_every_fault_has_an_expectation() -> None:
+    assert set(faults.EXPECTED_CAUSES) == set(FAULTS)
+    assert set(FAULTS) >= faults.BENIGN | faults.MUST_REFUSE
+    assert not faults.BENIGN & faults.MUST_REFUSE
+    assert all(faults.EXPECTED_CAUSES[name] is None for name in faults.BENIGN)
+    classes = [name for names in faults.CLASSES.values() for name in names]
+    assert sorted(classes) == sorted(FAULTS)  # every fault in exactly one class
+    assert set(faults.CLASSES["benign"]) == faults.BENIGN
+    for name, causes in faults.EXPECTED_CAUSE_SETS.items():
+        assert faults.EXPECTED_CAUSES[name] in causes and len(causes) >= 2
+        assert FAULTS[name].also, f"{name} has several causes but names one table"
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
@@ -404,9 +424,194 @@ def check_duplicate_labels(con: duckdb.DuckDBPyConnection, result: AppliedFault)
     assert same_rows(con, "SELECT DISTINCT * FROM churn_labels", "SELECT * FROM p.churn_labels")
 
 
+@check("key_format")
+def check_key_format(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "support_tickets")["customer_id"] == "VARCHAR"
+    assert list(columns(con, "support_tickets")) == list(columns(con, "support_tickets", "p"))
+    wrong = one(
+        con,
+        "SELECT count(*) FROM support_tickets AS f JOIN p.support_tickets AS o USING (ticket_id)"
+        " WHERE f.customer_id <> 'C-' || lpad(CAST(o.customer_id AS VARCHAR), 9, '0')",
+    )
+    assert wrong == 0 and result.rows_affected == one(con, "SELECT count(*) FROM p.support_tickets")
+    assert one(con, "SELECT count(*) FROM support_tickets WHERE customer_id ~ '^C-0+[1-9][0-9]+$'")
+    rest = "SELECT * EXCLUDE (customer_id) FROM {}"
+    assert same_rows(con, rest.format("support_tickets"), rest.format("p.support_tickets"))
+
+
+@check("key_as_text")
+def check_key_as_text(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "payments")["customer_id"] == "VARCHAR"
+    assert same_rows(
+        con,
+        "SELECT * REPLACE (CAST(customer_id AS BIGINT) AS customer_id) FROM payments",
+        "SELECT * FROM p.payments",
+    )
+
+
+@check("epoch_time")
+def check_epoch_time(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "support_tickets")["created_at"] == "BIGINT"
+    assert same_rows(
+        con,
+        "SELECT * REPLACE (CAST(to_timestamp(created_at) AS TIMESTAMP) AS created_at)"
+        " FROM support_tickets",
+        "SELECT * REPLACE (date_trunc('second', created_at) AS created_at) FROM p.support_tickets",
+    )
+
+
+@check("text_time")
+def check_text_time(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "payments")["paid_at"] == "VARCHAR"
+    assert (
+        one(
+            con,
+            "SELECT count(*) FROM payments WHERE paid_at !~ '^\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}$'",
+        )
+        == 0
+    )
+    assert same_rows(
+        con,
+        "SELECT * REPLACE (strptime(paid_at, '%d/%m/%Y %H:%M') AS paid_at) FROM payments",
+        "SELECT * REPLACE (date_trunc('minute', paid_at) AS paid_at) FROM p.payments",
+    )
+
+
+def _countries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT DISTINCT o.country, f.country FROM customers AS f JOIN p.customers AS o"
+            " USING (customer_id)"
+        ).fetchall()
+    )
+
+
+@check("cohort_lowercase")
+def check_cohort_lowercase(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    pairs = _countries(con)
+    assert pairs and all(new == old.lower() for old, new in pairs.items())
+    rest = "SELECT * EXCLUDE (country) FROM {}"
+    assert same_rows(con, rest.format("customers"), rest.format("p.customers"))
+
+
+@check("cohort_names")
+def check_cohort_names(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    pairs = _countries(con)
+    assert pairs["DE"] == "Germany" and pairs["US"] == "United States"
+    assert len(set(pairs.values())) == len(pairs)  # one name per code: a mapping exists
+    assert one(con, "SELECT count(*) FROM customers WHERE country ~ '^[A-Z]{2}$'") == 0
+
+
+@check("cohort_dropped")
+def check_cohort_dropped(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    europe = "(" + ", ".join(f"'{code}'" for code in EUROPEAN_CODES) + ")"
+    assert one(con, f"SELECT count(*) FROM p.customers WHERE country IN {europe}") == (
+        result.rows_affected
+    )
+    assert one(con, "SELECT count(*) FROM customers WHERE country IS NULL") == result.rows_affected
+    assert one(con, f"SELECT count(*) FROM customers WHERE country IN {europe}") == 0
+    kept = "SELECT * FROM {} WHERE country IS NOT NULL"
+    assert same_rows(
+        con, kept.format("customers"), kept.format("p.customers") + f" AND country NOT IN {europe}"
+    )
+
+
+@check("release_rename_retype")
+def check_release_rename_retype(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert "amount_eur" in columns(con, "payments")
+    assert columns(con, "support_tickets")["satisfaction_score"] == "VARCHAR"
+    assert set(result.details) >= {"rename_column.renamed_to", "change_type.new_type"}
+
+
+@check("release_time_units")
+def check_release_time_units(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "support_tickets")["created_at"] == "BIGINT"
+    ratio = one(con, "SELECT median(duration_seconds) FROM events") / one(
+        con, "SELECT median(duration_seconds) FROM p.events"
+    )
+    assert abs(ratio - 1000) < 1e-6
+
+
+@check("release_key_category")
+def check_release_key_category(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "support_tickets")["customer_id"] == "VARCHAR"
+    assert one(con, "SELECT count(*) FROM customers WHERE acquisition_channel = 'app_marketplace'")
+
+
+def _only_added(con: duckdb.DuckDBPyConnection, table: str, added: dict[str, str]) -> None:
+    """`table` is the pristine one plus `added` columns (name -> type) at its end."""
+    before, after = columns(con, table, "p"), columns(con, table)
+    assert after == {**before, **added}
+    listed = ", ".join(before)
+    assert same_rows(con, f"SELECT {listed} FROM {table}", f"SELECT {listed} FROM p.{table}")
+
+
+@check("new_bool_column")
+def check_new_bool_column(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    _only_added(con, "support_tickets", {"escalated": "BOOLEAN"})
+    share = one(con, "SELECT avg(escalated::INT) FROM support_tickets")
+    assert 0.08 < share < 0.16 and one(
+        con, "SELECT count(escalated) = count(*) FROM support_tickets"
+    )
+
+
+@check("new_typed_columns")
+def check_new_typed_columns(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    added = {"invoice_ref": "VARCHAR", "tax_rate": "DOUBLE", "line_items": "INTEGER",
+             "settled_on": "DATE"}  # fmt: skip
+    _only_added(con, "payments", added)
+    nulls = one(con, "SELECT count(*) FROM payments WHERE invoice_ref IS NULL OR tax_rate IS NULL"
+                " OR line_items IS NULL OR settled_on IS NULL")  # fmt: skip
+    assert nulls == 0
+
+
+@check("reorder_columns")
+def check_reorder_columns(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    before, after = columns(con, "customers", "p"), columns(con, "customers")
+    assert list(after) != list(before) and after == before  # same columns and types
+    assert list(after)[-1] == "customer_id"
+    listed = ", ".join(before)
+    assert same_rows(con, f"SELECT {listed} FROM customers", f"SELECT {listed} FROM p.customers")
+    key = (
+        "SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database()"
+        " AND table_name = 'customers' AND constraint_type = 'PRIMARY KEY'"
+    )
+    assert one(con, key) == 1
+
+
+@check("widen_type")
+def check_widen_type(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "customers")["age"] == "BIGINT"
+    assert same_rows(con, "SELECT * FROM customers", "SELECT * FROM p.customers")
+
+
+@check("append_rows")
+def check_append_rows(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    old_max = one(con, "SELECT max(event_time) FROM p.events")
+    new = f"SELECT * FROM events WHERE event_time > TIMESTAMP '{old_max}'"
+    assert one(con, f"SELECT count(*) FROM ({new})") == result.rows_affected > 0
+    assert same_rows(con, f"SELECT * FROM events WHERE event_time <= TIMESTAMP '{old_max}'",
+                     "SELECT * FROM p.events")  # fmt: skip
+    assert one(con, "SELECT count(DISTINCT event_id) = count(*) FROM events")
+    # The usual rate: as many rows as in the last week before.
+    week = one(
+        con,
+        f"SELECT count(*) FROM p.events WHERE event_time > TIMESTAMP '{old_max}' - INTERVAL 7 DAY",
+    )
+    assert result.rows_affected == week
+
+
+@check("unrelated_table")
+def check_unrelated_table(con: duckdb.DuckDBPyConnection, result: AppliedFault) -> None:
+    assert columns(con, "office_locations") == {
+        "office_code": "VARCHAR", "city": "VARCHAR", "opened_on": "DATE", "desks": "INTEGER",
+    }  # fmt: skip
+    assert one(con, "SELECT count(*) FROM office_locations") == result.rows_affected
+
+
 def test_every_check_names_a_fault() -> None:
-    assert set(CHECKS) <= set(FAULTS)
-    assert len(FAULTS) >= 14
+    assert set(CHECKS) == set(FAULTS)
+    assert len(FAULTS) >= 30
 
 
 @pytest.mark.parametrize("name", list(CHECKS))

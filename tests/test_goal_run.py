@@ -35,7 +35,7 @@ def test_the_goal_run_succeeds_and_reports_a_real_metric_on_the_cohort(
     assert goal_run.success, goal_run.why
     assert goal_run.metric == "precision" and goal_run.target == 0.95
     assert "Europe" in goal_run.cohort
-    assert goal_run.status in ("met", "not met")
+    assert goal_run.status in ("met", "not met", "inconclusive")
     assert goal_run.value is not None and 0.0 <= goal_run.value <= 1.0
     assert "precision" in goal_run.why and "cohort rows" in goal_run.why
     rendered = goal_run.render()
@@ -142,6 +142,12 @@ def test_the_evaluation_is_the_cohort_test_split_at_the_validation_threshold(
     assert np.isclose(cohort["recall"], recall_score(test["label"], predicted, zero_division=0))
     assert cohort["value"] == cohort["precision"]
     assert goal_run.value == cohort["value"]
+    # The verdict rests on the interval over the predicted positives of the cohort's test rows.
+    assert cohort["support"] == cohort["n_predicted_positive"] == int(predicted.sum())
+    assert cohort["interval_low"] <= cohort["value"] <= cohort["interval_high"]
+    assert evaluation["verdict"] == cohort["verdict"]
+    assert cohort["met"] == (cohort["verdict"] == "met")
+    assert goal_run.checks["churn/evaluation:goal_met"] == cohort["met"]
 
 
 def test_the_goal_asset_records_status_and_why_in_the_instance(
@@ -152,6 +158,12 @@ def test_the_goal_asset_records_status_and_why_in_the_instance(
     metadata = event.asset_materialization.metadata
     assert metadata["status"].value == goal_run.status
     assert metadata["why"].value == goal_run.why
+    verdict = metadata["verdict"].value
+    assert goal_run.status == {"met": "met", "not_met": "not met"}.get(verdict, verdict)
+    interval = metadata["interval"].value
+    assert interval["low"] <= goal_run.value <= interval["high"] and interval["level"] == 0.95
+    assert interval["support_name"] == "predicted positives"
+    assert "CI [" in goal_run.why
     assert metadata["plan_version"].value == goal_run.plan_version
 
 
@@ -169,15 +181,23 @@ def test_every_kernel_decision_is_in_the_trace(goal_run: RunSummary, session_goa
     assert decisions[1].outputs["feature_groups"]
 
 
-def test_an_empty_cohort_fails_the_run_with_the_problem_and_the_fix(warehouse_copy: Path) -> None:
+def test_an_empty_cohort_is_refused_when_planning_with_the_problem_and_the_fix(
+    warehouse_copy: Path,
+) -> None:
+    """A cohort that selects no labelled row is a declaration problem, not a fault to heal:
+    planning refuses it, names it and the fix, and writes no version."""
+    import pytest
+
+    from dagster_agentic.errors import DataError
     from dagster_agentic.goals.spec import GoalOverrides
+    from dagster_agentic.plan.store import PlanStore
     from dagster_agentic.runner import run_goal
 
     from .conftest import make_goal
 
     goal = make_goal(warehouse_copy, overrides=GoalOverrides(cohort="country = 'ZZ'"))
-    summary = run_goal(goal)
-    assert not summary.success and summary.status == "failed"
-    assert "has no rows in the validation split" in summary.why
-    assert "widen the cohort" in summary.why
-    assert "churn/model" in summary.assets and "churn" not in summary.assets
+    with pytest.raises(DataError) as raised:
+        run_goal(goal)
+    assert "has no rows among the" in str(raised.value)
+    assert "widen the cohort" in raised.value.fix
+    assert PlanStore(goal.resolved_state_dir, goal.name).accepted_version() is None

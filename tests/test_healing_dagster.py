@@ -89,9 +89,11 @@ def test_a_refused_repair_marks_the_goal_degraded(warehouse_copy: Path) -> None:
     defs = build_definitions(goal, bundle)
     with dg.instance_for_test() as instance:
         assert execute_version(goal, bundle, instance, log_level="ERROR").success
+        daemon = _Daemon(defs, instance)
+        daemon.tick()  # the first tick only starts the cursor: older runs are never healed
         apply_fault(warehouse_copy, "volume_drop")
         failed = execute_version(goal, bundle, instance, log_level="ERROR")
-        (request,) = _Daemon(defs, instance).tick()
+        (request,) = daemon.tick()
         heal = defs.resolve_job_def("churn__heal").execute_in_process(
             instance=instance, tags=dict(request.tags)
         )

@@ -68,7 +68,9 @@ def test_lineage_and_a_new_plan_version_through_graphql(
         features = {k for k in graph if k[0] == "features"}
         assert features
         for key in features:
-            assert graph[key] and all(parent[0] == "raw" for parent in graph[key])
+            assert graph[key] and all(
+                parent[0] == "raw" or parent == ("churn", "sources") for parent in graph[key]
+            )
         assert graph[("churn", "training_set")] >= features
         assert graph[("churn", "model")] == {("churn", "training_set")}
         assert graph[("churn", "evaluation")] == {("churn", "model")}

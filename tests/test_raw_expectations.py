@@ -15,7 +15,7 @@ from dagster_agentic.expectations.models import ExpectationResult, ExpectationSu
 from dagster_agentic.expectations.validate import psi, validate_suite
 from dagster_agentic.plan.store import PlanBundle
 from dagster_agentic.warehouse.connection import Warehouse
-from example_churn.faults import FAULTS, apply_fault
+from example_churn.faults import BENIGN, FAULTS, apply_fault
 
 
 @pytest.fixture(scope="module")
@@ -161,14 +161,17 @@ def test_a_blocking_failure_stops_every_downstream_asset_and_touches_no_raw_row(
     summary = run_goal(goal, log_level="CRITICAL", heal=False)
     assert not summary.success and summary.status == "failed"
     assert summary.assets == ()
-    assert summary.checks["raw/events:duration_seconds__between"] is False
+    assert summary.checks["churn/sources:events__duration_seconds__between"] is False
     assert "duration_seconds__between" in summary.why
     with duckdb.connect(str(warehouse_copy), read_only=True) as conn:
         after = conn.execute("SELECT sum(duration_seconds), count(*) FROM events").fetchone()
     assert after == before
 
 
-_NOT_A_FAILURE = {"new_table": "a new table is an opportunity, not a broken assumption"}
+_NOT_A_FAILURE = {
+    "new_table": "a new table is an opportunity, not a broken assumption",
+    **{fault: "a benign change must not fail a check" for fault in BENIGN},
+}
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -289,6 +290,15 @@ def scored(n: int = 1500, seed: int = 4) -> tuple[np.ndarray, np.ndarray]:
     return y, scores
 
 
+def one_sided_wilson_lower(k: int, n: int, level: float = 0.95) -> float:
+    """The one-sided Wilson lower bound, written out from its closed form."""
+    z = NormalDist().inv_cdf(level)
+    p = k / n
+    return (p + z * z / (2 * n) - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (
+        1 + z * z / n
+    )
+
+
 def brute_force(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
     """Every distinct score tried as a threshold, counted one by one."""
     rows = []
@@ -300,7 +310,9 @@ def brute_force(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
                 "threshold": t,
                 "n_pred": n_pred,
                 "precision": tp / n_pred,
+                "precision_lower": one_sided_wilson_lower(tp, n_pred),
                 "recall": tp / y.sum(),
+                "recall_lower": one_sided_wilson_lower(tp, int(y.sum())),
                 "f1": 2 * tp / (n_pred + y.sum()),
                 "accuracy": float((predicted == (y == 1)).mean()),
             }
@@ -308,13 +320,18 @@ def brute_force(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_precision_threshold_is_the_lowest_reaching_the_target() -> None:
+def test_precision_threshold_is_the_lowest_reaching_the_target_with_margin() -> None:
     y, scores = scored()
     choice = choose_threshold(y, scores, metric="precision", target=0.9)
     table = brute_force(y, scores)
-    ok = table[(table.precision >= 0.9) & (table.n_pred >= 5)]
+    ok = table[(table.precision_lower >= 0.9) & (table.n_pred >= 10)]
     assert choice.reachable
     assert choice.threshold == ok.threshold.min()
+    # The point estimate alone would have gone lower, to where the target is only touched.
+    assert table[(table.precision >= 0.9) & (table.n_pred >= 10)].threshold.min() < choice.threshold
+    assert choice.validation_lower_bound == pytest.approx(
+        float(ok[ok.threshold == choice.threshold].precision_lower.iloc[0])
+    )
     assert precision_score(y, scores >= choice.threshold) >= 0.9
     assert choice.validation_value == pytest.approx(precision_score(y, scores >= choice.threshold))
     assert choice.validation_recall == pytest.approx(recall_score(y, scores >= choice.threshold))
@@ -327,20 +344,19 @@ def test_unreachable_precision_gives_the_best_achievable_and_says_so() -> None:
     noise = np.random.default_rng(0).random(len(y))  # scores that carry no signal
     choice = choose_threshold(y, noise, metric="precision", target=0.99)
     table = brute_force(y, noise)
-    eligible = table[table.n_pred >= 5]
+    eligible = table[table.n_pred >= 10]
     assert not choice.reachable
     assert "not reachable" in choice.note
-    assert choice.validation_value == pytest.approx(eligible.precision.max())
-    assert (
-        choice.threshold == eligible[eligible.precision == eligible.precision.max()].threshold.min()
-    )
+    best = eligible.precision_lower.max()
+    assert choice.validation_lower_bound == pytest.approx(best)
+    assert choice.threshold == eligible[eligible.precision_lower == best].threshold.min()
 
 
 def test_recall_f1_accuracy_and_auc_thresholds_match_brute_force() -> None:
     y, scores = scored()
     table = brute_force(y, scores)
     recall = choose_threshold(y, scores, metric="recall", target=0.8)
-    assert recall.threshold == table[table.recall >= 0.8].threshold.max() and recall.reachable
+    assert recall.threshold == table[table.recall_lower >= 0.8].threshold.max() and recall.reachable
     f1 = choose_threshold(y, scores, metric="f1", target=0.5)
     assert f1.validation_value == pytest.approx(table.f1.max())
     accuracy = choose_threshold(y, scores, metric="accuracy", target=0.5)
@@ -369,10 +385,18 @@ def test_evaluate_matches_sklearn(metric: Metric) -> None:
     assert result.accuracy == pytest.approx(accuracy_score(y, predicted))
     assert result.roc_auc == pytest.approx(roc_auc_score(y, scores))
     assert result.value == pytest.approx(getattr(result, metric))
-    assert result.met == (result.value >= 0.7)
+    assert result.met == (result.verdict == "met")
+    assert result.verdict == (
+        "met"
+        if result.interval_low >= 0.7
+        else "not_met"
+        if result.interval_high < 0.7
+        else "inconclusive"
+    )
+    assert result.interval_low <= result.value <= result.interval_high
     assert (result.n_rows, result.n_positive) == (len(y), int(y.sum()))
     assert result.n_predicted_positive == int(predicted.sum())
-    assert result.explanation.startswith(f"{metric} {result.value:.3f} ")
+    assert result.explanation.startswith(f"{metric} {result.value:.3f}, 95% CI [")
     assert json.loads(json.dumps(result.to_dict()))["met"] == result.met
 
 
@@ -382,9 +406,11 @@ def test_evaluate_explanation_reads_as_one_sentence() -> None:
     result = evaluate(
         y, scores, threshold=0.87, metric="precision", target=0.95, population="cohort rows"
     )
-    assert result.met
+    assert not result.met and result.verdict == "inconclusive"
     assert result.explanation == (
-        "precision 0.962 >= target 0.950 on 100 cohort rows (recall 0.83 at threshold 0.87)"
+        "precision 0.962, 95% CI [0.811, 0.993] (wilson) on 26 predicted positives of 100 cohort"
+        " rows (recall 0.83 at threshold 0.87): the interval straddles the target 0.950:"
+        " inconclusive"
     )
 
 
@@ -392,8 +418,8 @@ def test_precision_with_no_predicted_positives_is_not_met() -> None:
     y, scores = scored()
     result = evaluate(y, scores, threshold=2.0, metric="precision", target=0.0)
     assert result.n_predicted_positive == 0
-    assert not result.met
-    assert "undefined" in result.explanation
+    assert not result.met and result.verdict == "inconclusive"
+    assert "undefined" in result.explanation and "trivial" in result.explanation
 
 
 @pytest.mark.parametrize(

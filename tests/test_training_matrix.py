@@ -51,7 +51,7 @@ def test_the_matrix_decodes_to_exactly_what_the_warehouse_holds(
     goal_run: RunSummary, session_goal: Goal, sample_plan: Plan, tmp_path: Path
 ) -> None:
     goal, plan = _with_country(session_goal, sample_plan, tmp_path)
-    assert plan.categorical_columns == ("customers__country",)
+    assert plan.categorical_columns[0] == "customers__country"
     ledger = EgressLedger()
     frame = load_training_set(plan, Warehouse(goal.warehouse), ledger)
     relation = f"{plan.models_schema}.{training_set_model(plan.goal)}"

@@ -1,7 +1,11 @@
 """From a goal to an accepted plan version: profile, interpret, propose, check, write.
 
-Everything that can refuse (the kernel, the guardrails, the warehouse's dry run, dbt parse)
-runs before the version becomes accepted; a refused goal writes no plan.
+Everything that can refuse (the kernel, the guardrails, the warehouse's dry run, the leakage
+audit, dbt parse) runs before the version becomes accepted; a refused goal writes no plan.
+Every version planned here, first plans and re-planned repairs alike, reads times that arrived
+as text or epochs through a ``parse_time`` adapter, leaves out what it cannot read as of the
+cutoff (``point_in_time``), and is audited for leakage (``features.leakage``): leaking features
+are dropped with the reason, and the audit is kept with the version as ``leakage.json``.
 """
 
 from __future__ import annotations
@@ -13,13 +17,21 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_agentic.agent.point_in_time import (
+    enforce_point_in_time,
+    raw_typed,
+    static_reads,
+    suite_for_adapters,
+    time_adapters,
+)
 from dagster_agentic.agent.steps import refuse_oversized_matrix
 from dagster_agentic.errors import DataError, GuardrailError
 from dagster_agentic.expectations.build import build_raw_suite
 from dagster_agentic.expectations.models import ExpectationSuite
-from dagster_agentic.features.adapters import plan_ref
+from dagster_agentic.features.adapters import adapted_sources, plan_ref
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
-from dagster_agentic.features.screening import ScreeningReport, screen_features
+from dagster_agentic.features.leakage import LeakageAudit, audit_plan, without_leaks
+from dagster_agentic.features.screening import SCREENING_FILE, ScreeningReport, screen_features
 from dagster_agentic.features.sql import (
     feature_group_sql,
     model_name,
@@ -31,6 +43,7 @@ from dagster_agentic.goals.spec import Goal
 from dagster_agentic.guardrails.cost import check_cost
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.healing.evidence import schema_diff
+from dagster_agentic.kernel.policy.features import left_out_sources
 from dagster_agentic.kernel.protocol import (
     FeatureSelection,
     InterpretGoalRequest,
@@ -60,8 +73,8 @@ from dagster_agentic.warehouse.profile import (
 )
 from dagster_agentic.warehouse.semantics import SchemaSemantics, analyse_schema
 
-PROFILE_FILE, SEMANTICS_FILE, SCREENING_FILE = "profile.json", "semantics.json", "screening.json"
-SUITE_FILE = "suite.json"
+PROFILE_FILE, SEMANTICS_FILE = "profile.json", "semantics.json"
+SUITE_FILE, LEAKAGE_FILE = "suite.json", "leakage.json"
 
 
 def default_kernel() -> Kernel:
@@ -106,15 +119,22 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
     kernel = kernel or default_kernel()
     store = PlanStore(goal.resolved_state_dir, goal.name)
 
+    from dagster_agentic.agent.growth import declined, judge_growth
+
+    schema = ""
+
     def decide() -> tuple[PlanBundle | None, str]:
+        nonlocal schema
         accepted = store.load_accepted()
         if accepted is None:
             return None, "declared"
         if not is_current(accepted, goal, kernel):
             return None, "goal changed"
         with warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: schema"):
-            added = schema_additions(accepted, goal_warehouse(goal))
-        if added:
+            warehouse = goal_warehouse(goal)
+            added = schema_additions(accepted, warehouse)
+            schema = triples_fingerprint(catalog_triples(warehouse)) if added else ""
+        if added and not declined(store, schema):
             return None, f"warehouse grew: {', '.join(added)}"
         return accepted, ""
 
@@ -124,7 +144,14 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
     with planning_lock(goal.resolved_state_dir, goal.name):
         store.reclaim()  # versions abandoned by killed runs give their numbers back
         bundle, reason = decide()
-        return bundle or plan_goal(goal, kernel=kernel, reason=reason)
+        if bundle is not None:
+            return bundle
+        live = store.load_accepted()
+        if live is None or not reason.startswith("warehouse grew"):
+            return plan_goal(goal, kernel=kernel, reason=reason)
+        # A grown warehouse is an opportunity, never a reason to lose ground: see agent.growth.
+        candidate = plan_goal(goal, kernel=kernel, reason=reason, accept=False)
+        return judge_growth(goal, store, live, candidate, schema)
 
 
 def schema_additions(bundle: PlanBundle, warehouse: Warehouse) -> list[str]:
@@ -198,6 +225,11 @@ class Proposal:
     screening: ScreeningReport
     selection: FeatureSelection
     suite: ExpectationSuite
+    leakage: LeakageAudit | None = None
+    left_out: tuple[str, ...] = ()
+    """Why each source (or proposed group) was left out to keep the plan point in time."""
+    dropped: tuple[str, ...] = ()
+    """Features and groups the leakage audit removed, and why."""
 
     def write_evidence(self, path: Path) -> None:
         write_json_atomic(path / PROFILE_FILE, self.profile.model_dump(mode="json"))
@@ -211,6 +243,28 @@ class Proposal:
                 "selection": self.selection.model_dump(mode="json"),
             },
         )
+        if self.leakage is not None:
+            write_leakage(path, self.leakage, left_out=self.left_out, dropped=self.dropped)
+
+
+def write_leakage(
+    path: Path,
+    audit: LeakageAudit,
+    *,
+    left_out: tuple[str, ...] = (),
+    dropped: tuple[str, ...] = (),
+) -> None:
+    """The audit of a version as ``leakage.json``: its verdict, evidence and what it cost."""
+    write_json_atomic(
+        path / LEAKAGE_FILE,
+        {
+            "passed": audit.passed,
+            "summary": audit.summary(),
+            "audit": audit.model_dump(mode="json"),
+            "left_out": list(left_out),
+            "dropped": list(dropped),
+        },
+    )
 
 
 def latest_prediction_time(conn: duckdb.DuckDBPyConnection, objective: Objective) -> str | None:
@@ -266,6 +320,9 @@ def propose(
     proposal = traced.propose_plan(
         ProposePlanRequest(goal=goal, objective=objective, profile=profile, semantics=semantics)
     )
+    timely, left_out = enforce_point_in_time(proposal.feature_groups, objective, semantics)
+    left_out += left_out_sources(objective, profile, semantics)
+    proposal = proposal.model_copy(update={"feature_groups": timely})
     if not proposal.feature_groups:
         raise DataError(
             f"no candidate features for {objective.entity_table}: it has no usable attributes"
@@ -273,28 +330,60 @@ def propose(
             fix="add tables that reference the entity (events, orders...) or entity columns,"
             " or point entity_table at another table",
         )
-    candidates = _plan(goal, kernel, objective, profile, proposal.feature_groups, proposal)
+    candidates = _plan(
+        goal, kernel, objective, profile, proposal.feature_groups, proposal, semantics
+    )
     check_plan_sql(candidates, warehouse)
     ref = plan_ref(candidates, warehouse_ref(candidates.warehouse_schema, candidates.models_schema))
     screening = screen_features(candidates, warehouse, ref)
+    if objective.cohort_sql and screening.cohort_rows == 0:
+        raise DataError(
+            f"the cohort of goal {goal.name!r} ({objective.cohort_description})"
+            f" has no rows among the {screening.rows:,} labelled training rows: its metric"
+            " could never be measured",
+            fix="widen the cohort (overrides.cohort) or check the values its column holds",
+        )
     selection = traced.select_features(
         SelectFeaturesRequest(
             goal=goal, objective=objective, screening=screening, valueless=valueless or {}
         )
     )
     groups = _selected(candidates.feature_groups, selection.kept)
-    plan = _plan(goal, kernel, objective, profile, groups, proposal, selection.rationale)
+    plan = _plan(
+        goal,
+        kernel,
+        objective,
+        profile,
+        groups,
+        proposal,
+        semantics,
+        (*selection.rationale, *left_out),
+    )
     check_plan_sql(plan, warehouse)
+    leakage = audit_plan(warehouse, plan, screening=screening, semantics=semantics)
+    audited, dropped = without_leaks(plan, leakage)
+    if audited is None:
+        raise DataError(
+            f"every selected feature of goal {goal.name!r} reads rows after the cutoff or a"
+            " table whose time cannot be read: " + "; ".join(dropped[:5]),
+            fix="give the event tables a time column (a time type, ISO text or epochs) and"
+            " make sure each feature reads only rows recorded before the cutoff",
+        )
+    if dropped:
+        plan = audited
+        check_plan_sql(plan, warehouse)
     refuse_oversized_matrix(plan, expected_matrix_rows(plan, profile))
     with warehouse.connect(read_only=True) as conn:
         footprint = {table.name: table_memory_bytes(conn, table) for table in profile.tables}
         suite = build_raw_suite(
             conn,
             profile,
-            semantics,
+            raw_typed(semantics),
             tuple(t.name for t in plan.raw_tables),
             reference_time=latest_prediction_time(conn, objective),
+            objective=objective,
         )
+        suite = suite_for_adapters(conn, suite, plan, adapted_sources(plan))
     sized = tuple(
         raw.model_copy(update={"memory_bytes": footprint.get(raw.name, 0)})
         for raw in plan.raw_tables
@@ -309,6 +398,9 @@ def propose(
         screening=screening,
         selection=selection,
         suite=suite,
+        leakage=leakage,
+        left_out=left_out,
+        dropped=dropped,
     )
 
 
@@ -332,6 +424,7 @@ def _plan(
     profile: WarehouseProfile,
     groups: tuple[FeatureGroup, ...],
     proposal: PlanProposal,
+    semantics: SchemaSemantics,
     selection_rationale: tuple[str, ...] = (),
 ) -> Plan:
     plan = Plan(
@@ -349,6 +442,17 @@ def _plan(
         rationale=(*objective.rationale, *proposal.rationale, *selection_rationale),
     )
     used = {objective.entity_table, objective.label_table, *plan.tables}
+    sources = time_adapters(semantics, (t.name for t in profile.tables if t.name in used))
+    plan = plan.model_copy(
+        update={
+            "sources": sources,
+            "rationale": (
+                *plan.rationale,
+                *(f"{a.table}: {reason}" for a in sources for reason in a.reasons),
+                *static_reads(plan),
+            ),
+        }
+    )
     raw = tuple(
         RawTable(
             name=t.name,

@@ -329,11 +329,14 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
                 f"the cohort {objective.cohort_description!r} has no rows in the {name} split",
                 fix="widen the cohort (goal.overrides.cohort) or check the cohort's column values",
             )
+    level, min_support = objective.confidence_level, objective.min_support
     choice = choose_threshold(
         valid["label"].to_numpy(),
         valid["score"].to_numpy(),
         metric=objective.metric,
         target=objective.threshold,
+        min_positive_predictions=min_support,
+        level=level,
     )
     on_cohort = evaluate(
         test["label"].to_numpy(),
@@ -342,6 +345,8 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         metric=objective.metric,
         target=objective.threshold,
         population="cohort rows",
+        level=level,
+        min_support=min_support,
     )
     everyone = predictions[predictions["split"] == "test"]
     overall = evaluate(
@@ -351,12 +356,16 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         metric=objective.metric,
         target=objective.threshold,
         population="test rows",
+        level=level,
+        min_support=min_support,
     )
     result = {
         "cohort": objective.cohort_description,
         "threshold": choice.to_dict(),
         "cohort_test": on_cohort.to_dict(),
         "all_test": overall.to_dict(),
+        "verdict": on_cohort.verdict,
+        "validation_vs_test": _validation_vs_test(choice.to_dict(), on_cohort.to_dict()),
     }
     write_json_atomic(artifacts / _EVALUATION, result)
     return result
@@ -398,22 +407,68 @@ def read_artifact(artifacts: Path, name: str) -> dict[str, Any]:
     return data
 
 
+def _validation_vs_test(threshold: dict[str, Any], cohort: dict[str, Any]) -> str:
+    """What the chosen threshold gave on validation and on the cohort's test rows, side by side."""
+    metric = cohort["metric"]
+    seen = (
+        f"on validation {metric} {_number(threshold['validation_value'])}"
+        f" ({threshold['level']:.0%} CI [{_number(threshold['validation_low'])},"
+        f" {_number(threshold['validation_high'])}]"
+    )
+    if threshold.get("validation_lower_bound") is not None:
+        seen += f", one-sided lower bound {_number(threshold['validation_lower_bound'])}"
+    seen += (
+        f", {threshold['n_predicted_positive']:,} predicted positives); on test"
+        f" {_number(cohort['value'])} ([{_number(cohort['interval_low'])},"
+        f" {_number(cohort['interval_high'])}], {cohort['support']:,} {cohort['support_name']})"
+        f" at threshold {threshold['threshold']:.4g}"
+    )
+    return seen
+
+
+def _number(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.3f}"
+
+
+VERDICT_STATUS = {"met": "met", "not_met": "not met", "inconclusive": "inconclusive"}
+"""The goal asset's status for each verdict of the evaluation."""
+
+
 def goal_status(plan: Plan, artifacts: Path) -> dict[str, Any]:
-    """Met or not met, and why, from the evaluation and training of this plan version."""
+    """Met, not met or inconclusive, and why, from this plan version's evaluation and training.
+
+    The status is the cohort's test verdict: met only when the metric's confidence interval
+    lies at or above the target on enough supporting rows.
+    """
     evaluation = read_artifact(artifacts, _EVALUATION)
     training = read_artifact(artifacts, _TRAINING)
     cohort = evaluation["cohort_test"]
     objective = plan.objective
-    met = bool(cohort["met"])
-    reasons = [cohort["explanation"]]
-    if not evaluation["threshold"]["reachable"]:
-        reasons.append(f"on validation: {evaluation['threshold']['note']}")
+    verdict = str(cohort.get("verdict", "met" if cohort["met"] else "not_met"))
+    met = verdict == "met"
+    reasons = [cohort["explanation"].rstrip(".") + "."]
+    threshold = evaluation["threshold"]
+    if "validation_vs_test" in evaluation:
+        reasons.append(
+            f"Threshold: {threshold.get('rule') or 'chosen on validation'};"
+            f" {evaluation['validation_vs_test']}."
+        )
+    if not threshold["reachable"]:
+        reasons.append(f"Infeasible on validation: {threshold['note']}")
     return {
-        "status": "met" if met else "not met",
+        "status": VERDICT_STATUS[verdict],
         "met": met,
+        "verdict": verdict,
         "metric": objective.metric,
         "target": objective.threshold,
         "value": cohort["value"],
+        "interval": [cohort.get("interval_low"), cohort.get("interval_high")],
+        "level": cohort.get("level"),
+        "support": cohort.get("support"),
+        "support_name": cohort.get("support_name"),
+        "trivial": bool(cohort.get("trivial", False)),
+        "trivial_reason": cohort.get("trivial_reason"),
+        "feasible": bool(threshold["reachable"]),
         "cohort": objective.cohort_description,
         "why": " ".join(reasons),
         "model_family": training["family"],

@@ -10,11 +10,14 @@ a stalled feed, orphaned keys.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import duckdb
 
+from dagster_agentic.expectations.cohort import cohort_expectations
 from dagster_agentic.expectations.models import DataExpectation, ExpectationSuite
+from dagster_agentic.goals.objective import Objective
 from dagster_agentic.warehouse.connection import qualified_name, quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
@@ -42,14 +45,19 @@ def build_raw_suite(
     *,
     reference_time: str | None,
     schema: str = "main",
+    objective: Objective | None = None,
 ) -> ExpectationSuite:
-    """Expectations on ``tables`` (the raw tables a plan reads)."""
+    """Expectations on ``tables`` (the raw tables a plan reads); with ``objective``, its
+    cohort's columns are guarded too (see :mod:`dagster_agentic.expectations.cohort`)."""
     expectations: list[DataExpectation] = []
     for name in tables:
         table = profile.table(name)
         if table is None:
             continue
-        expectations += _table(table, profile, semantics)
+        own = list(_table(conn, table, profile, semantics, schema))
+        if objective is not None and objective.entity_table == name:
+            own = cohort_expectations(conn, table, objective, own, schema)
+        expectations += own
         expectations += _freshness(conn, table, semantics, reference_time, schema)
         expectations += _drift(conn, table, semantics, schema)
         expectations += _hour_profile(conn, table, semantics, reference_time, schema)
@@ -59,7 +67,11 @@ def build_raw_suite(
 
 
 def _table(
-    table: TableProfile, profile: WarehouseProfile, semantics: SchemaSemantics
+    conn: duckdb.DuckDBPyConnection,
+    table: TableProfile,
+    profile: WarehouseProfile,
+    semantics: SchemaSemantics,
+    schema: str,
 ) -> Iterator[DataExpectation]:
     name = table.name
     yield DataExpectation(kind="table_exists", table=name, reason="the plan reads it")
@@ -72,14 +84,16 @@ def _table(
         " changes every feature",
     )
     for column in table.columns:
-        yield from _column(table, column, profile, semantics)
+        yield from _column(conn, table, column, profile, semantics, schema)
 
 
 def _column(
+    conn: duckdb.DuckDBPyConnection,
     table: TableProfile,
     column: ColumnProfile,
     profile: WarehouseProfile,
     semantics: SchemaSemantics,
+    schema: str,
 ) -> Iterator[DataExpectation]:
     name, col = table.name, column.name
     role = semantics.role(name, col)
@@ -112,33 +126,76 @@ def _column(
             min_value=round(max(0.0, parent.inclusion - INCLUSION_SLACK), 6),
             reason=f"{parent.inclusion:.1%} of values found in {parent.parent_table}",
         )
+    source = qualified_name(schema, name)
     if role == "numeric" and isinstance(column.min, int | float):
-        low, high = float(column.min), float(column.max)  # type: ignore[arg-type]
-        margin = RANGE_MARGIN * max(high - low, abs(high), 1e-9)
-        yield DataExpectation(
-            kind="between",
-            table=name,
-            column=col,
-            min_value=max(low - margin, 0.0) if low >= 0 else low - margin,
-            max_value=high + margin,
-            max_fraction=OUT_OF_RANGE_FRACTION,
-            reason=f"values in [{low:g}, {high:g}] when the plan was made: a unit change or"
-            " corrupt values fall far outside",
-        )
-    values = [str(v.value) for v in column.top_values if v.value is not None]
+        measured = finite_range(conn, source, col)
+        if measured is not None:
+            low, high, odd = measured
+            margin = RANGE_MARGIN * max(high - low, abs(high), 1e-9)
+            yield DataExpectation(
+                kind="between",
+                table=name,
+                column=col,
+                min_value=max(low - margin, 0.0) if low >= 0 else low - margin,
+                max_value=high + margin,
+                max_fraction=round(
+                    OUT_OF_RANGE_FRACTION + (odd * NULL_FACTOR + NULL_SLACK if odd else 0.0), 6
+                ),
+                reason=f"values in [{low:g}, {high:g}] when the plan was made"
+                + (f" ({odd:.2%} NaN or infinite)" if odd else "")
+                + ": a unit change or corrupt values fall far outside",
+            )
     if (
         role in ("categorical", "boolean", "leakage_suspect")
         and column.kind in ("text", "boolean")
-        and 0 < len(values) == column.distinct_count <= MAX_ACCEPTED_VALUES
+        and 0 < column.distinct_count <= MAX_ACCEPTED_VALUES
     ):
-        yield DataExpectation(
-            kind="accepted_values",
-            table=name,
-            column=col,
-            values=tuple(values),
-            max_fraction=UNKNOWN_VALUE_FRACTION,
-            reason="the values the feature encodings were written for",
-        )
+        values = distinct_text(conn, source, col, MAX_ACCEPTED_VALUES)
+        if values:
+            yield DataExpectation(
+                kind="accepted_values",
+                table=name,
+                column=col,
+                values=values,
+                max_fraction=UNKNOWN_VALUE_FRACTION,
+                reason="the values the feature encodings were written for",
+            )
+
+
+def distinct_text(
+    conn: duckdb.DuckDBPyConnection, source: str, column: str, limit: int
+) -> tuple[str, ...]:
+    """Every non-null value of ``column`` as the validation reads it (``CAST(... AS
+    VARCHAR)``: booleans as ``true``/``false``, enums by label), or none past ``limit``.
+
+    Read from the warehouse, not from the profile's top values, so that the suite compares
+    like with like on every type: a version's checks hold on the data it was planned on.
+    """
+    text = f"CAST({quote_ident(column)} AS VARCHAR)"
+    rows = conn.execute(
+        f"SELECT DISTINCT {text} FROM {source} WHERE {quote_ident(column)} IS NOT NULL"
+        f" ORDER BY 1 LIMIT {int(limit) + 1}"
+    ).fetchall()
+    if len(rows) > limit:
+        return ()
+    return tuple(str(row[0]) for row in rows)
+
+
+def finite_range(
+    conn: duckdb.DuckDBPyConnection, source: str, column: str
+) -> tuple[float, float, float] | None:
+    """(min, max) of the finite values of a numeric column, and the share of its non-null
+    values that are NaN or infinite (floats only). None when no value is finite."""
+    value = f"CAST({quote_ident(column)} AS DOUBLE)"
+    row = conn.execute(
+        f"SELECT min({value}) FILTER (WHERE isfinite({value})),"
+        f" max({value}) FILTER (WHERE isfinite({value})),"
+        f" avg(CASE WHEN isfinite({value}) THEN 0.0 ELSE 1.0 END)"
+        f" FROM {source} WHERE {quote_ident(column)} IS NOT NULL"
+    ).fetchone()
+    if not row or row[0] is None or row[1] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2] or 0.0)
 
 
 def _freshness(
@@ -197,7 +254,9 @@ def _drift(
         + f" FROM {source}"
     ).fetchone()
     for column, cuts in zip(numeric, cuts_row or (), strict=True):
-        points = tuple(sorted({float(v) for v in cuts or [] if v is not None}))
+        points = tuple(
+            sorted({float(v) for v in cuts or [] if v is not None and math.isfinite(float(v))})
+        )
         if len(points) < 2:
             continue
         shares = bucket_shares(conn, source, column.name, points)

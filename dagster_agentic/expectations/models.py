@@ -22,6 +22,7 @@ ExpectationKind = Literal[
     "drift_psi_at_most",
     "foreign_key_inclusion",
     "hour_profile_psi_at_most",
+    "cohort_share_between",
 ]
 
 
@@ -57,6 +58,10 @@ class DataExpectation(_Frozen):
         default=None, description="Only rows this many days before the reference time."
     )
     parent: str | None = Field(default=None, description="For a foreign key: 'table.column'.")
+    predicate: str | None = Field(
+        default=None,
+        description="For the cohort's share: the objective's cohort predicate over the table.",
+    )
 
     @property
     def name(self) -> str:

@@ -13,18 +13,14 @@ and is known from the plan alone, before any data is read.
 
 from __future__ import annotations
 
-import datetime
-import logging
 import math
-import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from dagster_agentic.expectations.gx_frame import great_expectations, plain, run_expectations
 from dagster_agentic.plan.models import Plan
 
 COLUMNS = "training_set__columns"
@@ -35,6 +31,7 @@ UNIQUE_ROWS = "training_set__unique_entity_cutoff"
 ROW_COUNT = "training_set__row_count"
 FEATURE_NULLS = "training_set__feature_nulls"
 LABEL_RATE = "training_set__label_rate"
+COHORT = "training_set__cohort_in_each_split"
 _CHECKS: tuple[tuple[str, bool], ...] = (
     (COLUMNS, True),
     (LABEL, True),
@@ -42,6 +39,7 @@ _CHECKS: tuple[tuple[str, bool], ...] = (
     (TRAIN_CLASSES, True),
     (UNIQUE_ROWS, True),
     (ROW_COUNT, True),
+    (COHORT, True),
     (FEATURE_NULLS, False),
     (LABEL_RATE, False),
 )
@@ -125,13 +123,13 @@ def validate_training_frame(
 
     Critical checks guard training itself: the columns the plan selects, a 0/1 label that is
     never null, the three splits and nothing else, both classes among training rows, one row
-    per (entity, cutoff), and a row count near the reference's. Warnings report features more
-    null than before and a label rate that moved a lot.
+    per (entity, cutoff), a row count near the reference's, and cohort rows in every split.
+    Warnings report features more null than before and a label rate that moved a lot.
     """
     present = set(frame.columns)
     features = [c for c in plan.feature_columns if c in present]
     planned = _expectations(plan, features, reference, present)
-    results = _run(frame, [e for _, e in planned])
+    results = run_expectations(frame, [e for _, e in planned], sample=SAMPLE * 4)
     by_check: dict[str, list[tuple[Any, dict[str, Any]]]] = {name: [] for name, _ in _CHECKS}
     for (name, expectation), result in zip(planned, results, strict=True):
         by_check[name].append((expectation, result))
@@ -155,8 +153,8 @@ def validate_training_frame(
                 critical=critical,
                 passed=passed,
                 description=description,
-                observed=_plain(observed),
-                failing_sample=tuple(_plain(list(sample)[:SAMPLE])),
+                observed=plain(observed),
+                failing_sample=tuple(plain(list(sample)[:SAMPLE])),
             )
         )
     return checks
@@ -168,6 +166,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     TRAIN_CLASSES: ("label", "split"),
     UNIQUE_ROWS: KEY_COLUMNS,
     LABEL_RATE: ("label",),
+    COHORT: ("split", "in_cohort"),
 }
 
 
@@ -182,7 +181,7 @@ def _expectations(
     plan: Plan, features: Sequence[str], reference: FrameReference | None, present: set[str]
 ) -> list[tuple[str, Any]]:
     """(check name, Great Expectations expectation) pairs, on the columns that are there."""
-    gx = _gx()
+    gx = great_expectations()
     from great_expectations.expectations.row_conditions import Column
 
     E = gx.expectations
@@ -216,6 +215,19 @@ def _expectations(
                 ),
             )
         )
+    if {"split", "in_cohort"} <= present:
+        # The goal is judged on the cohort's validation and test rows: a cohort that vanished
+        # (its column relabelled, its rows gone) is named here, before anything is trained.
+        out.append(
+            (
+                COHORT,
+                E.ExpectColumnDistinctValuesToContainSet(
+                    column="split",
+                    value_set=list(SPLIT_NAMES),
+                    row_condition=Column("in_cohort") == True,  # noqa: E712
+                ),
+            )
+        )
     if set(KEY_COLUMNS) <= present:
         out.append((UNIQUE_ROWS, E.ExpectCompoundColumnsToBeUnique(column_list=list(KEY_COLUMNS))))
     low, high = (1, None) if reference is None else _row_bounds(reference.rows)
@@ -245,60 +257,6 @@ def _expectations(
 
 def _row_bounds(rows: int) -> tuple[int, int]:
     return math.ceil(rows * ROW_RATIO[0]), math.floor(rows * ROW_RATIO[1])
-
-
-def _gx() -> Any:
-    """Great Expectations, imported on first use, with usage statistics off and warnings left
-    where they were (its import routes every warning of the process to logging)."""
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
-    show = warnings.showwarning
-    import great_expectations
-
-    if warnings.showwarning is not show:
-        logging.captureWarnings(False)
-    return great_expectations
-
-
-def _run(frame: pd.DataFrame, expectations: Sequence[Any]) -> list[dict[str, Any]]:
-    """One validation of ``frame`` in an ephemeral, offline context; results in input order.
-
-    Each result is ``{"success": bool, "result": {...}, "error": str | None}``.
-    """
-    gx = _gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.enable_analytics(False)
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas("training_frame")
-        .add_dataframe_asset("training_set")
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    for index, expectation in enumerate(expectations):
-        expectation.meta = {"index": index}
-    # Validated on the batch, not through a stored validation definition: nothing is kept.
-    outcome = batch.validate(
-        gx.ExpectationSuite(name="training_set", expectations=list(expectations)),
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE * 4},
-    )
-    results: list[dict[str, Any]] = [{}] * len(expectations)
-    for item in outcome.results:
-        assert item.expectation_config is not None  # every result of a suite run has its own
-        info = item.exception_info or {}
-        raised = info.get("raised_exception") or any(
-            isinstance(v, dict) and v.get("raised_exception") for v in info.values()
-        )
-        message = info.get("exception_message") or next(
-            (v.get("exception_message") for v in info.values() if isinstance(v, dict)), None
-        )
-        results[int(item.expectation_config.meta["index"])] = {
-            "success": bool(item.success),
-            "result": dict(item.result or {}),
-            "error": str(message or "the expectation could not be evaluated") if raised else None,
-        }
-    return results
 
 
 Summary = tuple[bool, str, dict[str, Any], Sequence[Any]]
@@ -388,6 +346,24 @@ def _train_classes(evaluated: Evaluated, reference: FrameReference | None) -> Su
             absent,
         )
     return True, "the train split holds both classes", observed, ()
+
+
+def _cohort(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
+    failed = _failed("the cohort check", evaluated)
+    if failed:
+        return failed
+    ((_, contains),) = evaluated
+    absent = [str(v) for v in contains["result"].get("partial_missing_list") or []]
+    observed = {"splits_without_cohort_rows": absent}
+    if absent:
+        return (
+            False,
+            f"the cohort has no rows in the {', '.join(absent)} split(s): the goal cannot be"
+            " judged on it (has its column changed, or its rows gone?)",
+            observed,
+            absent,
+        )
+    return True, "the cohort has rows in the train, valid and test splits", observed, ()
 
 
 def _unique_rows(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
@@ -500,26 +476,7 @@ _SUMMARIES: dict[str, Callable[[Evaluated, FrameReference | None], Summary]] = {
     TRAIN_CLASSES: _train_classes,
     UNIQUE_ROWS: _unique_rows,
     ROW_COUNT: _row_count,
+    COHORT: _cohort,
     FEATURE_NULLS: _feature_nulls,
     LABEL_RATE: _label_rate,
 }
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON-able Python: numpy scalars unwrapped, NaN as None, times as ISO text."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, np.datetime64 | datetime.date):
-        stamp = pd.Timestamp(value)
-        return None if stamp is pd.NaT else stamp.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

@@ -17,6 +17,7 @@ import duckdb
 from dagster_agentic.errors import WarehouseError
 from dagster_agentic.expectations.build import HOUR_WINDOW_DAYS, bucket_shares, hour_shares
 from dagster_agentic.expectations.models import DataExpectation, ExpectationResult, ExpectationSuite
+from dagster_agentic.expectations.types import holds
 from dagster_agentic.warehouse.connection import (
     Warehouse,
     list_tables,
@@ -83,9 +84,10 @@ def validate_table(
             results.append(_result(e, False, f"column {e.column} is missing"))
         elif e.kind == "column_type":
             now = types[e.column or ""]
-            results.append(
-                _result(e, now == e.data_type, f"{now} (was {e.data_type})", {"data_type": now})
-            )
+            same = now == e.data_type
+            kept = same or holds(e.data_type or "", now)
+            text = f"{now} (was {e.data_type}{'' if same or not kept else ', a widening'})"
+            results.append(_result(e, kept, text, {"data_type": now}))
         elif (
             e.column is not None
             and e.kind not in ("row_count_between",)
@@ -115,7 +117,8 @@ def _type_changed(
         (x.data_type for x in expectations if x.kind == "column_type" and x.column == e.column),
         None,
     )
-    return declared is not None and types.get(e.column or "") != declared
+    now = types.get(e.column or "")
+    return declared is not None and (now is None or not holds(declared, now))
 
 
 def _result(
@@ -138,10 +141,20 @@ def _violation(e: DataExpectation) -> str | None:
     """A predicate true for a failing row's value, for expectations judged row by row."""
     col = quote_ident(e.column or "")
     if e.kind == "between":
-        return f"({col} < {e.min_value!r} OR {col} > {e.max_value!r})"
+        value = f"CAST({col} AS DOUBLE)"
+        return (
+            f"(NOT isfinite({value}) OR {value} < {_number(e.min_value)}"
+            f" OR {value} > {_number(e.max_value)})"
+        )
     if e.kind == "accepted_values":
         return f"CAST({col} AS VARCHAR) NOT IN ({', '.join(literal(v) for v in e.values)})"
     return None
+
+
+def _number(value: float | None) -> str:
+    """A DOUBLE literal, NaN and infinities included (``repr`` would write a bare name)."""
+    number = float("nan") if value is None else float(value)
+    return repr(number) if math.isfinite(number) else f"CAST('{number!r}' AS DOUBLE)"
 
 
 def _aggregates(
@@ -161,6 +174,10 @@ def _aggregates(
             exprs.append(f"avg(CASE WHEN {col} IS NULL THEN 1.0 ELSE 0.0 END)")
         elif e.kind == "unique":
             exprs.append(f"count({col}) - count(DISTINCT {col})")
+        elif e.kind == "cohort_share_between":
+            exprs.append(
+                f"avg(CASE WHEN COALESCE(({e.predicate or 'TRUE'}), FALSE) THEN 1.0 ELSE 0.0 END)"
+            )
         elif e.kind == "fresh_within_days":
             ref = f"CAST({literal(reference_time or '')} AS TIMESTAMP)"
             t = f"CAST({col} AS TIMESTAMP)"
@@ -208,6 +225,16 @@ def _judge(
             f"{duplicates:,} duplicated values",
             {"duplicates": duplicates},
             sample,
+        )
+    if e.kind == "cohort_share_between":
+        share = float(value or 0.0)
+        ok = (e.min_value or 0.0) <= share <= (e.max_value or 1.0)
+        return _result(
+            e,
+            ok,
+            f"the cohort holds {share:.1%} of rows (expected {e.min_value:.1%}-"
+            f"{e.max_value:.1%})" + ("" if ok or share else ": it has vanished"),
+            {"cohort_share": share},
         )
     if e.kind == "fresh_within_days":
         gap = None if value is None else float(value)

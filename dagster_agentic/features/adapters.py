@@ -9,11 +9,13 @@ version's expectations, so what is checked is exactly what the features read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from dagster_agentic.features.sql import RefKind, TableRef
 from dagster_agentic.plan.models import ColumnFix, Plan, RowFilter, SourceAdapter
 from dagster_agentic.warehouse.connection import literal, quote_ident
+from dagster_agentic.warehouse.times import time_expression
 
 
 def plan_ref(plan: Plan, base: TableRef) -> TableRef:
@@ -101,7 +103,38 @@ def _apply(fix: ColumnFix, expression: str, read: str) -> str:
             f"CASE WHEN {expression} >= {since}"
             f" THEN {expression} + INTERVAL ({int(fix.hours or 0)}) HOUR ELSE {expression} END"
         )
+    if fix.kind == "parse_time":
+        return time_expression(expression, format=fix.format, epoch_unit=fix.epoch_unit)
+    if fix.kind == "normalise_key":
+        return normalised_key(expression, fix.steps, fix.data_type or "VARCHAR", fix.width)
     raise ValueError(f"unknown column fix {fix.kind!r}")
+
+
+_FIRST = "\\1"
+"""The regular expression's first group, as the replacement of ``strip_zeros``."""
+_SAFE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]{0,40}(\(\d{1,3}(, ?\d{1,3})?\))?$")
+_KEY_STEPS: dict[str, Callable[[str, int | None], str]] = {
+    "trim": lambda x, _: f"trim({x})",
+    "upper": lambda x, _: f"upper({x})",
+    "lower": lambda x, _: f"lower({x})",
+    "strip_prefix": lambda x, _: f"regexp_replace({x}, {literal('^[^0-9]+')}, {literal('')})",
+    "strip_suffix": lambda x, _: f"regexp_replace({x}, {literal('[^0-9]+$')}, {literal('')})",
+    "strip_zeros": lambda x, _: f"regexp_replace({x}, {literal('^0+(.)')}, {literal(_FIRST)})",
+    "pad": lambda x, width: f"lpad({x}, {int(width or 1)}, {literal('0')})",
+}
+
+
+def normalised_key(
+    expression: str, steps: tuple[str, ...], data_type: str, width: int | None = None
+) -> str:
+    """A key read as text, normalised by ``steps`` (a fixed vocabulary: each step is SQL written
+    here, never taken from data) and cast to the parent key's ``data_type``."""
+    if not _SAFE_TYPE.match(data_type):
+        raise ValueError(f"not a column type: {data_type!r}")
+    text = f"CAST({expression} AS VARCHAR)"
+    for step in steps:
+        text = _KEY_STEPS[step](text, width)
+    return f"TRY_CAST({text} AS {data_type})"
 
 
 def _imputed(fix: ColumnFix, read: str) -> str:

@@ -9,6 +9,17 @@ only, so validation and test rows never influence which features are kept. Then:
   and positives are counted per bucket, for all rows and for the goal's cohort. From those
   counts come binned mutual information, the uncertainty coefficient (MI over the label's
   entropy), a G-test p-value and a binned ROC AUC (oriented, so 0.5 is no signal).
+* **Small data**: fewer buckets when rows are few (at least ``MIN_BUCKET_ROWS`` rows and
+  ``MIN_BUCKET_MINORITY`` rows of the rarer class expected per bucket), and within each
+  population adjacent buckets (rare categories) are pooled until each holds
+  ``MIN_BUCKET_ROWS`` rows: the G-test's chi-squared approximation needs filled cells, and a
+  cohort of a few hundred rows cut twenty ways has none.
+* **Multiple testing**: hundreds of candidates tested at a fixed p-value keep some noise by
+  chance alone. Each feature's p-value (the smaller of all rows and the cohort, doubled for
+  the two looks) is adjusted by Benjamini-Hochberg across every candidate: ``q_value``. A
+  feature is significant when ``q_value < FALSE_DISCOVERY_RATE``, so that among the features
+  called significant the expected share of noise is at most that rate (and, when every
+  candidate is noise, the chance of keeping any is at most that rate).
 * **Redundancy**: rank correlations (Pearson on 20-quantile bucket indices, a close cousin of
   Spearman's rho), computed in DuckDB for the relevant features of each group and across the
   strongest features of all groups.
@@ -22,6 +33,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
@@ -34,7 +46,15 @@ from dagster_agentic.plan.models import Plan
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
 from dagster_agentic.warehouse.semantics import mutual_information
 
+SCREENING_FILE = "screening.json"
+"""Where a plan version keeps its screening report (candidates, scores, selection)."""
 BUCKETS = 20
+MIN_BUCKET_ROWS = 30
+"""Fewest rows a bucket holds for the G-test (buckets are pooled below this)."""
+MIN_BUCKET_MINORITY = 5
+"""Fewest rows of the rarer class expected per bucket, which caps the number of buckets."""
+FALSE_DISCOVERY_RATE = 0.05
+"""Benjamini-Hochberg level: a feature is significant when its ``q_value`` is below it."""
 RELEVANT_P_VALUE = 0.01
 """Features at least this significant (on all rows or the cohort) are checked for redundancy."""
 REDUNDANCY_REPORTED = 0.9
@@ -71,6 +91,18 @@ class FeatureScore(_Frozen):
     kind: Literal["numeric", "categorical"]
     all: Relevance
     cohort: Relevance | None = None
+    q_value: float = 1.0
+    """The p-value adjusted for every candidate screened with it (Benjamini-Hochberg)."""
+
+    @property
+    def significant(self) -> bool:
+        """Signal that survives the correction for the number of candidates."""
+        return self.q_value < FALSE_DISCOVERY_RATE
+
+    @property
+    def combined_p_value(self) -> float:
+        """The smaller p-value of the two populations, Bonferroni-corrected for the two looks."""
+        return min(1.0, self.p_value * (2 if self.cohort is not None else 1))
 
     @property
     def best(self) -> Relevance:
@@ -96,6 +128,9 @@ class ScreeningReport(_Frozen):
     rows: int
     positives: int
     cohort_rows: int
+    buckets: int = BUCKETS
+    """The most buckets a numeric feature was cut into, for the rows there were."""
+    false_discovery_rate: float = FALSE_DISCOVERY_RATE
     scores: tuple[FeatureScore, ...]
     correlations: tuple[Correlation, ...]
     seconds: float
@@ -140,36 +175,10 @@ def screen_features(
             f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS "
             f"SELECT * EXCLUDE (split) FROM ({sql}) WHERE split = 'train'"
         )
-        totals = conn.execute(
-            f"SELECT count(*), coalesce(sum(label), 0), coalesce(sum(in_cohort::INT), 0),"
-            f" coalesce(sum(label) FILTER (WHERE in_cohort), 0) FROM {_TABLE}"
-        ).fetchone()
-        assert totals is not None
-        rows, positives, cohort_rows, cohort_positives = (int(v) for v in totals)
-        cells = _bucket_counts(conn, [(c, k) for _, _, c, k in columns])
-        egress += sum(len(str(cell)) for cell in cells)
-        scores = []
-        for group, feature, column, kind in columns:
-            populations: tuple[Population, ...] = ("all", "cohort")
-            by_population = {
-                population: _relevance(
-                    cells.get((column, population), []),
-                    rows if population == "all" else cohort_rows,
-                    positives if population == "all" else cohort_positives,
-                    ordered=kind == "numeric",
-                )
-                for population in populations
-            }
-            scores.append(
-                FeatureScore(
-                    column=column,
-                    group=group,
-                    feature=feature,
-                    kind=kind,
-                    all=by_population["all"],
-                    cohort=by_population["cohort"] if cohort_rows else None,
-                )
-            )
+        screened = score_columns(conn, _TABLE, columns)
+        egress += screened.egress
+        rows, positives, cohort_rows = screened.rows, screened.positives, screened.cohort_rows
+        scores = screened.scores
         correlations = _redundancy(conn, scores)
         conn.execute(f"DROP TABLE IF EXISTS {_TABLE}")
         conn.execute(f"DROP TABLE IF EXISTS {_RANKS}")
@@ -180,6 +189,7 @@ def screen_features(
         rows=rows,
         positives=positives,
         cohort_rows=cohort_rows,
+        buckets=screened.buckets,
         scores=tuple(scores),
         correlations=tuple(correlations),
         seconds=round(time.perf_counter() - started, 3),
@@ -187,8 +197,90 @@ def screen_features(
     )
 
 
+@dataclass(frozen=True)
+class ScoredColumns:
+    rows: int
+    positives: int
+    cohort_rows: int
+    buckets: int
+    scores: list[FeatureScore]
+    egress: int
+
+
+def score_columns(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[tuple[str, str, str, Literal["numeric", "categorical"]]],
+) -> ScoredColumns:
+    """Score ``columns`` (group, feature, column, kind) of ``table``, a relation on ``conn``
+    with a 0/1 ``label`` and a boolean ``in_cohort`` column, and adjust for their number.
+
+    ``table`` is a trusted relation name (the screening's TEMP table); column names are quoted.
+    """
+    totals = conn.execute(
+        f"SELECT count(*), coalesce(sum(label), 0), coalesce(sum(in_cohort::INT), 0),"
+        f" coalesce(sum(label) FILTER (WHERE in_cohort), 0) FROM {table}"
+    ).fetchone()
+    assert totals is not None
+    rows, positives, cohort_rows, cohort_positives = (int(v) for v in totals)
+    buckets = bucket_count(rows, positives)
+    cells = _bucket_counts(conn, table, [(c, k) for _, _, c, k in columns], buckets)
+    egress = sum(len(str(cell)) for cell in cells)
+    scores = []
+    for group, feature, column, kind in columns:
+        populations: tuple[Population, ...] = ("all", "cohort")
+        by_population = {
+            population: _relevance(
+                cells.get((column, population), []),
+                rows if population == "all" else cohort_rows,
+                positives if population == "all" else cohort_positives,
+                ordered=kind == "numeric",
+            )
+            for population in populations
+        }
+        scores.append(
+            FeatureScore(
+                column=column,
+                group=group,
+                feature=feature,
+                kind=kind,
+                all=by_population["all"],
+                cohort=by_population["cohort"] if cohort_rows else None,
+            )
+        )
+    return ScoredColumns(rows, positives, cohort_rows, buckets, _adjusted(scores), egress)
+
+
+def bucket_count(rows: int, positives: int) -> int:
+    """Buckets for a numeric feature: up to ``BUCKETS``, fewer when rows (or the rarer class)
+    are too few to fill them."""
+    minority = min(positives, rows - positives)
+    return max(2, min(BUCKETS, rows // MIN_BUCKET_ROWS, minority // MIN_BUCKET_MINORITY))
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the order given."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):  # from the largest p-value down: q is a running minimum
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def _adjusted(scores: list[FeatureScore]) -> list[FeatureScore]:
+    q_values = benjamini_hochberg([s.combined_p_value for s in scores])
+    return [s.model_copy(update={"q_value": q}) for s, q in zip(scores, q_values, strict=True)]
+
+
 def _bucket_counts(
-    conn: duckdb.DuckDBPyConnection, columns: Sequence[tuple[str, str]]
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    buckets: int,
 ) -> dict[tuple[str, Population], list[tuple[str, int, int]]]:
     """(column, population) -> [(bucket, rows, positives)], from one UNION ALL query per 50."""
     out: dict[tuple[str, Population], list[tuple[str, int, int]]] = defaultdict(list)
@@ -201,13 +293,13 @@ def _bucket_counts(
             else:
                 rank = f"cume_dist() OVER (PARTITION BY {col} IS NULL ORDER BY {col})"
                 bucket = (
-                    f"lpad(CAST(least(floor({rank} * {BUCKETS}), {BUCKETS - 1}) AS INTEGER)"
+                    f"lpad(CAST(least(floor({rank} * {buckets}), {buckets - 1}) AS INTEGER)"
                     "::VARCHAR, 2, '0')"
                 )
             branches.append(
                 f"SELECT {i} AS c, b, in_cohort, count(*) AS n, sum(label) AS pos FROM ("
                 f"SELECT label, in_cohort, CASE WHEN {col} IS NULL THEN '~null' ELSE {bucket} END"
-                f" AS b FROM {_TABLE}) GROUP BY b, in_cohort"
+                f" AS b FROM {table}) GROUP BY b, in_cohort"
             )
         for c, b, in_cohort, n, pos in conn.execute(" UNION ALL ".join(branches)).fetchall():
             column = columns[int(c)][0]
@@ -234,6 +326,8 @@ def _relevance(
     n = sum(c[1] for c in cells)
     pos = sum(c[2] for c in cells)
     nulls = sum(c[1] for c in cells if c[0] == "~null")
+    auc = _binned_auc(cells, ordered=ordered)
+    cells = _pooled(cells, ordered=ordered)
     raw_mi, h = mutual_information(cells)
     buckets = len([c for c in cells if c[1]])
     g = 2 * n * raw_mi * math.log(2)
@@ -246,11 +340,45 @@ def _relevance(
         positives=pos or positives,
         null_fraction=round(nulls / n, 6) if n else 1.0,
         buckets=buckets,
-        auc=_binned_auc(cells, ordered=ordered),
+        auc=auc,
         mutual_information=round(mi, 8),
         uncertainty=round(mi / h, 8) if h else 0.0,
         p_value=p_value,
     )
+
+
+def _pooled(cells: list[tuple[str, int, int]], *, ordered: bool) -> list[tuple[str, int, int]]:
+    """Buckets pooled until each holds ``MIN_BUCKET_ROWS`` rows (half the rows, in a
+    population of fewer than twice that, so it is cut in two at most).
+
+    Numeric buckets merge with their neighbour in value order (NULL sits before the lowest);
+    categories below the minimum pool into one bucket of rare values, and a pool still too
+    small joins the smallest category.
+    """
+    usable = [c for c in cells if c[1]]
+    minimum = min(MIN_BUCKET_ROWS, max(1, sum(c[1] for c in usable) // 2))
+    if ordered:
+        usable.sort(key=lambda c: (c[0] != "~null", c[0]))
+        merged: list[tuple[str, int, int]] = []
+        for bucket in usable:
+            if merged and merged[-1][1] < minimum:
+                name, n, pos = merged.pop()
+                bucket = (name, n + bucket[1], pos + bucket[2])
+            merged.append(bucket)
+        if len(merged) > 1 and merged[-1][1] < minimum:
+            (name, n, pos), last = merged[-2], merged.pop()
+            merged[-1] = (name, n + last[1], pos + last[2])
+        return merged
+    big = [c for c in usable if c[1] >= minimum]
+    rare = [c for c in usable if c[1] < minimum]
+    if not rare:
+        return big
+    pool = ("~rare", sum(c[1] for c in rare), sum(c[2] for c in rare))
+    if pool[1] < minimum and big:
+        smallest = min(big, key=lambda c: c[1])
+        big.remove(smallest)
+        pool = ("~rare", pool[1] + smallest[1], pool[2] + smallest[2])
+    return [*big, pool]
 
 
 def _binned_auc(cells: list[tuple[str, int, int]], *, ordered: bool) -> float | None:

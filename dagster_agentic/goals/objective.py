@@ -36,6 +36,18 @@ class Objective(BaseModel):
     )
     metric: Metric
     threshold: float = Field(ge=0.0, le=1.0)
+    confidence_level: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1.0,
+        description="Level of the metric's confidence interval; the verdict rests on it.",
+    )
+    min_support: int = Field(
+        default=10,
+        ge=1,
+        description="Fewest supporting rows (e.g. predicted positives for precision) a met or"
+        " not-met verdict needs; fewer make it inconclusive.",
+    )
     cohort_sql: str | None = Field(
         default=None, description="SQL predicate over entity_table columns, e.g. country IN ('DE')."
     )

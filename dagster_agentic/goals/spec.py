@@ -76,6 +76,26 @@ class Healing(BaseModel):
         description="Wall time of one incident: no repair is started after it, and a"
         " candidate's training gets at most what is left of it.",
     )
+    allow_loss: bool = Field(
+        default=False,
+        description="Let a repair that loses a source table, or more than max_feature_loss of"
+        " the live version's features or max_importance_loss of its SHAP importance, go live"
+        " as 'repaired_with_loss' (reported with what was lost and what it cost). Off: such a"
+        " repair is refused and the last good version stays live.",
+    )
+    max_feature_loss: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of the live version's feature columns a plain repair may drop.",
+    )
+    max_importance_loss: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="Share of the live model's SHAP importance (mean |SHAP|, on the features"
+        " the repair drops) a plain repair may lose.",
+    )
 
 
 class GoalOverrides(BaseModel):

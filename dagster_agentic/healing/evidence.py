@@ -23,6 +23,9 @@ warehouse (catalog lookups and aggregate profiles, never table rows):
   next to the current ones (null fraction, distinct count, min, max, mean, stddev, top values)
   and both row counts. For a column whose type changed, one query counts the current values that
   do not parse as the old type (``not_castable``), which tells whether casting back is safe.
+  For a time column that now holds text or numbers, a second query measures whether its values
+  read as times with one format of the allow-list or as epochs (``parse_time``: the format or
+  unit and the share that parses, see ``warehouse.times``).
 
 Training curves or errors, when a caller has them, ride along unchanged.
 """
@@ -47,6 +50,7 @@ from dagster_agentic.warehouse.connection import (
 )
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.profile import profile_warehouse
+from dagster_agentic.warehouse.times import read_times
 
 MIN_SCORE = 0.6
 NAME_WEIGHT, VALUE_WEIGHT = 0.4, 0.6
@@ -368,8 +372,32 @@ def _profile_diff(
             if change is not None:
                 entry["cast_to"] = change.old_type
                 entry["not_castable"] = _not_castable(conn, schema, table, column, change.old_type)
+                if column_kind(change.old_type) == "temporal":
+                    reading = _time_reading(conn, schema, table, column, change.new_type)
+                    if reading is not None:
+                        entry["parse_time"] = reading
         out[key] = entry
     return out
+
+
+def _time_reading(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str, column: str, data_type: str
+) -> dict[str, Any] | None:
+    """How a former time column's current values read as times, if they do."""
+    try:
+        found = read_times(conn, qualified_name(schema, table), table, [(column, data_type)])
+    except duckdb.Error:
+        return None
+    if not found:
+        return None
+    reading = found[0]
+    return {
+        "format": reading.format,
+        "epoch_unit": reading.epoch_unit,
+        "share": reading.share,
+        "sampled": reading.sampled,
+        "described": reading.described,
+    }
 
 
 def _not_castable(

@@ -30,8 +30,15 @@ def write_health(
     value: float | None,
     why: str,
     report: Path | None = None,
+    repair: str | None = None,
+    loss: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The goal's health; a healthy run with a metric becomes the next gate's baseline."""
+    """The goal's health; a healthy run with a metric becomes the next gate's baseline.
+
+    ``repair`` is the last incident's status ("repaired", "repaired_with_loss", "degraded");
+    ``loss`` what a repair that went live with a loss gave up (source tables, features, SHAP
+    importance) and what it cost (``metric_before``/``metric_after``). A loss stays on the
+    health until a later repair replaces the version that carries it."""
     previous = read_health(goal)
     last_good = previous.get("last_good")
     if status == "healthy" and value is not None:
@@ -44,10 +51,41 @@ def write_health(
         "last_good": last_good,
         "updated_at": time.time(),
     }
+    if previous.get("live_version") == version:  # the same version stays live: so does its loss
+        repair = repair or previous.get("repair")
+        loss = loss or previous.get("loss")
+    if repair is not None:
+        health["repair"] = repair
+    if loss:
+        health["loss"] = loss
     root = PlanStore(goal.resolved_state_dir, goal.name).root
     root.mkdir(parents=True, exist_ok=True)
     write_json_atomic(root / HEALTH_FILE, health)
     return health
+
+
+def health_metadata(goal: Goal) -> dict[str, Any]:
+    """The goal's health as flat metadata for its asset: status, live version, why, and what a
+    repair that went live with a loss gave up and what it cost."""
+    health = read_health(goal)
+    if not health:
+        return {}
+    out: dict[str, Any] = {
+        "health": health.get("status"),
+        "health_live_version": health.get("live_version"),
+        "health_why": health.get("why"),
+    }
+    if health.get("repair"):
+        out["last_repair"] = health["repair"]
+    loss = health.get("loss")
+    if loss:
+        out["repair_lost_tables"] = ", ".join(loss.get("tables") or []) or "none"
+        out["repair_lost_features"] = len(loss.get("features") or [])
+        out["repair_lost_feature_share"] = loss.get("feature_share")
+        out["repair_lost_importance"] = loss.get("importance")
+        out["repair_metric_before"] = loss.get("metric_before")
+        out["repair_metric_after"] = loss.get("metric_after")
+    return out
 
 
 def last_good_value(goal: Goal, live: int) -> float | None:

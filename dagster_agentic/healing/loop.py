@@ -4,28 +4,41 @@
 headless runner's in-process execution, or the same inside a Dagster run), so the loop is the
 same whoever reacts to the failure: the runner, or the healing sensor's run.
 
-The gate: a candidate becomes the live version only if its run succeeds, every data check of
-it passes (raw-table expectations on what the version reads, dbt tests, training-set checks)
-and the goal metric is at most ``healing.metric_tolerance`` below the last good version's.
-Otherwise the live version stays, the goal is marked degraded, and the report says what was
-tried and why it was refused. Raw tables are only ever read.
+The gate (``healing.gate``): a candidate becomes the live version only if its run succeeds,
+every data check of it passes, the goal metric is at most ``healing.metric_tolerance`` below the
+last good version's and it loses no source table and no more than the set shares of the live
+version's features and SHAP importance; a larger loss goes live, as "repaired_with_loss", only
+where ``healing.allow_loss`` says so. Otherwise the live version stays, the goal is marked
+degraded, and the report says what was tried and why it was refused. Raw tables are only ever
+read.
+
+The healing log (``healing.jsonl``) records every attempt with the id of the failed run it
+answers, so a run is never healed twice (:func:`healed_runs`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from dagster_agentic.errors import AgenticError
-from dagster_agentic.expectations.models import ExpectationResult, ExpectationSuite
-from dagster_agentic.goals.spec import Budget, Goal
+from dagster_agentic.expectations.models import ExpectationResult
+from dagster_agentic.goals.spec import Goal
+from dagster_agentic.healing.candidate import write_candidate
 from dagster_agentic.healing.diagnosis import Diagnosis
+from dagster_agentic.healing.gate import (
+    GOAL_CHECK,
+    GateCheck,
+    GateContext,
+    RunOutcome,
+    failed_data_checks,
+    judge,
+)
 from dagster_agentic.healing.health import last_good_value, write_health
 from dagster_agentic.healing.report import render_report, summary_line
 from dagster_agentic.kernel.protocol import (
@@ -34,30 +47,25 @@ from dagster_agentic.kernel.protocol import (
     RepairProposal,
     RepairRequest,
 )
-from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable, SourceAdapter
-from dagster_agentic.plan.store import PlanBundle, PlanStore, write_json_atomic
-from dagster_agentic.warehouse.connection import Warehouse, goal_warehouse, table_columns
+from dagster_agentic.plan.store import PlanBundle, PlanStore
+from dagster_agentic.warehouse.connection import goal_warehouse
+
+__all__ = [
+    "GOAL_CHECK",
+    "Attempt",
+    "HealingOutcome",
+    "RunOutcome",
+    "failed_data_checks",
+    "heal",
+    "healed_runs",
+    "needs_healing",
+    "write_candidate",
+]
 
 LOG_FILE, REPORTS_DIR = "healing.jsonl", "reports"
-GOAL_CHECK = "goal_met"
-"""The goal's own check: judged by the metric tolerance, not as a data check."""
 
-Status = Literal["repaired", "degraded"]
-
-
-class RunOutcome(Protocol):
-    """What the gate needs to know about one materialisation of a plan version."""
-
-    @property
-    def plan_version(self) -> int: ...
-    @property
-    def success(self) -> bool: ...
-    @property
-    def value(self) -> float | None: ...
-    @property
-    def checks(self) -> dict[str, bool]: ...
-    @property
-    def failed_step(self) -> str | None: ...
+Status = Literal["repaired", "repaired_with_loss", "degraded"]
+ACCEPTED: frozenset[str] = frozenset({"repaired", "repaired_with_loss"})
 
 
 Materialise = Callable[[PlanBundle], RunOutcome]
@@ -74,6 +82,14 @@ class Attempt:
     value: float | None = None
     accepted: bool = False
     why: str = ""
+    with_loss: bool = False
+    """Accepted only because the healing policy allows the loss it measured."""
+    loss: dict[str, Any] | None = None
+    """What the candidate loses against the live version (``healing.loss.Loss.to_dict``)."""
+    gate: tuple[dict[str, Any], ...] = ()
+    """Every gate check's verdict with its evidence."""
+    measured: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What was measured in the warehouse for the remedy, per diagnosis key."""
 
 
 @dataclass(frozen=True)
@@ -90,31 +106,34 @@ class HealingOutcome:
     seconds: float
     final: Any = field(default=None, compare=False)
     """The accepted candidate's run (a ``RunOutcome``), when the repair went live."""
+    trigger_run_id: str | None = None
+    """The failed run this incident answers (recorded in every healing log entry)."""
 
     @property
     def accepted(self) -> bool:
-        return self.status == "repaired"
+        return self.status in ACCEPTED
+
+    @property
+    def loss(self) -> dict[str, Any] | None:
+        """What the accepted repair lost, when it went live with a loss."""
+        last = self.attempts[-1] if self.attempts else None
+        return last.loss if last is not None and last.accepted and last.with_loss else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "goal": self.goal,
             "status": self.status,
+            "trigger_run_id": self.trigger_run_id,
+            "loss": self.loss,
             "live_before": self.live_before,
             "live_after": self.live_after,
             "detected": list(self.detected),
             "diagnoses": [d.model_dump(mode="json") for d in self.diagnoses],
-            "attempts": [a.__dict__ for a in self.attempts],
+            "attempts": [{**a.__dict__, "gate": list(a.gate)} for a in self.attempts],
             "baseline": self.baseline,
             "report": str(self.report),
             "seconds": round(self.seconds, 3),
         }
-
-
-def failed_data_checks(outcome: RunOutcome) -> list[str]:
-    """Every failed check of a run except the goal's own."""
-    return sorted(
-        name for name, passed in outcome.checks.items() if not passed and not _is_goal(name)
-    )
 
 
 def needs_healing(goal: Goal, outcome: RunOutcome) -> bool:
@@ -133,9 +152,12 @@ def heal(
     *,
     materialise: Materialise,
     kernel: Kernel | None = None,
+    trigger_run_id: str | None = None,
+    gate_checks: Sequence[GateCheck] | None = None,
 ) -> HealingOutcome:
     """Diagnose why ``trigger`` (a run of the live version) failed, write repaired versions and
-    gate them; the live version changes only if one passes."""
+    gate them (``gate_checks``, default ``healing.gate.DEFAULT_CHECKS``); the live version
+    changes only if one passes. ``trigger_run_id`` names the failed run in the healing log."""
     from dagster_agentic.agent.planner import default_kernel, trace_for
     from dagster_agentic.kernel.traced import TracedKernel
 
@@ -159,12 +181,19 @@ def heal(
         left = deadline - time.monotonic()
         if left <= 0:
             attempts.append(_out_of_time(goal, number))
+            _log(store, live.version, None, attempts[-1], trigger_run_id)
             break
-        proposal = _propose(goal, base, kernel, diagnoses, store, live.version)
+        proposal, measured = _propose(goal, base, kernel, diagnoses, store, live.version)
         if proposal.action == "refuse":
             attempts.append(
-                Attempt("refuse", proposal.rationale, why="; ".join(proposal.rationale))
+                Attempt(
+                    "refuse",
+                    proposal.rationale,
+                    why="; ".join(proposal.rationale),
+                    measured=measured,
+                )
             )
+            _log(store, live.version, proposal, attempts[-1], trigger_run_id)
             break
         try:
             candidate = write_candidate(
@@ -172,12 +201,19 @@ def heal(
             )
         except AgenticError as error:
             attempts.append(
-                Attempt(proposal.action, proposal.rationale, why=f"not written: {error}")
+                Attempt(
+                    proposal.action,
+                    proposal.rationale,
+                    why=f"not written: {error}",
+                    measured=measured,
+                )
             )
+            _log(store, live.version, proposal, attempts[-1], trigger_run_id)
             break
         try:
             run = materialise(candidate)
-            attempt = _judge(goal, proposal, candidate, run, baseline)
+            context = GateContext(goal, proposal, live, candidate, run, baseline, store)
+            attempt = _attempt(proposal, candidate, run, judge(context, gate_checks), measured)
         except BaseException:
             # The gate could not decide: the candidate is abandoned, never left half-judged.
             store.abandon(candidate.version, why="its gate failed")
@@ -185,7 +221,7 @@ def heal(
         attempts.append(attempt)
         if not attempt.accepted:
             store.settle(candidate.version)  # refused: kept as history, its number stays used
-        _log(store, live.version, proposal, attempt)
+        _log(store, live.version, proposal, attempt, trigger_run_id)
         if attempt.accepted:
             store.accept(candidate.version)
             final = run
@@ -196,7 +232,9 @@ def heal(
         base = candidate
         diagnoses = _diagnose(goal, base, kernel, training=_divergence(goal, candidate.version))
         all_diagnoses += diagnoses
-    status: Status = "repaired" if final is not None else "degraded"
+    status: Status = "degraded"
+    if final is not None:
+        status = "repaired_with_loss" if attempts[-1].with_loss else "repaired"
     outcome = HealingOutcome(
         goal=goal.name,
         status=status,
@@ -209,6 +247,7 @@ def heal(
         report=store.root / REPORTS_DIR / f"{_stamp()}-v{live.version:04d}.md",
         seconds=time.perf_counter() - started,
         final=final,
+        trigger_run_id=trigger_run_id,
     )
     outcome.report.parent.mkdir(parents=True, exist_ok=True)
     outcome.report.write_text(render_report(outcome, goal))
@@ -219,6 +258,8 @@ def heal(
         value=final.value if final is not None else None,
         why=summary_line(outcome),
         report=outcome.report,
+        repair=status,
+        loss=_loss_summary(outcome),
     )
     return outcome
 
@@ -251,85 +292,37 @@ def _propose(
     diagnoses: tuple[Diagnosis, ...],
     store: PlanStore,
     live: int,
-) -> RepairProposal:
+) -> tuple[RepairProposal, dict[str, dict[str, Any]]]:
+    """The kernel's proposal, and what was measured in the warehouse for it."""
     from dagster_agentic.healing.measure import measure
 
     if not diagnoses:
         return RepairProposal(
             action="refuse",
             rationale=("the failed checks are not explained by the raw data or the training run",),
-        )
-    return kernel.propose_repair(
+        ), {}
+    measured = measure(goal_warehouse(goal), base.plan, diagnoses, _parents(base))
+    proposal = kernel.propose_repair(
         RepairRequest(
             goal=goal,
             plan=base.plan,
             diagnoses=diagnoses,
-            measurements=measure(goal_warehouse(goal), base.plan, diagnoses),
+            measurements=measured,
             refused=refused_repairs(store, live),
         )
     )
+    return proposal, measured
 
 
-def write_candidate(
-    goal: Goal,
-    base: PlanBundle,
-    proposal: RepairProposal,
-    *,
-    kernel: Kernel,
-    parent: int,
-    seconds_left: float | None = None,
-) -> PlanBundle:
-    """The repaired plan as a new, not yet accepted version (checked like any plan); its
-    training gets at most ``seconds_left`` (what remains of the incident's budget)."""
-    from dagster_agentic.agent.planner import (
-        PROFILE_FILE,
-        SCREENING_FILE,
-        SEMANTICS_FILE,
-        SUITE_FILE,
-        check_plan_sql,
-        load_suite,
-        plan_goal,
-    )
-    from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
+def _parents(bundle: PlanBundle) -> dict[tuple[str, str], str]:
+    """(table, column) -> the parent its foreign-key expectation names, in the version's suite."""
+    from dagster_agentic.agent.planner import load_suite
 
-    reason = "repair: " + "; ".join(proposal.rationale)
-    if proposal.action == "replan":
-        inner = getattr(kernel, "inner", kernel)
-        return plan_goal(goal, kernel=inner, reason=reason, accept=False)
-    warehouse = goal_warehouse(goal)
-    plan = base.plan.model_copy(
-        update={
-            "feature_groups": _without(base.plan, proposal.drop_features),
-            "sources": proposal.sources,
-            "training": proposal.training or base.plan.training,
-            "raw_tables": _raw_tables(base.plan, proposal.sources, warehouse),
-            "rationale": (*base.plan.rationale, *proposal.rationale),
-            "budget": _bounded(base.plan, seconds_left),
-        }
-    )
-    check_plan_sql(plan, warehouse)
-    suite = _amended(load_suite(base), proposal.sources)
-    gone = {tuple(item.split(".", 1)) for item in proposal.drop_expectations}
-    suite = suite.model_copy(
-        update={
-            "expectations": tuple(
-                e for e in suite.expectations if (e.table, e.column or "") not in gone
-            )
-        }
-    )
-
-    def render(path: Path, written: Plan) -> None:
-        render_dbt_project(written, goal.warehouse, path / "dbt")
-        parse_dbt_project(path / "dbt")
-        for name in (PROFILE_FILE, SEMANTICS_FILE, SCREENING_FILE):
-            if (base.path / name).exists():
-                shutil.copy(base.path / name, path / name)
-        write_json_atomic(path / SUITE_FILE, suite.model_dump(mode="json"))
-
-    store = PlanStore(goal.resolved_state_dir, goal.name)
-    # Provisional: leased to this process until the gate accepts or refuses it, so a run
-    # killed before the verdict leaves an abandoned candidate that the next run reclaims.
-    return store.write_version(plan, render, parent=parent, reason=reason, provisional=True)
+    return {
+        (e.table, e.column): e.parent
+        for e in load_suite(bundle).expectations
+        if e.kind == "foreign_key_inclusion" and e.column and e.parent
+    }
 
 
 def _out_of_time(goal: Goal, tried: int) -> Attempt:
@@ -341,123 +334,57 @@ def _out_of_time(goal: Goal, tried: int) -> Attempt:
     )
 
 
-def _bounded(plan: Plan, seconds_left: float | None) -> Budget:
-    """The plan's budget with training capped at what is left of the incident's."""
-    if seconds_left is None or seconds_left >= plan.budget.max_train_seconds:
-        return plan.budget
-    return plan.budget.model_copy(update={"max_train_seconds": max(seconds_left, 1.0)})
-
-
-def _without(plan: Plan, columns: Sequence[str]) -> tuple[FeatureGroup, ...]:
-    """The plan's feature groups less ``columns`` (and their expectations); empty groups go."""
-    dropped = set(columns)
-    groups = []
-    for group in plan.feature_groups:
-        features = tuple(f for f in group.features if group.column_name(f) not in dropped)
-        if not features:
-            continue
-        expectations = tuple(e for e in group.expectations if e.column not in dropped)
-        groups.append(group.model_copy(update={"features": features, "expectations": expectations}))
-    return tuple(groups)
-
-
-def _raw_tables(
-    plan: Plan, sources: tuple[SourceAdapter, ...], warehouse: Warehouse
-) -> tuple[RawTable, ...]:
-    """The tables the repaired version reads: a renamed table's new name replaces the old."""
-    renamed = {a.table: a.physical for a in sources if a.read_from}
-    out = []
-    with warehouse.connect(read_only=True) as conn:
-        for raw in plan.raw_tables:
-            physical = renamed.get(raw.name, raw.name)
-            if physical == raw.name:
-                out.append(raw)
-                continue
-            _, columns, rows = table_columns(conn, physical, raw.schema_name)
-            out.append(
-                RawTable(
-                    name=physical,
-                    schema_name=raw.schema_name,
-                    row_count=rows,
-                    columns=tuple(RawColumn(name=n, data_type=t) for n, t in columns),
-                    memory_bytes=raw.memory_bytes,
-                )
-            )
-    return tuple(out)
-
-
-def _amended(suite: ExpectationSuite, sources: tuple[SourceAdapter, ...]) -> ExpectationSuite:
-    """The suite with the new category levels a repair accepted."""
-    accepted: dict[tuple[str, str | None], tuple[str, ...]] = {
-        (a.table, column): values for a in sources for column, values in a.accepted_values
-    }
-    if not accepted:
-        return suite
-    expectations = tuple(
-        e.model_copy(
-            update={"values": tuple(dict.fromkeys((*e.values, *accepted[(e.table, e.column)])))}
-        )
-        if e.kind == "accepted_values" and (e.table, e.column) in accepted
-        else e
-        for e in suite.expectations
-    )
-    return suite.model_copy(update={"expectations": expectations})
-
-
-def _judge(
-    goal: Goal,
+def _attempt(
     proposal: RepairProposal,
     candidate: PlanBundle,
     run: RunOutcome,
-    baseline: float | None,
+    decision: Any,
+    measured: dict[str, dict[str, Any]],
 ) -> Attempt:
-    failed = tuple(failed_data_checks(run))
-    tolerance = goal.healing.metric_tolerance
-    reasons = []
-    if not run.success:
-        reasons.append(f"the run failed (step {run.failed_step})")
-    if failed:
-        reasons.append(f"{len(failed)} check(s) failed: {', '.join(failed[:5])}")
-    if run.value is None:
-        reasons.append("the goal metric was not computed")
-    elif baseline is not None and run.value < baseline - tolerance:
-        reasons.append(
-            f"the goal metric fell from {baseline:.3f} to {run.value:.3f}, more than the"
-            f" tolerance of {tolerance:.3f}"
-        )
-    accepted = not reasons
-    why = (
-        f"every check passed and the goal metric is {run.value:.3f}"
-        + (
-            f" (last good {baseline:.3f}, tolerance {tolerance:.3f})"
-            if baseline is not None
-            else ""
-        )
-        if accepted and run.value is not None
-        else "; ".join(reasons)
-    )
+    """The gate's decision (``healing.gate.GateDecision``) on one candidate, as an attempt."""
     return Attempt(
         action=proposal.action,
         rationale=proposal.rationale,
         version=candidate.version,
-        failed_checks=failed,
+        failed_checks=tuple(failed_data_checks(run)),
         value=run.value,
-        accepted=accepted,
-        why=why,
+        accepted=decision.accepted,
+        why=decision.why,
+        with_loss=decision.with_loss,
+        loss=decision.loss,
+        gate=tuple(v.to_dict() for v in decision.verdicts),
+        measured=measured,
     )
+
+
+def _loss_summary(outcome: HealingOutcome) -> dict[str, Any] | None:
+    """What the live version lost in this incident and what it cost, for the goal's health."""
+    if outcome.loss is None:
+        return None
+    value = outcome.final.value if outcome.final is not None else None
+    return {**outcome.loss, "metric_before": outcome.baseline, "metric_after": value}
 
 
 # --- memory, health and the report -----------------------------------------------------------
 
 
-def _log(store: PlanStore, live: int, proposal: RepairProposal, attempt: Attempt) -> None:
+def _log(
+    store: PlanStore,
+    live: int,
+    proposal: RepairProposal | None,
+    attempt: Attempt,
+    trigger_run_id: str | None,
+) -> None:
     entry = {
         "at": time.time(),
+        "trigger_run_id": trigger_run_id,
         "live_version": live,
         "candidate": attempt.version,
-        "action": proposal.action,
-        "fingerprint": proposal.fingerprint(),
+        "action": attempt.action,
+        "fingerprint": proposal.fingerprint() if proposal is not None else None,
         "accepted": attempt.accepted,
+        "with_loss": attempt.with_loss,
+        "loss": attempt.loss,
         "why": attempt.why,
     }
     store.root.mkdir(parents=True, exist_ok=True)
@@ -473,9 +400,24 @@ def refused_repairs(store: PlanStore, live: int) -> tuple[str, ...]:
     found = []
     for line in path.read_text().splitlines():
         entry = json.loads(line)
-        if entry["live_version"] == live and not entry["accepted"]:
+        if entry["live_version"] == live and not entry["accepted"] and entry.get("candidate"):
             found.append(str(entry["fingerprint"]))
     return tuple(dict.fromkeys(found))
+
+
+def healed_runs(store: PlanStore) -> frozenset[str]:
+    """Ids of the failed runs the healing log has answered (repaired, refused or given up)."""
+    path = store.root / LOG_FILE
+    if not path.exists():
+        return frozenset()
+    found = set()
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        run_id = json.loads(line).get("trigger_run_id")
+        if isinstance(run_id, str) and run_id:
+            found.add(run_id)
+    return frozenset(found)
 
 
 def _divergence(goal: Goal, version: int) -> dict[str, Any] | None:
@@ -486,10 +428,6 @@ def _divergence(goal: Goal, version: int) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text())
     return data
-
-
-def _is_goal(check: str) -> bool:
-    return check.rsplit(":", 1)[-1] == GOAL_CHECK
 
 
 def _stamp() -> str:

@@ -10,7 +10,7 @@ leave the warehouse.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -29,10 +29,18 @@ NEAR_HOURS = 1
 
 
 def measure(
-    warehouse: Warehouse, plan: Plan, diagnoses: Sequence[Diagnosis]
+    warehouse: Warehouse,
+    plan: Plan,
+    diagnoses: Sequence[Diagnosis],
+    parents: Mapping[tuple[str, str], str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Per diagnosis key, the facts its remedy needs (absent when none can be measured)."""
+    """Per diagnosis key, the facts its remedy needs (absent when none can be measured).
+
+    ``parents`` maps (table, column) to the ``parent_table.column`` its foreign-key check names:
+    a join column whose type changed is tried for a key normalisation like one whose keys
+    stopped matching (``healing.keys``)."""
     relations = adapted_sources(plan)
+    parents = parents or {}
     facts: dict[str, dict[str, Any]] = {}
     with warehouse.connect(read_only=True) as conn:
         for d in diagnoses:
@@ -44,12 +52,40 @@ def measure(
                 found = _burst_window(conn, plan, relation, d)
             elif d.cause == "clock_shift" and d.column:
                 found = _switch_moment(conn, relation, d)
+            elif d.cause in ("key_format_change", "changed_type") and d.column:
+                parent = d.details.get("parent") or parents.get((d.table, d.column))
+                if parent and not d.details.get("cast"):
+                    found = _key_recovery(conn, plan, relations, relation, d.column, str(parent))
             elif d.cause == "duplicated_rows":
                 described = conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
                 found = {"columns": [str(row[0]) for row in described]}
             if found:
                 facts[diagnosis_key(d)] = found
     return facts
+
+
+def _key_recovery(
+    conn: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    relations: Mapping[str, str],
+    relation: str,
+    column: str,
+    parent: str,
+) -> dict[str, Any] | None:
+    """The measured normalisation that relates ``column`` to ``parent`` again, if one does."""
+    from dagster_agentic.healing.keys import recover_key
+
+    parent_table, _, parent_column = parent.partition(".")
+    if not parent_column:
+        return None
+    parent_relation = relations.get(parent_table) or qualified_name(
+        plan.warehouse_schema, plan.physical(parent_table)
+    )
+    try:
+        found = recover_key(conn, relation, column, parent_relation, parent_column)
+    except duckdb.Error:
+        return None
+    return found.facts() | {"parent": parent} if found else None
 
 
 def time_column_of(plan: Plan, table: str) -> str | None:

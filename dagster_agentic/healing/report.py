@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dagster_agentic.goals.spec import Goal
 
@@ -15,9 +15,8 @@ def summary_line(outcome: HealingOutcome) -> str:
     causes = ", ".join(sorted({f"{d.cause} ({d.table})" for d in outcome.diagnoses})) or "unknown"
     last = outcome.attempts[-1] if outcome.attempts else None
     if outcome.accepted:
-        return (
-            f"repaired {causes}: version {outcome.live_after} is live; {last.why if last else ''}"
-        )
+        verb = "repaired with loss" if outcome.status == "repaired_with_loss" else "repaired"
+        return f"{verb} {causes}: version {outcome.live_after} is live; {last.why if last else ''}"
     return f"degraded: {causes}; version {outcome.live_before} stays live" + (
         f" ({last.why})" if last else ""
     )
@@ -39,6 +38,8 @@ def render_report(outcome: HealingOutcome, goal: Goal) -> str:
         + ("n/a" if outcome.baseline is None else f"{outcome.baseline:.3f}")
         + f" (a repair may lose at most {goal.healing.metric_tolerance:.3f})",
         f"- **Time:** {outcome.seconds:.1f} s",
+        *([f"- **Answers run:** `{outcome.trigger_run_id}`"] if outcome.trigger_run_id else []),
+        *_loss_lines(outcome),
         "",
         "## What failed",
         "",
@@ -59,11 +60,60 @@ def render_report(outcome: HealingOutcome, goal: Goal) -> str:
     for number, attempt in enumerate(outcome.attempts, 1):
         version = f"version {attempt.version}" if attempt.version else "no version written"
         verdict = "ACCEPTED" if attempt.accepted else "REFUSED"
+        if attempt.accepted and attempt.with_loss:
+            verdict = "ACCEPTED WITH LOSS"
         lines.append(f"{number}. `{attempt.action}` ({version}): **{verdict}**: {attempt.why}")
         lines += [f"   - {r}" for r in attempt.rationale]
+        lines += [
+            f"   - measured `{key}`: {_facts(facts)}" for key, facts in attempt.measured.items()
+        ]
+        lines += [
+            f"   - gate `{g['check']}`: {g['verdict']}: {g['why']}"
+            for g in attempt.gate
+            if (g["verdict"] != "pass" or g["check"] == "no_silent_loss")
+            and g["why"] not in attempt.why
+        ]
     lines += [
         "",
         "Raw tables were only read: every repair changes how a plan version reads them.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _loss_lines(outcome: HealingOutcome) -> list[str]:
+    """What the live version lost, and what it cost, when a repair went live with a loss."""
+    loss = outcome.loss
+    if loss is None:
+        return []
+    value = outcome.final.value if outcome.final is not None else None
+    before = "n/a" if outcome.baseline is None else f"{outcome.baseline:.3f}"
+    after = "n/a" if value is None else f"{value:.3f}"
+    importance = loss.get("importance")
+    features = loss.get("features") or []
+    return [
+        "- **Lost:** source table(s) "
+        + (", ".join(f"`{t}`" for t in loss.get("tables") or []) or "none")
+        + f"; {len(features)} of {loss.get('live_features')} features"
+        + f" ({float(loss.get('feature_share') or 0.0):.1%})"
+        + (
+            f"; {float(importance):.1%} of the live model's SHAP importance"
+            if importance is not None
+            else "; SHAP importance of the live model unknown"
+        ),
+        f"- **Cost:** goal metric {before} before, {after} after"
+        f" (accepted only because the healing policy sets allow_loss)",
+    ]
+
+
+def _facts(facts: dict[str, Any]) -> str:
+    """A measurement in one line; a key normalisation with its inclusion before and after."""
+    if "key_steps" in facts:
+        steps = " -> ".join(facts["key_steps"]) or "cast"
+        after = float(facts.get("inclusion_after") or 0.0)
+        before = float(facts.get("inclusion_before") or 0.0)
+        return (
+            f"key normalisation {steps} to {facts.get('key_type')} matches {after:.1%} of"
+            f" {facts.get('keys')} distinct keys in {facts.get('parent')} (before: {before:.1%})"
+        )
+    return ", ".join(f"{k}={v}" for k, v in facts.items() if not isinstance(v, list | dict))

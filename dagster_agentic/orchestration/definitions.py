@@ -1,13 +1,25 @@
 """Build a goal's Dagster definitions from one plan version.
 
-raw tables -> feature models (dbt) -> training set (dbt) -> model -> evaluation -> goal.
-The same function serves ``dagster dev``, run workers and the headless runner, so every
-process builds the graph of the version it was given.
+raw tables -> <goal>/sources (the gate) -> feature models (dbt) -> training set (dbt) -> model
+-> evaluation -> goal. The same function serves ``dagster dev``, run workers and the headless
+runner, so every process builds the graph of the version it was given.
+
+Every entry point is gated. The raw tables are external assets (read, never written), and
+checks on an external asset run only where a job names them explicitly: "Materialize all",
+``dg launch --assets '*'`` or declarative automation would skip them. So the plan's raw-table
+expectations are the checks of ``<goal>/sources``, a materialisable asset in the goal's group
+that every dbt model reading a source depends on. Any selection of the goal (the UI, the
+command line, the goal's job or group, a schedule on them) includes it, and Dagster runs it
+before the features; critical expectations are blocking, and a critical failure fails the gate
+without materialising it, so nothing downstream runs on the refused data, not even a later
+automation tick. The gate's code version covers the plan, its expectations and all of its dbt
+SQL, so automation that rebuilds a feature for a code change requests the gate with it.
+The gate is built in :mod:`dagster_agentic.orchestration.gate`; its check keys are
+``<goal>/sources:<table>__<expectation>``.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` annotation of
 # asset functions at definition time and needs the real class, not a string.
-import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,55 +29,20 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from dagster_agentic.errors import AgenticError
-from dagster_agentic.expectations.models import ExpectationSuite, dagster_name
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.orchestration.healing import VERSION_TAG, healing_definitions
+from dagster_agentic.orchestration.keys import (
+    automation_condition,
+    evaluation_key,
+    goal_key,
+    job_name,
+    model_key,
+    plan_metadata,
+    raw_key,
+    reported_as_failure,
+)
 from dagster_agentic.plan.store import PlanBundle, PlanStore
-
-
-def raw_key(table: str) -> dg.AssetKey:
-    """The asset of a raw table. Dagster derives op input names from asset keys and allows only
-    ``[A-Za-z0-9_]`` in them: other names get those characters replaced and a short digest of
-    the real name, so two tables never share a key."""
-    part = dagster_name(table)
-    if part != table:
-        part += "_" + hashlib.sha256(table.encode()).hexdigest()[:8]
-    return dg.AssetKey(["raw", part])
-
-
-def model_key(goal: str) -> dg.AssetKey:
-    return dg.AssetKey([goal, "model"])
-
-
-def evaluation_key(goal: str) -> dg.AssetKey:
-    return dg.AssetKey([goal, "evaluation"])
-
-
-def goal_key(goal: str) -> dg.AssetKey:
-    return dg.AssetKey([goal])
-
-
-def job_name(goal: str) -> str:
-    return f"{goal}__goal"
-
-
-def automation_condition() -> dg.AutomationCondition:
-    """Materialise when upstream updated or when the code (the SQL, the plan) changed; never on a
-    failed check alone, which without a code change would only fail again."""
-    return dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_changed()
-
-
-@contextmanager
-def reported_as_failure() -> Iterator[None]:
-    """Errors of the core reach the UI as a ``Failure`` whose description carries the fix."""
-    try:
-        yield
-    except AgenticError as error:
-        raise dg.Failure(
-            description=str(error), metadata={"error": type(error).__name__}
-        ) from error
 
 
 def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
@@ -87,78 +64,30 @@ def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
     ]
 
 
-def raw_table_checks(goal: Goal, bundle: PlanBundle) -> list[dg.AssetChecksDefinition]:
-    """The plan's expectations on each raw table, validated in the warehouse; critical ones
-    block every asset downstream of the table."""
-    from dagster_agentic.agent.planner import load_suite
-
-    suite = load_suite(bundle)
-    checks = []
-    for table in suite.tables:
-        # A repaired version may read a table under its new name: the checks go with it.
-        key = raw_key(bundle.plan.physical(table))
-        specs = [
-            dg.AssetCheckSpec(
-                e.name,
-                asset=key,
-                blocking=e.critical,
-                description=e.reason,
-                metadata={"kind": e.kind, "critical": e.critical},
-            )
-            for e in suite.of(table)
-        ]
-        checks.append(_table_check(goal, bundle, suite, table, key, specs))
-    return checks
-
-
-def _table_check(
-    goal: Goal,
-    bundle: PlanBundle,
-    suite: ExpectationSuite,
-    table: str,
-    key: dg.AssetKey,
-    specs: list[dg.AssetCheckSpec],
-) -> dg.AssetChecksDefinition:
-    from dagster_agentic.expectations.validate import validate_table
-    from dagster_agentic.features.adapters import adapted_sources
-    from dagster_agentic.warehouse.connection import goal_warehouse
-
-    relations = adapted_sources(bundle.plan)
-
-    @dg.multi_asset_check(specs=specs, name=dagster_name(f"{goal.name}__raw_{table}_expectations"))
-    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        with reported_as_failure(), goal_warehouse(goal).connect(read_only=True) as conn:
-            results = validate_table(conn, suite, table, relations=relations)
-        for result in results:
-            e = result.expectation
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=e.name,
-                passed=result.passed,
-                severity=dg.AssetCheckSeverity.ERROR if e.critical else dg.AssetCheckSeverity.WARN,
-                description=result.message,
-                metadata={
-                    "observed": dg.MetadataValue.json(result.observed),
-                    "failing_sample": dg.MetadataValue.json(list(result.failing_sample)),
-                    "reason": e.reason,
-                },
-            )
-
-    return _check
-
-
 def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefinition:
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
     from dagster_agentic.features.dbt_project import dbt_executable
+    from dagster_agentic.orchestration.gate import sources_key
 
     project_dir = str(bundle.dbt_dir)
+    gate = sources_key(bundle.plan.goal)
 
     class _Translator(DagsterDbtTranslator):
         def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
             if dbt_resource_props["resource_type"] == "source":
                 return raw_key(dbt_resource_props["name"])
             return super().get_asset_key(dbt_resource_props)
+
+        def get_asset_spec(
+            self, manifest: Mapping[str, Any], unique_id: str, project: Any
+        ) -> dg.AssetSpec:
+            spec = super().get_asset_spec(manifest, unique_id, project)
+            node = manifest.get("nodes", {}).get(unique_id, {})
+            parents = node.get("depends_on", {}).get("nodes", [])
+            if any(str(parent).startswith("source.") for parent in parents):
+                spec = spec.merge_attributes(deps=[gate])  # reads raw data: through the gate
+            return spec
 
         def get_automation_condition(
             self, dbt_resource_props: Mapping[str, Any]
@@ -198,10 +127,6 @@ def dbt_writing(warehouse: Path, goal: str) -> Iterator[None]:
             if lock_conflict(str(error)):
                 raise conflict_error(warehouse, "dbt build", str(error)) from error
             raise
-
-
-def _plan_metadata(bundle: PlanBundle) -> dict[str, Any]:
-    return {"plan_version": bundle.version, "plan_fingerprint": bundle.meta["plan_fingerprint"]}
 
 
 def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
@@ -261,7 +186,7 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         context.log.info(f"trained {outcome.family}: {outcome.validation}")
         yield dg.MaterializeResult(
             metadata={
-                **_plan_metadata(bundle),
+                **plan_metadata(bundle),
                 "family": outcome.family,
                 "validation_average_precision": outcome.validation["average_precision"],
                 "validation_roc_auc": outcome.validation["roc_auc"],
@@ -296,7 +221,14 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         kinds={"python"},
         code_version=bundle.meta["plan_fingerprint"],
         automation_condition=automation_condition(),
-        check_specs=[dg.AssetCheckSpec("goal_met", asset=key, description="metric >= target")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "goal_met",
+                asset=key,
+                description="the metric's confidence interval on the cohort's test rows lies at"
+                " or above the target (met); not met or inconclusive fail",
+            )
+        ],
         description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
     )
     def _evaluation(context: AssetExecutionContext) -> dg.MaterializeResult:
@@ -307,13 +239,19 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         cohort = result["cohort_test"]
         return dg.MaterializeResult(
             metadata={
-                **_plan_metadata(bundle),
+                **plan_metadata(bundle),
                 "metric": plan.objective.metric,
                 "target": plan.objective.threshold,
                 "value": cohort["value"],
+                "verdict": cohort["verdict"],
+                "interval": dg.MetadataValue.json(_interval(cohort)),
+                "trivial": cohort["trivial_reason"] or "no",
+                "validation_vs_test": result["validation_vs_test"],
                 "precision": cohort["precision"],
                 "recall": cohort["recall"],
                 "threshold": result["threshold"]["threshold"],
+                "threshold_rule": result["threshold"]["rule"],
+                "feasible_on_validation": bool(result["threshold"]["reachable"]),
                 "cohort": plan.objective.cohort_description,
                 "cohort_test_rows": cohort["n_rows"],
                 "all_test": dg.MetadataValue.json(result["all_test"]),
@@ -325,9 +263,16 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
             check_results=[
                 dg.AssetCheckResult(
                     check_name="goal_met",
-                    passed=bool(cohort["met"]),
+                    passed=cohort["verdict"] == "met",
                     severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"explanation": cohort["explanation"]},
+                    metadata={
+                        "explanation": cohort["explanation"],
+                        "verdict": cohort["verdict"],
+                        "value": cohort["value"],
+                        "target": cohort["target"],
+                        "interval": dg.MetadataValue.json(_interval(cohort)),
+                        "trivial": cohort["trivial_reason"] or "no",
+                    },
                 )
             ],
         )
@@ -335,8 +280,19 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
     return _evaluation
 
 
+def _interval(cohort: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation's confidence interval and what it rests on, as asset metadata."""
+    keys = ("interval_low", "interval_high", "level", "interval_method", "support")
+    return {
+        **{key.removeprefix("interval_"): cohort[key] for key in keys},
+        "support_name": cohort["support_name"],
+        "min_support": cohort["min_support"],
+    }
+
+
 def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
     from dagster_agentic.agent.steps import goal_status
+    from dagster_agentic.healing.health import health_metadata
 
     plan = bundle.plan
 
@@ -355,19 +311,33 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
         context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
         return dg.MaterializeResult(
             metadata={
-                **_plan_metadata(bundle),
+                **plan_metadata(bundle),
                 "status": status["status"],
                 "why": status["why"],
                 "objective": goal.objective,
                 "metric": status["metric"],
                 "target": status["target"],
                 "value": status["value"],
+                "verdict": status["verdict"],
+                "interval": dg.MetadataValue.json(
+                    {
+                        "low": status["interval"][0],
+                        "high": status["interval"][1],
+                        "level": status["level"],
+                        "support": status["support"],
+                        "support_name": status["support_name"],
+                    }
+                ),
+                "trivial": status["trivial_reason"] or "no",
+                "feasible_on_validation": status["feasible"],
                 "cohort": status["cohort"],
                 "model_family": status["model_family"],
                 "egress_bytes": status["egress_bytes"],
                 "warehouse_bytes": plan.warehouse_bytes,
                 "egress_share": round(status["egress_bytes"] / max(plan.warehouse_bytes, 1), 6),
                 "rationale": dg.MetadataValue.md("\n".join(f"- {r}" for r in plan.rationale)),
+                # Health, and what a repair that went live with a loss gave up and cost.
+                **{k: v for k, v in health_metadata(goal).items() if v is not None},
             }
         )
 
@@ -376,20 +346,21 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
 
 def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
     """The Definitions of one plan version of ``goal``."""
+    from dagster_agentic.orchestration.gate import sources_asset
+
     artifacts = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(bundle.version)
-    assets: list[Any] = [
-        *raw_table_specs(bundle),
-        dbt_feature_assets(bundle, goal.warehouse),
+    features = dbt_feature_assets(bundle, goal.warehouse)
+    goal_assets: list[dg.AssetsDefinition] = [
+        sources_asset(goal, bundle),
+        features,
         model_asset(goal, bundle, artifacts),
         evaluation_asset(bundle, artifacts),
         goal_asset(goal, bundle, artifacts),
     ]
-    checks = raw_table_checks(goal, bundle)
-    raw_keys = [raw_key(t.name) for t in bundle.plan.raw_tables]
-    selection = dg.AssetSelection.groups(goal.name) | dg.AssetSelection.checks_for_assets(*raw_keys)
+    assets: list[Any] = [*raw_table_specs(bundle), *goal_assets]
     job = dg.define_asset_job(
         job_name(goal.name),
-        selection=selection,
+        selection=dg.AssetSelection.groups(goal.name),
         description=f"Materialise goal {goal.name!r}: {goal.objective}",
         tags={VERSION_TAG: str(bundle.version)},
     )
@@ -405,10 +376,11 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
         )
     ]
     if goal.healing.enabled:
-        heal_job, sensor = healing_definitions(goal, job_name(goal.name))
+        watched = frozenset(key for assets_def in goal_assets for key in assets_def.keys)
+        heal_job, sensor = healing_definitions(goal, watched)
         jobs.append(heal_job)
         sensors.append(sensor)
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, sensors=sensors)
+    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
 
 
 def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:

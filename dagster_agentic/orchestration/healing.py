@@ -1,8 +1,10 @@
 """The healing loop inside a Dagster deployment: a sensor, a job, and a definitions refresh.
 
-* ``<goal>__healing`` (a sensor, RUNNING by default) watches finished runs of the goal's job.
-  When one had a failed data check, or every model candidate diverged, it requests one run of
-  the heal job for it (the run id is the run key, so each failure is handled once).
+* ``<goal>__healing`` (a sensor, RUNNING by default) watches every finished run that touched
+  the goal's assets, whatever launched it. When one had a failed data check, or every model
+  candidate diverged, it requests one run of the heal job for it. Each failure is handled
+  once: the cursor starts when the sensor first ticks, runs the healing log already answered
+  (by run id) are skipped, and the run id is the run key.
 * ``<goal>__heal`` (a job) diagnoses that run, writes the repaired plan version and gates it by
   materialising it in-process against the same instance; its runs are tagged as candidates so
   the sensor never reacts to them.
@@ -13,15 +15,18 @@
 """
 
 # No `from __future__ import annotations`: Dagster inspects op context annotations.
+import datetime as dt
 import json
 import math
 import os
+import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 
+from dagster_agentic.errors import AgenticError
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.healing.loop import GOAL_CHECK
 
@@ -30,46 +35,121 @@ CANDIDATE_TAG = "dagster-agentic/candidate"
 VERSION_TAG = "dagster-agentic/plan_version"
 WEBSERVER_ENV = "DAGSTER_AGENTIC_WEBSERVER"
 """URL of the webserver to refresh after a repair (default http://127.0.0.1:3000)."""
+INTERVAL_ENV = "DAGSTER_AGENTIC_HEALING_INTERVAL"
+DEFAULT_INTERVAL = 30
+RUNS_PER_TICK = 100
+"""Finished runs read per tick, oldest first; the cursor moves past them, the rest wait."""
+PLANNED_EVENTS_READ = 10_000
 
 
 def heal_job_name(goal: str) -> str:
     return f"{goal}__heal"
 
 
-def healing_definitions(goal: Goal, goal_job: str) -> tuple[dg.JobDefinition, dg.SensorDefinition]:
-    """The heal job and the sensor that launches it for failed runs of ``goal_job``."""
+def sensor_interval() -> int:
+    """Seconds between ticks of the healing sensor: ``$DAGSTER_AGENTIC_HEALING_INTERVAL``, else
+    30 (read when the definitions are built, i.e. by the code server)."""
+    raw = os.environ.get(INTERVAL_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_INTERVAL
+    except ValueError as error:
+        raise AgenticError(
+            f"{INTERVAL_ENV}={raw!r} is not a whole number of seconds",
+            fix=f"set {INTERVAL_ENV} to e.g. 30, or unset it",
+        ) from error
+
+
+def healing_definitions(
+    goal: Goal, watched: frozenset[dg.AssetKey]
+) -> tuple[dg.JobDefinition, dg.SensorDefinition]:
+    """The heal job and the sensor that launches it for failed runs touching ``watched``.
+
+    The sensor reacts to a run of any job (the goal job, ``__ASSET_JOB`` from "Materialize
+    all" or ``dg launch``, declarative automation, a schedule) whose planned materialisations
+    include one of the goal's assets. Its cursor is the update time of the last finished run
+    it looked at; with no cursor yet (a new deployment, or the first ``dagster dev`` after a
+    headless ``dagster-agentic run``) its first tick only records the present, so runs that
+    finished before the sensor existed are history, not incidents. A run the healing log
+    already answers (the headless runner heals in-process and logs the run id) is skipped, and
+    the run id is the run key, so Dagster itself never launches two heals for one run.
+    """
     job = _heal_job(goal)
 
     @dg.sensor(
         name=f"{goal.name}__healing",
         job=job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=sensor_interval(),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Heals goal {goal.name!r} when a run of {goal_job} fails a data check.",
+        description=f"Heals goal {goal.name!r} when a finished run that touched its assets"
+        " failed a data check or every model candidate diverged.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> Any:
-        after = float(context.cursor or 0.0)
+        if not context.cursor:
+            context.update_cursor(str(time.time()))
+            return dg.SkipReason("first tick: watching runs that finish from now on")
+        after = float(context.cursor)
         records = context.instance.get_run_records(
             filters=dg.RunsFilter(
-                job_name=goal_job,
                 statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
+                updated_after=dt.datetime.fromtimestamp(after, tz=dt.UTC),
             ),
-            limit=20,
+            limit=RUNS_PER_TICK,
+            order_by="update_timestamp",
+            ascending=True,
         )
-        newest = after
-        for record in sorted(records, key=lambda r: r.create_timestamp.timestamp()):
-            created = record.create_timestamp.timestamp()
-            if created <= after:
+        newest, answered, requests = after, healed_run_ids(goal), []
+        for record in records:
+            updated = record.update_timestamp.timestamp()
+            if updated <= after:
                 continue
-            newest = max(newest, created)
+            newest = max(newest, updated)
             run = record.dagster_run
-            if CANDIDATE_TAG in run.tags:
+            if CANDIDATE_TAG in run.tags or run.run_id in answered:
+                continue
+            if not touches(context.instance, run, watched):
                 continue
             if needs_healing_run(goal, context.instance, run.run_id):
-                yield dg.RunRequest(run_key=run.run_id, tags={TRIGGER_TAG: run.run_id})
+                requests.append(dg.RunRequest(run_key=run.run_id, tags={TRIGGER_TAG: run.run_id}))
         context.update_cursor(str(newest))
+        return requests or dg.SkipReason(f"no failed run touched goal {goal.name!r}")
 
     return job, _sensor
+
+
+def healed_run_ids(goal: Goal) -> frozenset[str]:
+    """Runs the healing log has answered (by the sensor's heal job or the headless runner)."""
+    from dagster_agentic.healing.loop import healed_runs
+    from dagster_agentic.plan.store import PlanStore
+
+    return frozenset(healed_runs(PlanStore(goal.resolved_state_dir, goal.name)))
+
+
+def touches(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, watched: frozenset[dg.AssetKey]
+) -> bool:
+    """Whether ``run`` planned to materialise or check one of ``watched``, whatever its job."""
+    selected = set(run.asset_selection or ()) | {
+        c.asset_key for c in run.asset_check_selection or ()
+    }
+    if selected & watched:
+        return True
+    planned = instance.get_records_for_run(
+        run.run_id,
+        of_type={
+            dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+            dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+        },
+        limit=PLANNED_EVENTS_READ,
+    ).records
+    for record in planned:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        data = event.event_specific_data
+        key = getattr(data, "asset_key", None) or event.asset_key
+        if key in watched:
+            return True
+    return False
 
 
 def needs_healing_run(goal: Goal, instance: dg.DagsterInstance, run_id: str) -> bool:
@@ -96,7 +176,12 @@ def _heal_job(goal: Goal) -> dg.JobDefinition:
         def materialise(bundle: PlanBundle) -> Any:
             return execute_version(goal, bundle, instance, candidate=True, log_level="WARNING")
 
-        outcome = heal(goal, run_outcome(goal, instance, trigger_id), materialise=materialise)
+        outcome = heal(
+            goal,
+            run_outcome(goal, instance, trigger_id),
+            materialise=materialise,
+            trigger_run_id=trigger_id,
+        )
         if outcome.accepted:
             refreshed = refresh_definitions(goal, _location_name(context))
             context.log.info(f"version {outcome.live_after} is live; definitions: {refreshed}")
@@ -124,17 +209,20 @@ def _heal_job(goal: Goal) -> dg.JobDefinition:
 
 
 class _StoredRun:
-    """A finished run of the goal job, read back from the instance's event log."""
+    """A finished run that touched the goal's assets, read back from the instance's event log."""
 
     def __init__(self, goal: Goal, instance: dg.DagsterInstance, run_id: str) -> None:
-        from dagster_agentic.orchestration.definitions import goal_key
+        from dagster_agentic.orchestration.keys import goal_key
 
         run = instance.get_run_by_id(run_id)
         if run is None:
             raise dg.DagsterInvariantViolationError(f"run {run_id} is not in this instance")
         self.run_id = run_id
         self.success = run.status == dg.DagsterRunStatus.SUCCESS
-        self.plan_version = int(run.tags.get(VERSION_TAG, "0") or 0)
+        tagged = run.tags.get(VERSION_TAG)
+        self.plan_version = int(tagged) if tagged else 0
+        """The version the run built: the goal job's tag, else (a run of another job, e.g.
+        "Materialize all") the ``plan_version`` its assets and checks record."""
         self.checks: dict[str, bool] = {}
         self.failed_step: str | None = None
         self.value: float | None = None
@@ -150,18 +238,24 @@ class _StoredRun:
                 data = event.event_specific_data
                 key = f"{data.asset_key.to_user_string()}:{data.check_name}"  # type: ignore[union-attr]
                 self.checks[key] = bool(data.passed)  # type: ignore[union-attr]
+                self._recorded_version(data.metadata)  # type: ignore[union-attr]
                 if not data.passed and data.check_name != GOAL_CHECK:  # type: ignore[union-attr]
                     self.failed_check_at = min(self.failed_check_at or math.inf, entry.timestamp)
             elif event.event_type == dg.DagsterEventType.STEP_FAILURE and not self.failed_step:
                 self.failed_step = event.step_key
-            elif (
-                event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
-                and event.asset_key == goal_key(goal.name)
-            ):
+            elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
                 metadata = event.step_materialization_data.materialization.metadata
+                self._recorded_version(metadata)
+                if event.asset_key != goal_key(goal.name):
+                    continue
                 value = metadata.get("value")
                 self.value = None if value is None else float(value.value)  # type: ignore[arg-type]
                 self.goal_at = entry.timestamp
+
+    def _recorded_version(self, metadata: Any) -> None:
+        value = (metadata or {}).get("plan_version")
+        if not self.plan_version and value is not None:
+            self.plan_version = int(value.value)
 
 
 def run_outcome(goal: Goal, instance: dg.DagsterInstance, run_id: str) -> _StoredRun:

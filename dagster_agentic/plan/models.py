@@ -122,7 +122,11 @@ class RawTable(_Frozen):
     )
 
 
-FixKind = Literal["rename", "cast", "scale", "relabel", "impute", "shift_time"]
+FixKind = Literal[
+    "rename", "cast", "scale", "relabel", "impute", "shift_time", "normalise_key", "parse_time"
+]
+KeyStep = Literal["trim", "upper", "lower", "strip_prefix", "strip_suffix", "strip_zeros", "pad"]
+"""One step of a key normalisation, from a fixed set (see ``ColumnFix``): never data text."""
 
 
 class ColumnFix(_Frozen):
@@ -135,6 +139,12 @@ class ColumnFix(_Frozen):
     * ``impute``: NULLs with ``since <= time_column < until`` become ``value``; an indicator
       column ``<column>__imputed`` says which rows were filled.
     * ``shift_time``: add ``hours`` to values at or after ``since``.
+    * ``normalise_key``: read a key as text, apply ``steps`` in order (trim, upper/lower case,
+      strip a non-digit prefix/suffix, strip leading zeros, left-pad with zeros to ``width``)
+      and ``TRY_CAST`` to ``data_type``, the parent key's type, so it matches its parent again.
+    * ``parse_time``: read text in ``format`` (one of ``warehouse.times.TIME_FORMATS``; None for
+      ISO text) or an epoch in ``epoch_unit`` seconds/milliseconds as a TIMESTAMP (NULL where a
+      value does not parse), so event-time filters work on times that arrived encoded.
     """
 
     kind: FixKind
@@ -148,6 +158,10 @@ class ColumnFix(_Frozen):
     since: str | None = None
     until: str | None = None
     hours: int | None = None
+    steps: tuple[KeyStep, ...] = ()
+    width: int | None = Field(default=None, ge=1, le=64)
+    format: str | None = None
+    epoch_unit: Literal["s", "ms"] | None = None
 
 
 class RowFilter(_Frozen):

@@ -1,4 +1,8 @@
-"""Scoring a model against the objective's metric and target at a fixed threshold."""
+"""Scoring a model against the objective's metric and target at a fixed threshold.
+
+The metric comes with its confidence interval on the evaluated rows and the verdict that
+interval supports (see ``training.confidence``): met, not met or inconclusive.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dagster_agentic.errors import DataError
+from dagster_agentic.training.confidence import (
+    DEFAULT_LEVEL,
+    MIN_SUPPORT,
+    Interval,
+    bootstrap_interval,
+    proportion_interval,
+    trivial_reason,
+    verdict_of,
+)
 
 if TYPE_CHECKING:
     from dagster_agentic.goals.objective import Metric
@@ -16,12 +29,28 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The metric on one split at one threshold; a row is positive when score >= threshold."""
+    """The metric on one split at one threshold; a row is positive when score >= threshold.
+
+    ``met`` is ``verdict == "met"``: the interval's lower bound reaches the target on at least
+    ``min_support`` supporting rows.
+    """
 
     metric: str
     target: float
     value: float
     met: bool
+    verdict: str
+    """"met", "not_met" or "inconclusive"."""
+    interval_low: float
+    interval_high: float
+    level: float
+    interval_method: str
+    support: int
+    """The rows the metric rests on: ``support_name`` (predicted positives for precision...)."""
+    support_name: str
+    min_support: int
+    trivial: bool
+    trivial_reason: str | None
     threshold: float
     precision: float  # 0.0 when nothing is predicted positive (then precision is undefined)
     recall: float
@@ -100,8 +129,14 @@ def evaluate(
     metric: Metric,
     target: float,
     population: str = "rows",
+    level: float = DEFAULT_LEVEL,
+    min_support: int = MIN_SUPPORT,
 ) -> Evaluation:
-    """Evaluate ``scores`` against ``metric`` >= ``target``; ``population`` names the rows."""
+    """Evaluate ``scores`` against ``metric`` >= ``target``; ``population`` names the rows.
+
+    The verdict rests on the ``level`` confidence interval of the metric on these rows and on
+    at least ``min_support`` supporting rows.
+    """
     y, s = checked_inputs(y_true, scores)
     predicted = s >= threshold
     tp = int((predicted & (y == 1)).sum())
@@ -113,16 +148,19 @@ def evaluate(
     auc = roc_auc_or_none(y, s)
     values = {"precision": precision, "recall": recall, "f1": f1, "accuracy": accuracy}
     value = auc if metric == "roc_auc" else values[metric]
+    correct = int((predicted == (y == 1)).sum())
+    interval = _interval(metric, y, s, threshold, tp, n_pred, n_pos, correct, level)
+    verdict = verdict_of(interval, target, min_support=min_support)
     undefined = metric == "precision" and n_pred == 0
-    met = value is not None and not undefined and value >= target
+    trivial = trivial_reason(metric, target, y, predicted)
     rows = f"{n:,} {population}"
     if undefined:
         text = (
-            f"precision is undefined on {rows}: no row scores >= threshold {threshold:.3g}, "
-            f"so the target {target:.3f} is not met"
+            f"precision is undefined on {rows}: no row scores >= threshold {threshold:.3g},"
+            f" so no predicted positive supports a verdict on the target {target:.3f}:"
+            " inconclusive"
         )
     else:
-        sign = ">=" if met else "<"
         detail = (
             "threshold-free"
             if metric == "roc_auc"
@@ -130,12 +168,32 @@ def evaluate(
             if metric != "recall"
             else f"precision {precision:.2f} at threshold {threshold:.3g}"
         )
-        text = f"{metric} {value:.3f} {sign} target {target:.3f} on {rows} ({detail})"
+        support = (
+            rows
+            if interval.support_name == "rows"
+            else f"{interval.support:,} {interval.support_name} of {rows}"
+        )
+        text = (
+            f"{metric} {value:.3f}, {level:.0%} CI {interval.text()} ({interval.method}) on"
+            f" {support} ({detail}): {_because(verdict, interval, target, min_support)}"
+        )
+    if trivial:
+        text += f"; the target is trivial: {trivial}"
     return Evaluation(
         metric=metric,
         target=float(target),
         value=float(value) if value is not None else math.nan,
-        met=bool(met),
+        met=verdict == "met",
+        verdict=verdict,
+        interval_low=interval.low,
+        interval_high=interval.high,
+        level=float(level),
+        interval_method=interval.method,
+        support=interval.support,
+        support_name=interval.support_name,
+        min_support=int(min_support),
+        trivial=trivial is not None,
+        trivial_reason=trivial,
         threshold=float(threshold),
         precision=float(precision),
         recall=float(recall),
@@ -147,3 +205,37 @@ def evaluate(
         n_predicted_positive=n_pred,
         explanation=text,
     )
+
+
+def _interval(
+    metric: Metric,
+    y: np.ndarray,
+    s: np.ndarray,
+    threshold: float,
+    tp: int,
+    n_pred: int,
+    n_pos: int,
+    correct: int,
+    level: float,
+) -> Interval:
+    if metric == "precision":
+        return proportion_interval(metric, tp, n_pred, level=level)
+    if metric == "recall":
+        return proportion_interval(metric, tp, n_pos, level=level)
+    if metric == "accuracy":
+        return proportion_interval(metric, correct, len(y), level=level)
+    return bootstrap_interval(metric, y, s, threshold=threshold, level=level)
+
+
+def _because(verdict: str, interval: Interval, target: float, min_support: int) -> str:
+    """The evidence for ``verdict``, in words."""
+    if interval.support < min_support:
+        return (
+            f"only {interval.support:,} {interval.support_name}, fewer than the {min_support}"
+            f" a verdict on the target {target:.3f} needs: inconclusive"
+        )
+    if verdict == "met":
+        return f"the lower bound {interval.low:.3f} is >= target {target:.3f}: met"
+    if verdict == "not_met":
+        return f"the upper bound {interval.high:.3f} is < target {target:.3f}: not met"
+    return f"the interval straddles the target {target:.3f}: inconclusive"

@@ -39,7 +39,8 @@ INTEGER_TYPES = frozenset(
     | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 )
 _FLOAT_TYPES = frozenset({"FLOAT", "REAL", "DOUBLE", "VARINT", "BIGNUM"})
-_TEMPORAL_PREFIXES = ("DATE", "TIME")  # DATE, TIME, TIMESTAMP[_S|_MS|_NS], TIMESTAMP WITH ...
+_TEMPORAL_PREFIXES = ("DATE", "TIMESTAMP")  # DATE, TIMESTAMP[_S|_MS|_NS], TIMESTAMP WITH ...
+# A TIME (of day) is not a point in time: it cannot be compared with a cutoff.
 _TEXT_TYPES = frozenset({"VARCHAR", "UUID"})
 INTERNAL_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
 

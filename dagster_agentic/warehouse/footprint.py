@@ -20,7 +20,10 @@ def table_memory_bytes(
 ) -> int:
     text = [c.name for c in table.columns if c.kind == "text"]
     fixed = len(table.columns) - len(text)
-    string_bytes = " + ".join(f"coalesce(sum(strlen({quote_ident(c)})), 0)" for c in text) or "0"
+    string_bytes = (
+        " + ".join(f"coalesce(sum(strlen(CAST({quote_ident(c)} AS VARCHAR))), 0)" for c in text)
+        or "0"
+    )
     row = conn.execute(
         f"SELECT count(*) * {fixed * _FIXED_WIDTH} + {string_bytes}"
         f" FROM {quote_ident(schema)}.{quote_ident(table.name)}"

@@ -13,7 +13,9 @@ from a few aggregate queries run in DuckDB against the goal's label table:
   the label (uncertainty coefficient of the label given the binned column >= 0.8), and every
   other column of a separate label table (recorded with the outcome).
 
-Only counts per bucket leave the warehouse.
+Time columns that arrived as text or epoch numbers are read as times too (``times.py``): a
+column whose sampled values parse with one format of a fixed allow-list is a time column, and
+the plan reads it through a ``parse_time`` adapter. Only counts per bucket leave the warehouse.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Literal
 
 import duckdb
@@ -29,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.warehouse.connection import literal, qualified_name, quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
+from dagster_agentic.warehouse.times import TimeReading, read_table_times, time_expression
 
 ColumnRole = Literal[
     "identifier",
@@ -91,6 +95,13 @@ class SchemaSemantics(_Frozen):
 
     tables: tuple[TableSemantics, ...]
     columns: tuple[ColumnSemantics, ...]
+    times: tuple[TimeReading, ...] = Field(
+        default=(),
+        description="Columns that hold times as text or epoch numbers, and how they are read.",
+    )
+
+    def time_reading(self, table: str, column: str) -> TimeReading | None:
+        return next((r for r in self.times if r.table == table and r.column == column), None)
 
     def table(self, name: str) -> TableSemantics | None:
         return next((t for t in self.tables if t.table == name), None)
@@ -112,14 +123,46 @@ def is_end_time_name(name: str) -> bool:
     return bool(_END_TIME.search(name))
 
 
-def event_time_column(table: TableProfile) -> str | None:
-    """The time a row was recorded: a temporal column that is not an end/update time, preferring
-    event-like names, then the fewest nulls."""
-    temporal = [c for c in table.columns if c.kind == "temporal" and not is_end_time_name(c.name)]
+def event_time_column(table: TableProfile, readable: Iterable[str] = ()) -> str | None:
+    """The time a row was recorded: a temporal column (or one of ``readable``, columns read as
+    times from text or epochs) that is not an end/update time, preferring event-like names,
+    then time types, then the fewest nulls."""
+    parsed = set(readable)
+    temporal = [
+        c
+        for c in table.columns
+        if (c.kind == "temporal" or c.name in parsed) and not is_end_time_name(c.name)
+    ]
     ranked = sorted(
-        temporal, key=lambda c: (not _EVENT_TIME.search(c.name), c.null_fraction, c.name)
+        temporal,
+        key=lambda c: (
+            not _EVENT_TIME.search(c.name),
+            c.kind != "temporal",
+            c.null_fraction,
+            c.name,
+        ),
     )
     return ranked[0].name if ranked else None
+
+
+def measure_times(
+    conn: duckdb.DuckDBPyConnection, profile: WarehouseProfile, schema: str = "main"
+) -> tuple[TimeReading, ...]:
+    """Readings of every text or epoch-like column that holds times (one query per table)."""
+    found: list[TimeReading] = []
+    for table in profile.tables:
+        keys = frozenset(
+            r.child_column for r in profile.parents_of(table.name) if r.inclusion > 0
+        ) | frozenset(r.parent_column for r in profile.children_of(table.name))
+        found += read_table_times(conn, qualified_name(schema, table.name), table, keys)
+    return tuple(found)
+
+
+def time_sql(column_sql: str, reading: TimeReading | None) -> str:
+    """``column_sql`` as a TIMESTAMP: a time type cast, or the parse of ``reading``."""
+    if reading is None:
+        return f"CAST({column_sql} AS TIMESTAMP)"
+    return time_expression(column_sql, format=reading.format, epoch_unit=reading.epoch_unit)
 
 
 def analyse_schema(
@@ -130,23 +173,32 @@ def analyse_schema(
     schema: str = "main",
 ) -> SchemaSemantics:
     """Table and column roles for ``objective``, with leakage checks run in the warehouse."""
-    table_roles = _table_roles(profile, objective)
+    times = measure_times(conn, profile, schema)
+    table_roles = _table_roles(profile, objective, times)
     event_times = {t.table: t.event_time for t in table_roles}
+    parsed = {(r.table, r.column): r for r in times}
     roles: dict[tuple[str, str], ColumnSemantics] = {}
     for table in profile.tables:
         for column in table.columns:
             roles[(table.name, column.name)] = _static_role(
-                table, column, profile, objective, event_times.get(table.name)
+                table,
+                column,
+                profile,
+                objective,
+                event_times.get(table.name),
+                parsed.get((table.name, column.name)),
             )
-    for suspect in _late_columns(conn, profile, objective, table_roles, schema):
+    for suspect in _late_columns(conn, profile, objective, table_roles, schema, times):
         roles[(suspect.table, suspect.column)] = suspect
     for suspect in _label_copies(conn, profile, objective, roles, schema):
         roles[(suspect.table, suspect.column)] = suspect
     ordered = [roles[(t.name, c.name)] for t in profile.tables for c in t.columns]
-    return SchemaSemantics(tables=tuple(table_roles), columns=tuple(ordered))
+    return SchemaSemantics(tables=tuple(table_roles), columns=tuple(ordered), times=times)
 
 
-def _table_roles(profile: WarehouseProfile, objective: Objective) -> list[TableSemantics]:
+def _table_roles(
+    profile: WarehouseProfile, objective: Objective, times: tuple[TimeReading, ...] = ()
+) -> list[TableSemantics]:
     entity = objective.entity_table
     children = {r.child_table for r in profile.children_of(entity) if r.child_table != entity}
     grandchildren = {
@@ -164,7 +216,8 @@ def _table_roles(profile: WarehouseProfile, objective: Objective) -> list[TableS
     entity_rows = max(1, entity_profile.row_count if entity_profile else 1)
     out: list[TableSemantics] = []
     for table in profile.tables:
-        name, time = table.name, event_time_column(table)
+        name = table.name
+        time = event_time_column(table, (r.column for r in times if r.table == name))
         per_entity = round(table.row_count / entity_rows, 3)
         if name == objective.label_table and name != entity:
             out.append(TableSemantics(table=name, role="label", evidence="holds the target"))
@@ -175,6 +228,9 @@ def _table_roles(profile: WarehouseProfile, objective: Objective) -> list[TableS
             evidence = f"references {entity}; {per_entity:g} rows per entity"
             if time:
                 evidence += f", recorded at {time}"
+                reading = next((r for r in times if r.table == name and r.column == time), None)
+                if reading is not None:
+                    evidence += f" ({reading.described})"
             out.append(
                 TableSemantics(
                     table=name,
@@ -213,6 +269,7 @@ def _static_role(
     profile: WarehouseProfile,
     objective: Objective,
     event_time: str | None,
+    reading: TimeReading | None = None,
 ) -> ColumnSemantics:
     def role(kind: ColumnRole, evidence: str, references: str | None = None) -> ColumnSemantics:
         return ColumnSemantics(
@@ -244,6 +301,11 @@ def _static_role(
             f"{evidence} ({parent.evidence})",
             f"{parent.parent_table}.{parent.parent_column}",
         )
+    if reading is not None:
+        how = reading.described
+        if name == event_time:
+            return role("event_time", f"when the row was recorded: {how}")
+        return role("timestamp", f"a point in time describing the row: {how}")
     if name in table.candidate_keys and column.kind in ("numeric", "text", "other"):
         return role("identifier", "unique and never null")
     if column.distinct_count <= 1:
@@ -282,6 +344,7 @@ def _late_columns(
     objective: Objective,
     tables: list[TableSemantics],
     schema: str,
+    readings: tuple[TimeReading, ...] = (),
 ) -> list[ColumnSemantics]:
     """Time columns set after the prediction time on rows visible at it, and their state."""
     if not objective.cutoff_column:
@@ -303,19 +366,22 @@ def _late_columns(
                 if r.child_table == table.name
             )
         )
+        parsed = {r.column: r for r in readings if r.table == table.name}
         times = [
-            c.name for c in table.columns if c.kind == "temporal" and c.name != semantics.event_time
+            c.name
+            for c in table.columns
+            if (c.kind == "temporal" or c.name in parsed) and c.name != semantics.event_time
         ]
         if not times:
             continue
-        visible = (
-            f"CAST(t.{quote_ident(semantics.event_time)} AS TIMESTAMP) < {cutoff}"
-            if semantics.event_time
-            else "TRUE"
-        )
+
+        def at(column: str, parsed: dict[str, TimeReading] = parsed) -> str:
+            return time_sql(f"t.{quote_ident(column)}", parsed.get(column))
+
+        visible = f"{at(semantics.event_time)} < {cutoff}" if semantics.event_time else "TRUE"
         shares = ", ".join(
-            f"avg(CASE WHEN CAST(t.{quote_ident(c)} AS TIMESTAMP) >= {cutoff} THEN 1.0 ELSE 0.0"
-            f" END) FILTER (WHERE t.{quote_ident(c)} IS NOT NULL)"
+            f"avg(CASE WHEN {at(c)} >= {cutoff} THEN 1.0 ELSE 0.0"
+            f" END) FILTER (WHERE {at(c)} IS NOT NULL)"
             for c in times
         )
         row = conn.execute(

@@ -25,6 +25,8 @@ class FaultSpec:
     column: str | None
     description: str
     expected_remedy: str
+    also: tuple[str, ...] = ()
+    """Other tables the fault changes (a release that breaks several sources at once)."""
 
 
 @dataclass(frozen=True)

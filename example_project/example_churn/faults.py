@@ -4,6 +4,10 @@ Each fault edits a DuckDB warehouse file (the schema of `example_churn.warehouse
 transaction, deterministically for a given seed, so a self-healing pipeline can be tested
 against it. A fault that cannot apply raises ValueError and leaves the file unchanged.
 
+Besides breakages (schema, values, rows, key formats, time encodings, the cohort column, and
+releases that break two sources at once) the suite holds benign changes (`BENIGN`): routine
+upstream change after which no check may fail and no goal may degrade.
+
     python -m example_churn.faults list
     python -m example_churn.faults apply rename_column --path data/warehouse.duckdb --seed 3
 """
@@ -16,11 +20,23 @@ from pathlib import Path
 
 import duckdb
 
-from . import _faults_rows, _faults_schema, _faults_values
+from . import (
+    _faults_benign,
+    _faults_cohort,
+    _faults_keys,
+    _faults_release,
+    _faults_rows,
+    _faults_schema,
+    _faults_time,
+    _faults_values,
+)
 from ._faults_core import PRISTINE_HINT, AppliedFault, Fault, FaultSpec
 
 __all__ = [
+    "BENIGN",
+    "CLASSES",
     "EXPECTED_CAUSES",
+    "EXPECTED_CAUSE_SETS",
     "FAULTS",
     "MUST_REFUSE",
     "AppliedFault",
@@ -29,11 +45,18 @@ __all__ = [
     "main",
 ]
 
-_ALL: dict[str, Fault] = {
-    fault.spec.name: fault
-    for fault in [*_faults_schema.FAULTS, *_faults_values.FAULTS, *_faults_rows.FAULTS]
-}
+_MODULES = (
+    _faults_schema, _faults_values, _faults_rows, _faults_keys, _faults_time, _faults_cohort,
+    _faults_release, _faults_benign,
+)  # fmt: skip
+_ALL: dict[str, Fault] = {fault.spec.name: fault for module in _MODULES for fault in module.FAULTS}
 FAULTS: dict[str, FaultSpec] = {name: fault.spec for name, fault in _ALL.items()}
+CLASSES: dict[str, tuple[str, ...]] = {
+    module.__name__.rsplit("_", 1)[-1]: tuple(fault.spec.name for fault in module.FAULTS)
+    for module in _MODULES
+}
+"""The faults by class: schema, values, rows, keys, time, cohort, release (several faults in
+one release) and benign (routine change that must stay quiet)."""
 
 # What a correct diagnosis of each fault names as its root cause (the agent's vocabulary).
 EXPECTED_CAUSES: dict[str, str | None] = {
@@ -54,10 +77,41 @@ EXPECTED_CAUSES: dict[str, str | None] = {
     "timezone_shift": "clock_shift",
     "duplicate_labels": "duplicated_rows",
     "new_table": None,  # no check fails: the goal replans because the warehouse grew
+    "key_format": "key_format_change",
+    "key_as_text": "key_format_change",
+    "epoch_time": "changed_type",
+    "text_time": "changed_type",
+    "cohort_lowercase": "relabelled_categories",
+    "cohort_names": "relabelled_categories",
+    "cohort_dropped": None,  # refused; whatever the cause is called, the cohort is gone
+    "release_rename_retype": "renamed_column",
+    "release_time_units": "changed_type",
+    "release_key_category": "key_format_change",
+    # Benign: no cause, because nothing broke.
+    "new_bool_column": None,
+    "new_typed_columns": None,
+    "reorder_columns": None,
+    "widen_type": None,
+    "append_rows": None,
+    "unrelated_table": None,
 }
-MUST_REFUSE = frozenset({"volume_drop", "stale_data"})
-"""Faults a correct agent refuses to repair. A partial load or a stale feed cannot be
-repaired: the last good version must stay live."""
+EXPECTED_CAUSE_SETS: dict[str, frozenset[str]] = {
+    "release_rename_retype": frozenset({"renamed_column", "changed_type"}),
+    "release_time_units": frozenset({"changed_type", "unit_change"}),
+    "release_key_category": frozenset({"key_format_change", "new_category"}),
+}
+"""Faults with several causes (one release breaking two sources): a correct diagnosis names
+every one of them; ``EXPECTED_CAUSES`` holds the first."""
+MUST_REFUSE = frozenset({"volume_drop", "stale_data", "cohort_dropped"})
+"""Faults a correct agent refuses to repair. A partial load, a stale feed or a cohort whose
+values are gone cannot be repaired: the last good version must stay live."""
+BENIGN = frozenset(
+    {
+        "new_bool_column", "new_typed_columns", "reorder_columns", "widen_type",
+        "append_rows", "unrelated_table",
+    }
+)  # fmt: skip
+"""Routine changes, not faults: no check may fail and no version may degrade."""
 
 
 def _lookup(name: str) -> Fault:
@@ -91,7 +145,8 @@ def apply_fault(path: str | Path, name: str, *, seed: int = 0) -> AppliedFault:
 
 
 def _target(spec: FaultSpec) -> str:
-    return f"{spec.table}.{spec.column}" if spec.column else spec.table
+    head = f"{spec.table}.{spec.column}" if spec.column else spec.table
+    return "+".join([head, *spec.also])
 
 
 def _print_list() -> None:

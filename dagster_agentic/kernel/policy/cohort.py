@@ -6,6 +6,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.geography import (
     Place,
@@ -332,3 +336,52 @@ def _fix(table: TableProfile) -> str:
         f'set cohort="<SQL predicate>" explicitly in the goal\'s overrides, a boolean SQL '
         f'predicate over {table.name}, e.g. cohort="{example}"; or rephrase the cohort'
     )
+
+
+@dataclass(frozen=True)
+class CohortColumn:
+    """A column of the entity table the cohort predicate reads, and the values it selects
+    (as text, the way ``CAST(column AS VARCHAR)`` shows them) when it compares to literals."""
+
+    column: str
+    values: tuple[str, ...] = ()
+
+
+def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
+    """The columns a cohort predicate reads, in order of first use (none for all rows).
+
+    Parsed, never pattern-matched, so a hand-written predicate is read the same way as one
+    the kernel wrote; an unparseable one names no column (the planner refuses those earlier).
+    """
+    if not sql:
+        return ()
+    try:
+        tree = sqlglot.parse_one(sql, dialect="duckdb")
+    except SqlglotError:
+        return ()
+    selected: dict[str, list[str]] = {}
+    for column in tree.find_all(exp.Column):
+        selected.setdefault(column.name, [])
+    for node in tree.find_all(exp.EQ, exp.In):
+        target = node.this if isinstance(node.this, exp.Column) else None
+        if isinstance(node, exp.EQ):
+            other = node.expression
+            if target is None and isinstance(other, exp.Column):
+                target, other = other, node.this
+            options = [other]
+        else:
+            options = list(node.expressions)
+        if target is None or not options or not all(_is_literal(o) for o in options):
+            continue
+        selected.setdefault(target.name, []).extend(_text(o) for o in options)
+    return tuple(CohortColumn(c, tuple(dict.fromkeys(v))) for c, v in selected.items())
+
+
+def _is_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal | exp.Boolean)
+
+
+def _text(node: exp.Expression) -> str:
+    if isinstance(node, exp.Boolean):
+        return "true" if node.this else "false"
+    return str(node.this)

@@ -6,12 +6,21 @@ entity, a volume collapse, a value outside what the plan was built on.
 
 from __future__ import annotations
 
+import math
+
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import Expectation, FeatureGroup, TrainingSetSpec
 from dagster_agentic.warehouse.models import WarehouseProfile
 
 # Volume may move between plan and run; a halving or doubling means something else happened.
 VOLUME_LOW, VOLUME_HIGH = 0.5, 2.0
+RANGE_MARGIN = 0.5
+"""Share of the planned span allowed beyond either end of a numeric attribute's range: new
+entities arrive with values a little outside it; a unit change or corruption lands far off."""
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _label_rows(objective: Objective, profile: WarehouseProfile) -> int:
@@ -60,14 +69,17 @@ def group_expectations(
                             reason=f"the {column.name} values the plan was built on",
                         )
                     )
-            elif column.kind == "numeric" and column.min is not None:
+            elif column.kind == "numeric" and _finite(column.min) and _finite(column.max):
+                low, high = float(column.min), float(column.max)  # type: ignore[arg-type]
+                margin = RANGE_MARGIN * max(high - low, abs(high), 1e-9)
                 expectations.append(
                     Expectation(
                         check="between",
                         column=group.column_name(feature),
-                        min_value=float(column.min),
-                        max_value=float(column.max),  # type: ignore[arg-type]
-                        reason=f"the range of {column.name} when the plan was made",
+                        min_value=max(low - margin, 0.0) if low >= 0 else low - margin,
+                        max_value=high + margin,
+                        reason=f"the range of {column.name} when the plan was made"
+                        f" ([{low:g}, {high:g}], with room for new rows slightly outside it)",
                     )
                 )
     return tuple(expectations)

@@ -5,6 +5,11 @@ behaviour comes from aggregating every table that references the entity, and eve
 references those (depth-2 paths such as customers <- sessions <- transactions). Nothing here
 knows any table by name: columns are used by their semantic role, and leakage suspects never
 enter a feature except through a point-in-time filter.
+
+Point in time: under a goal with a cutoff, a table with many rows per entity is aggregated only
+through its event time (a time type, or text/epochs read through a ``parse_time`` adapter); a
+table whose event time cannot be read is left out (:func:`left_out_sources` says why), never
+aggregated across all time. Entity attributes and dimension lookups are read as static.
 """
 
 from __future__ import annotations
@@ -84,7 +89,8 @@ def entity_attribute_group(
         lookups=tuple(lookup for lookup, _ in lookups),
         features=tuple(features),
         rationale=f"attributes of the {entity.name} row itself"
-        + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else ""),
+        + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else "")
+        + ": static, one row per entity, read as it is",
     )
 
 
@@ -119,11 +125,18 @@ def _aggregates(source: Source, objective: Objective) -> list[FeatureSpec]:
     return features
 
 
-def _rationale(source: Source, semantics: SchemaSemantics, prefix: str) -> str:
+def _rationale(
+    source: Source, semantics: SchemaSemantics, prefix: str, dimensions: tuple[str, ...] = ()
+) -> str:
     table = source.table
     text = f"{prefix} ({table.row_count:,} rows) per entity"
     if source.time_column:
         text += f", as of the cutoff by {source.time_column}"
+        reading = semantics.time_reading(table.name, source.time_column)
+        if reading is not None:
+            text += f" (read as a time: {reading.described})"
+    if dimensions:
+        text += f"; dimension lookups ({', '.join(dimensions)}) are static: read as they are"
     suspects = semantics.columns_of(table.name, "leakage_suspect")
     if suspects:
         text += "; left out as leakage suspects: " + "; ".join(
@@ -161,7 +174,10 @@ def aggregate_group(
         lookups=tuple(lookup for lookup, _ in lookups),
         features=tuple(features),
         rationale=_rationale(
-            source, semantics, f"{what} through {via.table} (depth 2)" if via else what
+            source,
+            semantics,
+            f"{what} through {via.table} (depth 2)" if via else what,
+            tuple(parent.name for _, parent in lookups),
         ),
     )
 
@@ -181,9 +197,37 @@ def propose_feature_groups(
     entity = profile.table(objective.entity_table)
     assert entity is not None  # the objective was resolved against this profile
     groups = [entity_attribute_group(objective, entity, profile, semantics)]
-    children = _children(objective, profile, entity.name)
-    for child, join_column in children:
-        groups.append(aggregate_group(objective, child, join_column, profile, semantics))
+    for table, join_column, via in _sources(objective, profile, semantics, entity.name):
+        if _unreadable(objective, table, semantics, via) is None:
+            groups.append(
+                aggregate_group(objective, table, join_column, profile, semantics, via=via)
+            )
+    return tuple(g for g in groups if g.features)
+
+
+def left_out_sources(
+    objective: Objective, profile: WarehouseProfile, semantics: SchemaSemantics
+) -> tuple[str, ...]:
+    """Why each table with many rows per entity is left out: its (or its path's) event time
+    cannot be read, and aggregating it across all time would read rows after the cutoff."""
+    entity = profile.table(objective.entity_table)
+    if entity is None:
+        return ()
+    reasons = []
+    for table, _, via in _sources(objective, profile, semantics, entity.name):
+        why = _unreadable(objective, table, semantics, via)
+        if why is not None:
+            reasons.append(why)
+    return tuple(dict.fromkeys(reasons))
+
+
+def _sources(
+    objective: Objective, profile: WarehouseProfile, semantics: SchemaSemantics, entity: str
+) -> list[tuple[TableProfile, str, PathStep | None]]:
+    """Every table aggregated per entity: (table, its joining column, the path step if any)."""
+    found: list[tuple[TableProfile, str, PathStep | None]] = []
+    children = _children(objective, profile, entity)
+    found += [(child, join_column, None) for child, join_column in children]
     direct = {child.name for child, _ in children}
     for child, join_column in children:
         for relation in profile.children_of(child.name):
@@ -191,7 +235,7 @@ def propose_feature_groups(
             if (
                 grandchild is None
                 or grandchild.name in direct
-                or grandchild.name in (entity.name, objective.label_table)
+                or grandchild.name in (entity, objective.label_table)
                 or relation.child_column in grandchild.candidate_keys
             ):
                 continue
@@ -201,12 +245,28 @@ def propose_feature_groups(
                 key_column=relation.parent_column,
                 time_column=_time_column(objective, child, semantics),
             )
-            groups.append(
-                aggregate_group(
-                    objective, grandchild, relation.child_column, profile, semantics, via=via
-                )
-            )
-    return tuple(g for g in groups if g.features)
+            found.append((grandchild, relation.child_column, via))
+    return found
+
+
+def _unreadable(
+    objective: Objective, table: TableProfile, semantics: SchemaSemantics, via: PathStep | None
+) -> str | None:
+    """Why ``table`` (on ``via``'s path) cannot be read as of the cutoff; None when it can."""
+    if not objective.cutoff_column:
+        return None
+    if _time_column(objective, table, semantics) is None:
+        return (
+            f"left out {table.name} ({table.row_count:,} rows): it has many rows per entity and"
+            " no event time that can be read (no time column, nor text or epochs that parse),"
+            " so it cannot be read as of the cutoff; it is not aggregated across all time"
+        )
+    if via is not None and via.time_column is None:
+        return (
+            f"left out {table.name} through {via.table}: {via.table} has no event time that can"
+            " be read, so the path cannot be read as of the cutoff"
+        )
+    return None
 
 
 def _children(

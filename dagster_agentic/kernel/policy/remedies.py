@@ -7,13 +7,18 @@ cause                       remedy
 ==========================  ======================================================
 renamed_column              read the new name as the old one
 renamed_table               read the new table in place of the old one
-changed_type                ``TRY_CAST`` back when every value parses; else re-plan
+changed_type                ``TRY_CAST`` back when every value parses; a time now held as
+                            text or epochs is read as a time again (``parse_time``); else
+                            re-plan
 unit_change                 rescale by the inverse factor, cast back to the old type
 relabelled_categories       map the new labels onto the old ones
 null_burst                  impute the burst's NULLs (median outside it) + indicator
 corrupt_values              quarantine rows outside the expected range
 duplicated_rows             keep one row per key
 orphan_keys                 quarantine rows whose key matches no parent
+key_format_change           read the key normalised to the parent's format (measured);
+                            re-plan when no normalisation relates the keys again (the
+                            gate refuses a re-plan that loses the table, unless allowed)
 new_category                accept the new level, retrain
 clock_shift                 shift values back from the measured switch moment
 removed_column              drop the features that read it (re-plan if none are left)
@@ -88,8 +93,21 @@ def propose_repair(request: RepairRequest) -> RepairProposal:
                 )
             else:
                 replans.append(f"{diagnosis_key(d)}: re-plan without {d.table}.{d.column}")
-        elif d.cause in REPLANNED or (d.cause == "changed_type" and not d.details.get("cast")):
+        elif d.cause in REPLANNED or (
+            d.cause == "changed_type"
+            and not d.details.get("cast")
+            and not d.details.get("parse_time")
+        ):
             replans.append(f"{diagnosis_key(d)}: re-plan from the warehouse as it is now")
+        elif d.cause == "key_format_change" and not key_recovered(
+            request.measurements.get(diagnosis_key(d), {})
+        ):
+            # No normalisation relates the keys again: only a re-plan is left, and the gate
+            # weighs what it loses (a table it can no longer relate, its features, importance).
+            replans.append(
+                f"{diagnosis_key(d)}: no normalisation of the keys (type, prefix, padding, case)"
+                " matches them to their parent; re-plan from the warehouse as it is now"
+            )
         else:
             adapter = adapters.get(d.table) or SourceAdapter(table=d.table)
             facts = request.measurements.get(diagnosis_key(d), {})
@@ -173,6 +191,36 @@ def _cast(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> 
     return _columns_of(a, fix)
 
 
+def _retype(
+    a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan
+) -> SourceAdapter | str:
+    if d.details.get("parse_time"):
+        return _parse_time(a, d, facts, plan)
+    return _cast(a, d, facts, plan)
+
+
+def _parse_time(
+    a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan
+) -> SourceAdapter | str:
+    """Read a time column that arrived as text or epochs as a TIMESTAMP again, with a format
+    (or unit) from the allow-list only: a value outside it is refused, never rendered."""
+    from dagster_agentic.warehouse.times import TIME_FORMATS
+
+    parse = d.details.get("parse_time") or {}
+    fmt, unit = parse.get("format"), parse.get("epoch_unit")
+    if fmt is not None and fmt not in TIME_FORMATS:
+        return f"the time format {fmt!r} is not one the agent reads"
+    if unit not in (None, "s", "ms"):
+        return f"the epoch unit {unit!r} is not one the agent reads"
+    fix = ColumnFix(
+        kind="parse_time",
+        column=d.column or "",
+        format=str(fmt) if fmt is not None else None,
+        epoch_unit=unit,
+    )
+    return _columns_of(a, fix)
+
+
 def _rescale(a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan) -> SourceAdapter:
     fix = ColumnFix(
         kind="scale",
@@ -235,6 +283,29 @@ def _quarantine_orphans(
     return a.model_copy(update={"keep": (*a.keep, rule)})
 
 
+def key_recovered(facts: dict[str, Any]) -> bool:
+    """A key normalisation was measured that relates the column to its parent again."""
+    return isinstance(facts.get("key_steps"), list) and bool(facts.get("key_type"))
+
+
+def _normalise_key(
+    a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan
+) -> SourceAdapter | str:
+    if not key_recovered(facts):
+        return (
+            "no normalisation of the keys (type, prefix, padding, case) makes them match their"
+            " parent again; quarantining them would give the table up"
+        )
+    fix = ColumnFix(
+        kind="normalise_key",
+        column=d.column or "",
+        steps=tuple(facts["key_steps"]),
+        data_type=str(facts["key_type"]),
+        width=facts.get("key_width"),
+    )
+    return _columns_of(a, fix)
+
+
 def _accept_level(
     a: SourceAdapter, d: Diagnosis, facts: dict[str, Any], plan: Plan
 ) -> SourceAdapter:
@@ -258,13 +329,14 @@ def _shift_back(
 _ADAPT: dict[str, Adapt] = {
     "renamed_column": _rename,
     "renamed_table": _renamed_table,
-    "changed_type": _cast,
+    "changed_type": _retype,
     "unit_change": _rescale,
     "relabelled_categories": _relabel,
     "null_burst": _impute,
     "corrupt_values": _quarantine_range,
     "duplicated_rows": _dedupe,
     "orphan_keys": _quarantine_orphans,
+    "key_format_change": _normalise_key,
     "new_category": _accept_level,
     "clock_shift": _shift_back,
 }

@@ -4,7 +4,8 @@ In order, a candidate is dropped when it is:
 
 1. **too good to be true**: it alone explains most of the label (a near-copy, i.e. leakage);
 2. **remembered as valueless**: an earlier plan version trained with it and SHAP found no value;
-3. **without signal**: not significant on all rows nor on the goal's cohort;
+3. **without signal**: not significant on all rows nor on the goal's cohort once the number of
+   candidates is accounted for (Benjamini-Hochberg q-value, see ``features.screening``);
 4. **redundant**: rank-correlated with a stronger candidate that is kept;
 5. **over the cap**: beyond ``MAX_FEATURES``, taken strongest first in turns between source
    tables (the training matrix is what leaves the warehouse, so fewer columns is less egress).
@@ -19,7 +20,6 @@ from dagster_agentic.kernel.protocol import FeatureDecision, FeatureSelection
 
 LEAKAGE_UNCERTAINTY = 0.8
 LEAKAGE_AUC = 0.995
-SIGNAL_P_VALUE = 0.001
 REDUNDANT_RHO = 0.95
 MAX_FEATURES = 40
 MIN_FEATURES = 5
@@ -50,8 +50,13 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
                 f"no SHAP value when trained in plan version {valueless[score.column]}",
                 "memory",
             )
-        elif score.p_value >= SIGNAL_P_VALUE:
-            drop(score, f"no univariate signal (p={score.p_value:.3g})", "no_signal")
+        elif not score.significant:
+            drop(
+                score,
+                f"no signal after correcting for {len(report.scores)} candidates"
+                f" (p={score.p_value:.3g}, q={score.q_value:.3g})",
+                "no_signal",
+            )
         else:
             survivors.append(score)
 
@@ -76,7 +81,10 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         else:
             kept.append(score)
 
-    if len(kept) < MIN_FEATURES:  # never plan an empty model: keep the strongest non-leaks
+    selected = {s.column for s in kept}
+    if len(kept) < MIN_FEATURES:
+        # Never plan an empty model: keep the strongest non-leaks, but say they carry no proven
+        # signal (rule ``fallback_no_signal``), so nobody reads them as discoveries.
         fallback = [
             s
             for s in ranked
@@ -85,11 +93,14 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         kept += fallback[: MIN_FEATURES - len(kept)]
     for score in kept:
         best = score.best
+        proven = score.column in selected
         decisions[score.column] = FeatureDecision(
             column=score.column,
             keep=True,
-            rule="selected",
-            reason=f"MI {best.mutual_information:.4f} bits, AUC {best.auc}, p={score.p_value:.2g}",
+            rule="selected" if proven else "fallback_no_signal",
+            reason=f"MI {best.mutual_information:.4f} bits, AUC {best.auc}, p={score.p_value:.2g},"
+            f" q={score.q_value:.2g}"
+            + ("" if proven else ": no candidate is significant, kept so a model can be trained"),
         )
     ordered = tuple(decisions[s.column] for s in report.scores)
     counts = Counter(d.rule for d in ordered if not d.keep)
@@ -98,7 +109,13 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         decisions=ordered,
         rationale=(
             f"screened {len(ordered)} candidate features in the warehouse on {report.rows:,}"
-            f" training rows: kept {len(kept)}" + (f"; dropped {dropped}" if dropped else ""),
+            f" training rows: kept {len(kept)}"
+            + (
+                f" ({len(kept) - len(selected)} without proven signal)"
+                if len(kept) > len(selected)
+                else ""
+            )
+            + (f"; dropped {dropped}" if dropped else ""),
         ),
     )
 
