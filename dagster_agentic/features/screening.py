@@ -44,7 +44,7 @@ from dagster_agentic.guardrails.cost import check_cost
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
-from dagster_agentic.warehouse.semantics import mutual_information
+from dagster_agentic.warehouse.information import mutual_information
 
 SCREENING_FILE = "screening.json"
 """Where a plan version keeps its screening report (candidates, scores, selection)."""
