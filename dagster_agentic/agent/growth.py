@@ -35,26 +35,12 @@ def declined(store: PlanStore, schema: str) -> bool:
         return False
 
 
-def lost_ground(goal: Goal, loss: Loss) -> list[str]:
-    """Why the grown version gives up too much of the live one (empty: it does not)."""
-    why = []
-    if loss.tables:
-        why.append(f"it no longer reads the source table(s) {', '.join(loss.tables)}")
-    if loss.feature_share > goal.healing.max_feature_loss:
-        why.append(
-            f"it keeps {loss.live_features - len(loss.features)} of the live version's"
-            f" {loss.live_features} features ({loss.feature_share:.1%} dropped, more than the"
-            f" {goal.healing.max_feature_loss:.1%} allowed)"
-        )
-    return why
-
-
 def judge_growth(
     goal: Goal, store: PlanStore, live: PlanBundle, candidate: PlanBundle, schema: str
 ) -> PlanBundle:
     """Accept ``candidate`` (planned because the warehouse grew) or keep ``live``."""
     loss = measure_loss(live, candidate, store)
-    why = lost_ground(goal, loss)
+    why = loss.beyond(goal.healing, importance=False)
     if why and not goal.healing.allow_loss:
         store.settle(candidate.version)
         write_json_atomic(

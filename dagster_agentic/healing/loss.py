@@ -45,8 +45,9 @@ class Loss:
     def any(self) -> bool:
         return bool(self.tables or self.features)
 
-    def beyond(self, healing: Healing) -> list[str]:
-        """Why this is more than a plain repair may lose under ``healing`` (empty: it is not)."""
+    def beyond(self, healing: Healing, *, importance: bool = True) -> list[str]:
+        """Why this is more than a plain repair may lose under ``healing`` (empty: it is not).
+        ``importance=False`` leaves the SHAP share out (a version with features of its own)."""
         out = []
         if self.tables:
             out.append(f"it no longer reads the source table(s) {', '.join(self.tables)}")
@@ -56,7 +57,11 @@ class Loss:
                 f" features ({self.feature_share:.1%}, more than the {healing.max_feature_loss:.1%}"
                 " allowed)"
             )
-        if self.importance is not None and self.importance > healing.max_importance_loss:
+        if (
+            importance
+            and self.importance is not None
+            and self.importance > healing.max_importance_loss
+        ):
             out.append(
                 f"the dropped features carried {self.importance:.1%} of the live model's SHAP"
                 f" importance (more than the {healing.max_importance_loss:.1%} allowed)"
