@@ -19,6 +19,7 @@ import duckdb
 
 from dagster_agentic.expectations.models import DataExpectation
 from dagster_agentic.goals.objective import Objective
+from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.kernel.policy.cohort import cohort_columns
 from dagster_agentic.warehouse.connection import qualified_name, quote_ident
 from dagster_agentic.warehouse.models import TableProfile
@@ -120,7 +121,11 @@ def cohort_share(conn: duckdb.DuckDBPyConnection, source: str, predicate: str) -
     boolean expression over the entity table's columns, no subquery); it runs on the
     guarded connection like the training set that embeds it.
     """
-    row = conn.execute(
+    sql = (
         f"SELECT avg(CASE WHEN COALESCE(({predicate}), FALSE) THEN 1.0 ELSE 0.0 END) FROM {source}"
-    ).fetchone()
+    )
+    # The predicate is kept in the suite and run again by every validation: the statement is
+    # checked by the SQL policy here, before it is stored, whichever kernel wrote it.
+    check_select(sql, allowed_tables={source.replace('"', "")}, label="the cohort's share")
+    row = conn.execute(sql).fetchone()
     return None if not row or row[0] is None else float(row[0])
