@@ -52,8 +52,14 @@ def spine_cte(objective: Objective, ref: TableRef) -> str:
     )
 
 
-def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) -> str:
-    """A SELECT with one row per (entity_id, cutoff_at) and one column per feature."""
+def feature_group_sql(
+    objective: Objective, group: FeatureGroup, ref: TableRef, *, spine: str | None = None
+) -> str:
+    """A SELECT with one row per (entity_id, cutoff_at) and one column per feature.
+
+    ``spine`` replaces the labelled spine (:func:`spine_cte`) with another CTE named ``s`` of
+    the same two columns, e.g. the entities to score and the time they are scored at.
+    """
     hypotheses = "\n".join(
         f"-- {group.column_name(f)}: {_one_line(f.hypothesis)}" for f in group.features
     )
@@ -83,7 +89,7 @@ def feature_group_sql(objective: Objective, group: FeatureGroup, ref: TableRef) 
             f" ON {key} = t.{quote_ident(lookup.column)}\n"
         )
     sql = (
-        f"{hypotheses}\nWITH {spine_cte(objective, ref)}\n"
+        f"{hypotheses}\nWITH {spine or spine_cte(objective, ref)}\n"
         f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\nFROM s\n{joins}"
     )
     if group.kind == "entity_attributes":
