@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+ALL_VALUES_MAX = 50
+"""Columns with at most this many distinct values list all of them (``ColumnProfile.values``)."""
+
 ScalarValue = str | int | float | bool | None
 """A single value as it appears in a profile (dates and timestamps are ISO strings)."""
 
@@ -38,6 +41,14 @@ class ColumnProfile(_Frozen):
     top_values: tuple[TopValue, ...] = Field(
         default=(), description="Most frequent values, most frequent first (at most 10)."
     )
+    values: tuple[TopValue, ...] = Field(
+        default=(),
+        description="Every value with its count, most frequent first, when the column has at"
+        " most ALL_VALUES_MAX distinct values (classes, categories); empty otherwise.",
+    )
+    comment: str | None = Field(
+        default=None, description="The column's comment in the catalog (COMMENT ON COLUMN)."
+    )
 
     @property
     def is_binary(self) -> bool:
@@ -49,6 +60,9 @@ class TableProfile(_Frozen):
     name: str
     schema_name: str = "main"
     row_count: int
+    comment: str | None = Field(
+        default=None, description="The table's comment in the catalog (COMMENT ON TABLE)."
+    )
     columns: tuple[ColumnProfile, ...]
     candidate_keys: tuple[str, ...] = Field(
         default=(), description="Single columns that are unique and never null."

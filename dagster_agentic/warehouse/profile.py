@@ -47,6 +47,7 @@ from dagster_agentic.warehouse.connection import (
     to_scalar,
 )
 from dagster_agentic.warehouse.models import (
+    ALL_VALUES_MAX,
     ColumnProfile,
     ScalarValue,
     TableProfile,
@@ -178,14 +179,55 @@ def _profile(
         for s, count in zip(stats, _exact_distinct(conn, source, stats), strict=True):
             s.distinct = count
     keys = _candidate_keys(conn, source, name, stats, row_count, exact)
-    tops = _top_values(conn, source, stats, top_k)
+    # One query lists the top values and, for low-cardinality columns, every value.
+    everything = max(top_k, ALL_VALUES_MAX) if top_k > 0 else 0
+    tops = _top_values(conn, source, stats, everything)
+    table_comment, column_comments = _comments(conn, schema, name)
+    columns_out = []
+    for s in stats:
+        found = tops.get(s.name, ())
+        complete = 0 < s.distinct <= ALL_VALUES_MAX and len(found) >= s.distinct
+        columns_out.append(
+            _column_profile(s, row_count, found[:top_k]).model_copy(
+                update={
+                    "values": found if complete else (),
+                    "comment": column_comments.get(s.name),
+                }
+            )
+        )
     return TableProfile(
         name=name,
         schema_name=schema,
         row_count=row_count,
-        columns=tuple(_column_profile(s, row_count, tops.get(s.name, ())) for s in stats),
+        comment=table_comment,
+        columns=tuple(columns_out),
         candidate_keys=keys,
     )
+
+
+def _comments(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str
+) -> tuple[str | None, dict[str, str]]:
+    """The catalog's comments on the table and its columns (``COMMENT ON``), trimmed."""
+    row = conn.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+        "UNION ALL SELECT comment FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+        [schema, table, schema, table],
+    ).fetchone()
+    columns = conn.execute(
+        "SELECT column_name, comment FROM duckdb_columns() "
+        "WHERE schema_name = ? AND table_name = ? AND comment IS NOT NULL",
+        [schema, table],
+    ).fetchall()
+    return _trim(row[0] if row else None), {
+        str(c): text for c, comment in columns if (text := _trim(comment)) is not None
+    }
+
+
+def _trim(comment: object) -> str | None:
+    if not isinstance(comment, str) or not comment.strip():
+        return None
+    return " ".join(comment.split())[:MAX_TEXT_CHARS]
 
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
