@@ -18,7 +18,7 @@ HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
 .PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing \
-	bench-security
+	bench-security bench-corpus
 
 install: $(STAMP)
 
@@ -80,3 +80,32 @@ bench-healing: install
 # (bench/security.py, docs/benchmarks.md, docs/security.md).
 bench-security: install
 	$(BIN)/python -m bench.security
+
+# The product on a corpus of public data sets held as companies hold them, every goal with no
+# overrides, against LightGBM, FLAML and AutoGluon-Tabular on the same rows (bench/corpus/,
+# docs/benchmarks.md). The data's packages and the peers each get their own venv (AutoGluon
+# needs pandas<3), rebuilt when their requirements change; torch goes first, pinned, as above.
+CORPUS_VENV := bench/data/venv-corpus
+CORPUS_REQUIREMENTS := bench/requirements-corpus.txt
+PEERS_VENV := bench/data/venv-peers
+PEERS_REQUIREMENTS := bench/requirements-peers.txt
+CORPUS_DATA := bench/data/corpus
+
+bench-corpus: install
+	@stamp=$(CORPUS_VENV)/.installed-$$(sha1sum $(CORPUS_REQUIREMENTS) | cut -c1-12); \
+	if [ ! -f $$stamp ]; then \
+		echo "creating $(CORPUS_VENV) from $(CORPUS_REQUIREMENTS)"; \
+		test -x $(CORPUS_VENV)/bin/python || $(PYTHON) -m venv $(CORPUS_VENV); \
+		$(CORPUS_VENV)/bin/pip install --quiet -r $(CORPUS_REQUIREMENTS) && \
+		rm -f $(CORPUS_VENV)/.installed-* && touch $$stamp; \
+	fi
+	@stamp=$(PEERS_VENV)/.installed-$$(sha1sum $(PEERS_REQUIREMENTS) | cut -c1-12); \
+	if [ ! -f $$stamp ]; then \
+		echo "creating $(PEERS_VENV) from $(PEERS_REQUIREMENTS)"; \
+		test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV); \
+		$(PEERS_VENV)/bin/pip install --quiet torch==2.13.0 && \
+		$(PEERS_VENV)/bin/pip install --quiet -r $(PEERS_REQUIREMENTS) && \
+		rm -f $(PEERS_VENV)/.installed-* && touch $$stamp; \
+	fi
+	$(CORPUS_VENV)/bin/python -m bench.corpus.load --out $(CORPUS_DATA)
+	$(BIN)/python -m bench.corpus.run --data $(CORPUS_DATA)

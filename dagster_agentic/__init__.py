@@ -39,6 +39,7 @@ _EXPORTS = {
     "PlanStore": "dagster_agentic.plan.store",
     "PlanStoreError": "dagster_agentic.errors",
     "PolicyKernel": "dagster_agentic.kernel.policy.kernel",
+    "Predictions": "dagster_agentic.goals.spec",
     "RunSummary": "dagster_agentic.runner",
     "Trace": "dagster_agentic.observability.trace",
     "Warehouse": "dagster_agentic.warehouse.connection",
@@ -50,6 +51,7 @@ _EXPORTS = {
     "read_health": "dagster_agentic.healing.health",
     "load_goal_file": "dagster_agentic.goals.loading",
     "plan_goal": "dagster_agentic.agent.planner",
+    "predict_goal": "dagster_agentic.agent.predict",
     "profile_warehouse": "dagster_agentic.warehouse.profile",
     "run_goal": "dagster_agentic.runner",
 }
@@ -72,6 +74,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from dagster_agentic.agent.planner import ensure_plan, plan_goal
+    from dagster_agentic.agent.predict import predict_goal
     from dagster_agentic.errors import (
         AgenticError,
         DataError,
@@ -84,7 +87,7 @@ if TYPE_CHECKING:
     )
     from dagster_agentic.goals.loading import load_goal_file
     from dagster_agentic.goals.objective import Objective
-    from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing
+    from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Predictions
     from dagster_agentic.healing.health import read_health
     from dagster_agentic.healing.loop import HealingOutcome, heal
     from dagster_agentic.kernel.policy.kernel import PolicyKernel

@@ -37,6 +37,24 @@ def _parser() -> argparse.ArgumentParser:
         "features", help="the accepted plan's candidate features: scores, decisions, reasons"
     )
     features.add_argument("goal_file", type=Path)
+    predict = commands.add_parser(
+        "predict",
+        help="score the goal's entities with its live model into <agent schema>.predictions",
+    )
+    predict.add_argument("goal_file", type=Path)
+    predict.add_argument(
+        "--entities",
+        choices=("all", "unlabelled"),
+        default=None,
+        help="which entities (default: the goal's predictions.entities, else all)",
+    )
+    predict.add_argument(
+        "--where", default=None, help="a SQL predicate over the entity table's columns"
+    )
+    predict.add_argument(
+        "--as-of", default=None, help="prediction time, ISO 8601 (default: now, UTC)"
+    )
+    predict.add_argument("--json", action="store_true", help="print the outcome as JSON")
     trace = commands.add_parser("trace", help="print the goal's trace as JSON lines")
     trace.add_argument("goal_file", type=Path)
     trace.add_argument("--kind", default=None, help="only records of this kind, e.g. decision")
@@ -62,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "features":
             return _features(goal)
+        if args.command == "predict":
+            return _predict(goal, args)
         from dagster_agentic.agent.planner import trace_for
 
         for record in trace_for(goal).records(goal=goal.name, kind=args.kind):
@@ -79,12 +99,44 @@ def _features(goal: Goal) -> int:
     screening = json.loads((bundle.path / SCREENING_FILE).read_text())
     scores = {s["column"]: s for s in screening["report"]["scores"]}
     print(f"# plan version {bundle.version}: {screening['selection']['rationale'][0]}")
-    print(f"{'feature':<56} {'AUC':>6} {'MI bits':>8}  decision")
+    task = screening["report"].get("task", "binary_classification")
+    # The effect size each task has: a binned AUC for two classes, Cramer's V for several,
+    # Spearman's rho for a number.
+    effect, label = {
+        "binary_classification": ("auc", "AUC"),
+        "multiclass_classification": ("cramers_v", "V"),
+        "regression": ("rank_correlation", "rho"),
+    }[task]
+    print(f"{'feature':<56} {label:>6} {'MI bits':>8}  decision")
     for decision in screening["selection"]["decisions"]:
         score = scores[decision["column"]]["all"]
         verdict = "kept" if decision["keep"] else f"dropped: {decision['reason']}"
-        auc = "-" if score["auc"] is None else f"{score['auc']:.3f}"
-        print(f"{decision['column']:<56} {auc:>6} {score['mutual_information']:>8.4f}  {verdict}")
+        value = score.get(effect)
+        shown = "-" if value is None else f"{value:.3f}"
+        print(f"{decision['column']:<56} {shown:>6} {score['mutual_information']:>8.4f}  {verdict}")
+    return 0
+
+
+def _predict(goal: Goal, args: argparse.Namespace) -> int:
+    """Score as ``<goal>/predictions`` does; flags narrow or replace the goal's selection."""
+    from pydantic import ValidationError
+
+    from dagster_agentic.agent.predict import predict_goal
+    from dagster_agentic.errors import GoalError
+
+    flags = {"entities": args.entities, "where": args.where, "as_of": args.as_of}
+    try:
+        selection = goal.predictions.model_validate(
+            {**goal.predictions.model_dump(), **{k: v for k, v in flags.items() if v is not None}}
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise GoalError(
+            f"invalid predictions selection: {problems}",
+            fix="--entities all|unlabelled, --as-of an ISO 8601 time",
+        ) from error
+    outcome = predict_goal(goal, selection=selection)
+    print(json.dumps(outcome.to_dict(), indent=2) if args.json else outcome.render())
     return 0
 
 

@@ -185,3 +185,93 @@ def test_great_expectations_is_imported_only_when_validating() -> None:
         " assert 'great_expectations' not in sys.modules, 'imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _task_plan(plan: Plan, task: str) -> Plan:
+    """The example plan as a multiclass or regression goal (same columns, another label)."""
+    update: dict[str, object] = {"task": task}
+    if task == "multiclass_classification":
+        update |= {"classes": ("bronze", "silver", "gold"), "metric": "macro_f1"}
+    else:
+        update |= {"metric": "rmse", "threshold": 10.0}
+    return plan.model_copy(update={"objective": plan.objective.model_copy(update=update)})
+
+
+def test_multiclass_labels_are_class_indices_and_every_class_must_train(plan: Plan) -> None:
+    multi = _task_plan(plan, "multiclass_classification")
+    names = dict(check_names(multi))
+    assert "training_set__train_has_every_class" in names and TRAIN_CLASSES not in names
+    frame = _frame(multi)
+    frame["label"] = ((frame.index // 3) % 3).astype(np.int8)
+    reference = FrameReference.of(frame, multi)
+    assert reference.class_shares == pytest.approx((0.34, 0.33, 0.33))  # 102, 99, 99 of 300
+    assert FrameReference.from_dict(json.loads(json.dumps(reference.to_dict()))) == reference
+    checks = validate_training_frame(frame, multi, reference)
+    assert _failed(checks) == set(), [c.description for c in checks if not c.passed]
+
+    missing = frame.copy()
+    missing.loc[(missing["split"] == "train") & (missing["label"] == 2), "label"] = 1
+    check = _by_name(validate_training_frame(missing, multi, None))[
+        "training_set__train_has_every_class"
+    ]
+    assert check.critical and not check.passed
+    assert "'gold' (label 2)" in check.description
+    assert check.observed == {"missing_classes": [2], "missing_values": ["gold"]}
+
+    outside = frame.copy()
+    outside.loc[4, "label"] = 3
+    failed = _failed(validate_training_frame(outside, multi, None))
+    assert failed == {"training_set__label_in_classes"}
+
+    skewed = frame.copy()
+    skewed["label"] = np.where(skewed.index % 20 == 0, 2, skewed.index % 2).astype(np.int8)
+    drift = _by_name(validate_training_frame(skewed, multi, reference))[
+        "training_set__class_shares"
+    ]
+    assert not drift.passed and not drift.critical
+    assert list(drift.observed["moved"]) == ["gold"] and "'gold' 5.0%" in drift.description
+
+
+def test_regression_targets_are_finite_varied_and_compared_by_mean_and_quantiles(
+    plan: Plan,
+) -> None:
+    regression = _task_plan(plan, "regression")
+    frame = _frame(regression)
+    rng = np.random.default_rng(5)
+    frame["label"] = rng.normal(200_000, 40_000, len(frame))
+    reference = FrameReference.of(frame, regression)
+    assert reference.label_std == pytest.approx(frame["label"].std())
+    assert len(reference.label_quantiles) == 3
+    assert FrameReference.from_dict(json.loads(json.dumps(reference.to_dict()))) == reference
+    checks = validate_training_frame(frame, regression, reference)
+    assert _failed(checks) == set(), [c.description for c in checks if not c.passed]
+
+    broken = frame.copy()
+    broken.loc[3, "label"] = np.inf
+    check = _by_name(validate_training_frame(broken, regression, None))[
+        "training_set__label_finite"
+    ]
+    assert check.critical and not check.passed and check.observed["non_finite"] == 1
+
+    constant = frame.copy()
+    constant.loc[constant["split"] == "train", "label"] = 7.0
+    check = _by_name(validate_training_frame(constant, regression, None))[
+        "training_set__target_not_constant"
+    ]
+    assert check.critical and not check.passed and "constant target" in check.description
+
+    shifted = frame.copy()
+    shifted["label"] = shifted["label"] * 2
+    drift = _by_name(validate_training_frame(shifted, regression, reference))[
+        "training_set__label_distribution"
+    ]
+    assert not drift.passed and not drift.critical and "mean" in drift.description
+    assert _by_name(validate_training_frame(shifted, regression, None))[
+        "training_set__label_distribution"
+    ].passed
+
+
+def test_a_reference_written_before_tasks_still_loads(plan: Plan) -> None:
+    old = {"rows": 10, "null_fractions": {"a": 0.1}, "label_rate": 0.2}
+    reference = FrameReference.from_dict(old)
+    assert reference.class_shares == () and reference.label_mean is None

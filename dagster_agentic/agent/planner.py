@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_agentic.agent.plan_checks import check_plan_sql, expected_matrix_rows
 from dagster_agentic.agent.point_in_time import (
     enforce_point_in_time,
     raw_typed,
@@ -25,24 +26,25 @@ from dagster_agentic.agent.point_in_time import (
     time_adapters,
 )
 from dagster_agentic.agent.steps import refuse_oversized_matrix
-from dagster_agentic.errors import DataError, GuardrailError
+from dagster_agentic.errors import DataError
 from dagster_agentic.expectations.build import build_raw_suite
 from dagster_agentic.expectations.models import ExpectationSuite
 from dagster_agentic.features.adapters import adapted_sources, plan_ref
 from dagster_agentic.features.dbt_project import parse_dbt_project, render_dbt_project
 from dagster_agentic.features.leakage import LeakageAudit, audit_plan, without_leaks
-from dagster_agentic.features.screening import SCREENING_FILE, ScreeningReport, screen_features
+from dagster_agentic.features.screening import (
+    SCREENING_FILE,
+    ScreeningReport,
+    refuse_unlearnable_target,
+    screen_features,
+)
 from dagster_agentic.features.sql import (
-    feature_group_sql,
-    model_name,
-    training_set_sql,
     warehouse_ref,
 )
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import Goal
-from dagster_agentic.guardrails.cost import check_cost
-from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.healing.evidence import schema_diff
+from dagster_agentic.kernel.policy.cohort import cohort_tables
 from dagster_agentic.kernel.policy.features import left_out_sources
 from dagster_agentic.kernel.protocol import (
     FeatureSelection,
@@ -343,6 +345,7 @@ def propose(
             " could never be measured",
             fix="widen the cohort (overrides.cohort) or check the values its column holds",
         )
+    refuse_unlearnable_target(screening, objective, goal.name)
     selection = traced.select_features(
         SelectFeaturesRequest(
             goal=goal, objective=objective, screening=screening, valueless=valueless or {}
@@ -441,7 +444,10 @@ def _plan(
         kernel=kernel.name,
         rationale=(*objective.rationale, *proposal.rationale, *selection_rationale),
     )
+    # A cohort one foreign key away reads its parent table too (``col IN (SELECT ...)``).
+    parents = {name.rpartition(".")[2].lower() for name in cohort_tables(objective.cohort_sql)}
     used = {objective.entity_table, objective.label_table, *plan.tables}
+    used |= {t.name for t in profile.tables if t.name.lower() in parents}
     sources = time_adapters(semantics, (t.name for t in profile.tables if t.name in used))
     plan = plan.model_copy(
         update={
@@ -464,40 +470,3 @@ def _plan(
         if t.name in used
     )
     return plan.model_copy(update={"raw_tables": raw})
-
-
-def expected_matrix_rows(plan: Plan, profile: WarehouseProfile) -> int:
-    """Rows the training matrix will have: every labelled row, the training ones capped at
-    ``max_train_rows`` (a lower bound before dbt runs: rows with a NULL label are dropped)."""
-    table = profile.table(plan.objective.label_table)
-    labelled = table.row_count if table is not None else 0
-    spec = plan.training_set
-    train = round(labelled * spec.train_fraction)
-    return labelled - train + min(train, spec.max_train_rows)
-
-
-def check_plan_sql(plan: Plan, warehouse: Warehouse) -> None:
-    """Guardrails on every statement, then a dry run (EXPLAIN) of each feature query.
-
-    The dry run binds every table and column in the warehouse itself, read-only, so a
-    kernel that names a column that does not exist is refused before anything is written.
-    """
-    ref = plan_ref(plan, warehouse_ref(plan.warehouse_schema, plan.models_schema))
-    raw = {f"{plan.warehouse_schema}.{t.name}".lower() for t in plan.raw_tables}
-    models = {
-        f"{plan.models_schema}.{model_name(plan.goal, g.name)}".lower() for g in plan.feature_groups
-    }
-    with warehouse.connect(read_only=True) as conn:
-        for group in plan.feature_groups:
-            sql = feature_group_sql(plan.objective, group, ref)
-            check_select(sql, allowed_tables=raw, label=f"feature group {group.name!r}")
-            try:
-                check_cost(conn, sql, warehouse.limits, label=f"feature group {group.name!r}")
-            except GuardrailError:
-                raise
-            except Exception as error:  # duckdb raises several error types for binding
-                raise GuardrailError(
-                    f"feature group {group.name!r} does not run in the warehouse: {error}",
-                    fix="refer only to tables and columns that exist, with matching types",
-                ) from error
-    check_select(training_set_sql(plan, ref), allowed_tables=raw | models, label="training set")

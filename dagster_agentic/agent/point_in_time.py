@@ -85,11 +85,14 @@ def enforce_point_in_time(
 def static_reads(plan: Plan) -> tuple[str, ...]:
     """What the plan reads as static (not filtered by time), said once per table."""
     entity = [g.source_table for g in plan.feature_groups if g.kind == "entity_attributes"]
-    lookups = [lookup.table for g in plan.feature_groups for lookup in g.lookups]
+    lookups = [lookup for g in plan.feature_groups for lookup in g.lookups]
+    static = {lookup.table: lookup for lookup in lookups if not lookup.time_key}
+    timed = {lookup.table: lookup for lookup in lookups if lookup.time_key}
     lines = [f"{t}: entity attributes, one row per entity, static" for t in dict.fromkeys(entity)]
+    lines += [f"{t}: a dimension looked up by key, static" for t in static if t not in entity]
     lines += [
-        f"{t}: a dimension looked up by key, static"
-        for t in dict.fromkeys(lookups)
+        f"{t}: a dimension looked up by key and {lookup.time_key}, as of the prediction time"
+        for t, lookup in timed.items()
         if t not in entity
     ]
     return tuple(lines)

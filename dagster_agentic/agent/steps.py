@@ -19,11 +19,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dagster_agentic.errors import DataError, GuardrailError
-from dagster_agentic.features.dbt_project import training_set_model
+from dagster_agentic.agent.training_matrix import (
+    MATRIX_FIXED_BYTES,
+    REGRESSION_LABEL_BYTES,
+    SPLITS,
+    load_training_set,
+    matrix_bytes,
+    refuse_oversized_matrix,
+)
+from dagster_agentic.errors import DataError
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.plan.store import write_json_atomic
-from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
+from dagster_agentic.training.cross_validation import CV_FOLD_COLUMN
+from dagster_agentic.warehouse.connection import EgressLedger, Warehouse
 
 _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "model",
@@ -53,112 +61,27 @@ class TrainingOutcome:
     importance: list[tuple[str, float]]
     """Features by share of mean |SHAP| on test rows, strongest first."""
     valueless: list[str]
+    task: str = "binary_classification"
+    cross_validation: dict[str, Any] | None = None
+    """Whether the metric is cross-validated on small data, and why (multiclass, regression
+    and binary ROC AUC goals); None where the threshold is chosen on validation."""
 
 
-SPLITS = ("train", "valid", "test")
-
-
-def load_training_set(plan: Plan, warehouse: Warehouse, ledger: EgressLedger) -> pd.DataFrame:
-    """Fetch the selected feature columns, label, split and cohort flag, within the budget.
-
-    What leaves is kept small: features as 4-byte floats, the label, split and cohort flag as
-    1-byte codes, and each categorical feature as 2-byte codes plus its dictionary (the
-    distinct values, fetched once). Codes are decoded here, after they are counted. Beyond
-    ``max_train_rows`` training rows, a stable sample of them is fetched; validation and test
-    rows are always fetched whole.
-    """
-    relation = f"{quote_ident(plan.models_schema)}.{quote_ident(training_set_model(plan.goal))}"
-    kinds = set(plan.categorical_columns)
-    categorical = [c for c in plan.feature_columns if c in kinds]
-    numeric = [c for c in plan.feature_columns if c not in kinds]
-    with warehouse.connect(read_only=True) as conn:
-        row = conn.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE split = 'train') FROM {relation}"
-        ).fetchone()
-    total, train = (int(row[0]), int(row[1])) if row else (0, 0)
-    spec = plan.training_set
-    sampled = "TRUE"
-    if train > spec.max_train_rows:  # a stable sample of the training rows, by entity hash
-        keep = round(spec.max_train_rows / train * 1_000_000)
-        sampled = f"split <> 'train' OR hash(entity_id, {spec.split_seed + 1}) % 1000000 < {keep}"
-    rows = total - train + min(train, spec.max_train_rows)
-    refuse_oversized_matrix(plan, rows)
-    budget = plan.budget.max_egress_bytes
-    dictionaries = {
-        column: warehouse.fetch_df(
-            f"SELECT DISTINCT {quote_ident(column)} AS value FROM {relation}"
-            f" WHERE {quote_ident(column)} IS NOT NULL ORDER BY 1",
-            purpose="category dictionary",
-            ledger=ledger,
-            max_bytes=budget - ledger.total_bytes,
-        )["value"].tolist()
-        for column in categorical
-    }
-    split_code = " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(SPLITS))
-    selected = [
-        "entity_id",
-        "CAST(label AS TINYINT) AS label",
-        f"CAST(CASE split {split_code} END AS TINYINT) AS split",
-        "in_cohort",
-        *(f"CAST({quote_ident(c)} AS FLOAT) AS {quote_ident(c)}" for c in numeric),
-        *(
-            f"CAST(CASE WHEN {quote_ident(c)} IS NULL THEN NULL ELSE dense_rank() OVER"
-            f" (PARTITION BY {quote_ident(c)} IS NULL ORDER BY {quote_ident(c)}) - 1 END"
-            f" AS SMALLINT) AS {quote_ident(c)}"
-            for c in categorical
-        ),
-    ]
-    # A fixed row order: the physical order may differ between builds; learners are not immune.
-    # Codes are ranked over every row, then the sample is taken: the dictionary stays valid.
-    sql = (
-        f"SELECT * EXCLUDE (__keep) FROM (SELECT {', '.join(selected)},"
-        f" ({sampled}) AS __keep, cutoff_at FROM {relation})"
-        " WHERE __keep ORDER BY entity_id, cutoff_at"
-    )
-    frame = warehouse.fetch_df(
-        sql, purpose="training matrix", ledger=ledger, max_bytes=budget - ledger.total_bytes
-    )
-    frame["split"] = pd.Series(np.asarray(SPLITS, dtype=object)[frame["split"].to_numpy()])
-    for column, values in dictionaries.items():
-        codes = frame[column].to_numpy(dtype="float64")
-        decoded = np.full(len(codes), None, dtype=object)
-        known = ~np.isnan(codes)
-        decoded[known] = np.asarray(values, dtype=object)[codes[known].astype(np.int64)]
-        frame[column] = pd.Series(decoded, dtype="str")
-    return frame[["entity_id", "cutoff_at", "label", "split", "in_cohort", *plan.feature_columns]]
-
-
-MATRIX_FIXED_BYTES = 8 + 8 + 1 + 1 + 1
-"""Per row of the training matrix, besides its features: entity id, cutoff, label, split and
-cohort flag."""
-
-
-def matrix_bytes(plan: Plan, rows: int) -> int:
-    """The least the training matrix of ``rows`` rows can move: 4 bytes a numeric feature, 2 a
-    categorical code (more where pandas widens a column with NULLs)."""
-    categorical = len(set(plan.categorical_columns) & set(plan.feature_columns))
-    numeric = len(plan.feature_columns) - categorical
-    return rows * (MATRIX_FIXED_BYTES + 4 * numeric + 2 * categorical)
-
-
-def refuse_oversized_matrix(plan: Plan, rows: int) -> None:
-    """Refuse a plan whose training matrix cannot fit the egress budget, before it is fetched
-    (and, called by the planner, before dbt builds anything)."""
-    least = matrix_bytes(plan, rows)
-    if least > plan.budget.max_egress_bytes:
-        raise GuardrailError(
-            f"the training set of {rows:,} rows and {len(plan.feature_columns)} features would"
-            f" move at least {least:,} bytes out of the warehouse, over the budget of"
-            f" {plan.budget.max_egress_bytes:,}",
-            fix="raise budget.max_egress_bytes, lower training_set.max_train_rows or select"
-            " fewer features",
-            rule="budget.egress",
-        )
+# The training matrix lives in its own module; its names stay importable from here.
+__all__ = [
+    "MATRIX_FIXED_BYTES",
+    "REGRESSION_LABEL_BYTES",
+    "SPLITS",
+    "load_training_set",
+    "matrix_bytes",
+    "refuse_oversized_matrix",
+]
 
 
 def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np.ndarray]:
     part = frame[frame["split"] == name]
-    return part[list(plan.feature_columns)], part["label"].to_numpy(dtype=np.int64)
+    dtype = np.float64 if plan.objective.task == "regression" else np.int64
+    return part[list(plan.feature_columns)], part["label"].to_numpy(dtype=dtype)
 
 
 def _check_frame(frame: pd.DataFrame, plan: Plan, artifacts: Path, reference: Path | None) -> None:
@@ -206,6 +129,12 @@ def train_step(
     ``reference`` is the training-set reference of the last good run (its row count, null
     fractions and label rate), when there is one.
     """
+    from dagster_agentic.agent.task_steps import (
+        cross_validated,
+        kept_candidate,
+        task_predictions,
+        training_spec,
+    )
     from dagster_agentic.training.artifacts import save_learner
     from dagster_agentic.training.deadline import Deadline
     from dagster_agentic.training.fit import fit_best
@@ -228,15 +157,31 @@ def train_step(
     # One deadline for every candidate, from the data checks of fit_best on; fetching and
     # validating the training set above is not training and does not count.
     deadline = Deadline.after(plan.budget.max_train_seconds)
+    spec = training_spec(plan)  # the objective's task and classes
     try:
-        learner, reports = fit_best(
-            x_train, y_train, x_valid, y_valid, plan.training, deadline=deadline
-        )
+        learner, reports = fit_best(x_train, y_train, x_valid, y_valid, spec, deadline=deadline)
     except TrainingDivergedError as error:
         write_json_atomic(diverged, error.to_evidence())
         raise
-    scores = learner.predict_proba(frame[list(plan.feature_columns)])
-    predictions = frame[["entity_id", "split", "in_cohort", "label"]].assign(score=scores)
+    base = frame[["entity_id", "split", "in_cohort", "label"]]
+    features = frame[list(plan.feature_columns)]
+    cross_validation: dict[str, Any] | None = None
+    if spec.task == "binary_classification":
+        predictions = base.assign(score=learner.predict_proba(features))
+    else:
+        predictions = task_predictions(base, learner, features)
+    # Threshold-free metrics only: a binary threshold is chosen on the kept model's validation
+    # scores, which out-of-fold scores of other models do not share.
+    if spec.task != "binary_classification" or plan.objective.metric == "roc_auc":
+        predictions, cross_validation = cross_validated(
+            predictions,
+            frame,
+            learner,
+            kept_candidate(spec, reports, learner.family),
+            spec,
+            plan.objective.min_support,
+            deadline,
+        )
 
     staging = artifacts / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -245,19 +190,29 @@ def train_step(
     predictions.to_csv(staging / _PREDICTIONS, index=False)
     held_out, _ = _split(frame, plan, "test")
     importance = _explain(learner, held_out if len(held_out) else x_valid, staging, plan)
-    best = max(reports, key=lambda r: _selection_value(r, plan))
+    best = max(reports, key=lambda r: _selection_value(r, spec))
+    if spec.task == "binary_classification":
+        validation = {
+            "average_precision": float(best.valid_average_precision),
+            "roc_auc": float(best.valid_roc_auc),
+        }
+    else:  # the task's scores; the binary keys stay (NaN) for readers of binary outcomes
+        validation = {
+            "average_precision": math.nan,
+            "roc_auc": math.nan,
+            **{k: float(v) for k, v in best.valid_scores.items()},
+        }
     outcome = TrainingOutcome(
         family=best.family,
         rows={name: int((frame["split"] == name).sum()) for name in ("train", "valid", "test")},
-        validation={
-            "average_precision": float(best.valid_average_precision),
-            "roc_auc": float(best.valid_roc_auc),
-        },
+        validation=validation,
         reports=[_report_dict(r) for r in reports],
         egress_bytes=ledger.total_bytes,
         seconds=time.perf_counter() - started,
         importance=[(c, round(v, 6)) for c, v in importance["ranked_shares"]],
         valueless=list(importance["valueless"]),
+        task=spec.task,
+        cross_validation=cross_validation,
     )
     (staging / _TRAINING).write_text(json.dumps(asdict(outcome), indent=2))
     names = (_MODEL_DIR, _PREDICTIONS, _TRAINING, IMPORTANCE_FILE, SHAP_PLOT_FILE)
@@ -281,13 +236,10 @@ def _explain(learner: Any, rows: pd.DataFrame, staging: Path, plan: Plan) -> dic
     return result
 
 
-def _selection_value(report: Any, plan: Plan) -> float:
-    """The report's validation score; a candidate that produced none (diverged, not started
-    for the budget) ranks last, as fit_best ranked it."""
-    if plan.training.selection_metric == "roc_auc":
-        value = float(report.valid_roc_auc)
-    else:
-        value = float(report.valid_average_precision)
+def _selection_value(report: Any, spec: Any) -> float:
+    """The report's validation score, higher is better; a candidate that produced none
+    (diverged, not started for the budget) ranks last, as fit_best ranked it."""
+    value = float(report.selection_value(spec.validation_metric))
     return value if math.isfinite(value) else -math.inf
 
 
@@ -321,6 +273,12 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
 
     objective = plan.objective
     predictions = pd.read_csv(artifacts / _PREDICTIONS)
+    if objective.task != "binary_classification":
+        from dagster_agentic.agent.task_steps import evaluate_task_step
+
+        result = evaluate_task_step(objective, predictions)
+        write_json_atomic(artifacts / _EVALUATION, result)
+        return result
     cohort = predictions[predictions["in_cohort"]]
     valid, test = cohort[cohort["split"] == "valid"], cohort[cohort["split"] == "test"]
     for name, part in (("validation", valid), ("test", test)):
@@ -338,24 +296,31 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         min_positive_predictions=min_support,
         level=level,
     )
+    everyone = predictions[predictions["split"] == "test"]
+    column, population, method = "score", ("cohort rows", "test rows"), None
+    if objective.metric == "roc_auc" and CV_FOLD_COLUMN in predictions.columns:
+        # Small data: the out-of-fold scores of every split (see agent.task_steps).
+        test, everyone, column = cohort, predictions, "cv_score"
+        folds = int(predictions[CV_FOLD_COLUMN].max()) + 1
+        method = f"out-of-fold scores of {folds}-fold cross-validation over every split"
+        population = (f"cohort rows ({method})", f"rows ({method})")
     on_cohort = evaluate(
         test["label"].to_numpy(),
-        test["score"].to_numpy(),
+        test[column].to_numpy(),
         threshold=choice.threshold,
         metric=objective.metric,
         target=objective.threshold,
-        population="cohort rows",
+        population=population[0],
         level=level,
         min_support=min_support,
     )
-    everyone = predictions[predictions["split"] == "test"]
     overall = evaluate(
         everyone["label"].to_numpy(),
-        everyone["score"].to_numpy(),
+        everyone[column].to_numpy(),
         threshold=choice.threshold,
         metric=objective.metric,
         target=objective.threshold,
-        population="test rows",
+        population=population[1],
         level=level,
         min_support=min_support,
     )
@@ -367,6 +332,8 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         "verdict": on_cohort.verdict,
         "validation_vs_test": _validation_vs_test(choice.to_dict(), on_cohort.to_dict()),
     }
+    if method is not None:
+        result["method"] = "cross_validation"
     write_json_atomic(artifacts / _EVALUATION, result)
     return result
 
@@ -447,13 +414,16 @@ def goal_status(plan: Plan, artifacts: Path) -> dict[str, Any]:
     verdict = str(cohort.get("verdict", "met" if cohort["met"] else "not_met"))
     met = verdict == "met"
     reasons = [cohort["explanation"].rstrip(".") + "."]
-    threshold = evaluation["threshold"]
-    if "validation_vs_test" in evaluation:
+    threshold = evaluation.get("threshold")
+    if threshold is None:  # multiclass and regression: argmax or the value, no threshold
+        if evaluation.get("validation_vs_test"):
+            reasons.append(f"{evaluation['validation_vs_test']}.")
+    elif "validation_vs_test" in evaluation:
         reasons.append(
             f"Threshold: {threshold.get('rule') or 'chosen on validation'};"
             f" {evaluation['validation_vs_test']}."
         )
-    if not threshold["reachable"]:
+    if threshold is not None and not threshold["reachable"]:
         reasons.append(f"Infeasible on validation: {threshold['note']}")
     return {
         "status": VERDICT_STATUS[verdict],
@@ -468,7 +438,7 @@ def goal_status(plan: Plan, artifacts: Path) -> dict[str, Any]:
         "support_name": cohort.get("support_name"),
         "trivial": bool(cohort.get("trivial", False)),
         "trivial_reason": cohort.get("trivial_reason"),
-        "feasible": bool(threshold["reachable"]),
+        "feasible": bool(threshold["reachable"]) if threshold is not None else True,
         "cohort": objective.cohort_description,
         "why": " ".join(reasons),
         "model_family": training["family"],

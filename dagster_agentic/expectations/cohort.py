@@ -20,7 +20,7 @@ import duckdb
 from dagster_agentic.expectations.models import DataExpectation
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.guardrails.sql_policy import check_select
-from dagster_agentic.kernel.policy.cohort import cohort_columns
+from dagster_agentic.kernel.policy.cohort import cohort_columns, cohort_tables
 from dagster_agentic.warehouse.connection import qualified_name, quote_ident
 from dagster_agentic.warehouse.models import TableProfile
 
@@ -59,6 +59,10 @@ def cohort_expectations(
             )
         out.append(e)
     for cohort in columns:
+        if cohort.column in table.candidate_keys:
+            # A one-to-one child's cohort reads the entity's key (key IN (SELECT fk ...)):
+            # a key's values grow with every row, so only the cohort's share guards it.
+            continue
         profiled = table.column(cohort.column)
         top = max(TOP_VALUES, len(profiled.top_values) if profiled else 0)
         values, outside = top_text(conn, source, cohort.column, top)
@@ -118,14 +122,16 @@ def cohort_share(conn: duckdb.DuckDBPyConnection, source: str, predicate: str) -
     """The share of ``source``'s rows the cohort predicate selects (None for an empty table).
 
     ``predicate`` is the objective's cohort, checked when the objective was resolved (a
-    boolean expression over the entity table's columns, no subquery); it runs on the
-    guarded connection like the training set that embeds it.
+    boolean expression over the entity table's columns, or a key in a subquery over a table
+    one foreign key away); it runs on the guarded connection like the training set that
+    embeds it, and may read only the entity table and the tables its subquery names.
     """
     sql = (
         f"SELECT avg(CASE WHEN COALESCE(({predicate}), FALSE) THEN 1.0 ELSE 0.0 END) FROM {source}"
     )
     # The predicate is kept in the suite and run again by every validation: the statement is
     # checked by the SQL policy here, before it is stored, whichever kernel wrote it.
-    check_select(sql, allowed_tables={source.replace('"', "")}, label="the cohort's share")
+    allowed = {source.replace('"', ""), *cohort_tables(predicate)}
+    check_select(sql, allowed_tables=allowed, label="the cohort's share")
     row = conn.execute(sql).fetchone()
     return None if not row or row[0] is None else float(row[0])

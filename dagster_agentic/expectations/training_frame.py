@@ -18,20 +18,30 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from dagster_agentic.expectations import label_checks
 from dagster_agentic.expectations.gx_frame import great_expectations, plain, run_expectations
+from dagster_agentic.expectations.label_checks import (
+    LABEL_RATE_FACTOR,
+    NAMES,
+    QUANTILES,
+    LabelContext,
+)
 from dagster_agentic.plan.models import Plan
 
 COLUMNS = "training_set__columns"
-LABEL = "training_set__label_in_0_1"
+LABEL = NAMES["binary_classification"].label
 SPLITS = "training_set__splits"
-TRAIN_CLASSES = "training_set__train_has_both_classes"
+TRAIN_CLASSES = NAMES["binary_classification"].train_classes
 UNIQUE_ROWS = "training_set__unique_entity_cutoff"
 ROW_COUNT = "training_set__row_count"
 FEATURE_NULLS = "training_set__feature_nulls"
-LABEL_RATE = "training_set__label_rate"
+LABEL_RATE = NAMES["binary_classification"].drift
 COHORT = "training_set__cohort_in_each_split"
+"""Each check's name; the three label checks are named per task (``label_checks.NAMES``),
+these are the binary names, which also key the checks internally."""
 _CHECKS: tuple[tuple[str, bool], ...] = (
     (COLUMNS, True),
     (LABEL, True),
@@ -53,9 +63,8 @@ ROW_RATIO = (0.5, 2.0)
 NULL_DRIFT, MAX_NULL_FRACTION = 0.2, 0.95
 """A feature may be at most ``NULL_DRIFT`` more null than in the reference, and never more than
 ``MAX_NULL_FRACTION`` null: a feature that is almost all null carries almost nothing."""
-LABEL_RATE_FACTOR = 3.0
-"""The label rate may move by this factor from the reference's before it is reported."""
 SAMPLE = 5
+__all__ = ["LABEL_RATE_FACTOR"]
 
 
 @dataclass(frozen=True)
@@ -66,16 +75,42 @@ class FrameReference:
     null_fractions: dict[str, float]
     """Per feature column, the fraction of rows where it is null."""
     label_rate: float
+    """The mean label: the positive rate of a binary task."""
+    class_shares: tuple[float, ...] = ()
+    """Multiclass: each class's share of rows, in label order."""
+    label_mean: float | None = None
+    label_std: float | None = None
+    label_quantiles: tuple[float, ...] = ()
+    """Regression: the target's mean, standard deviation and ``QUANTILES``."""
 
     @classmethod
     def of(cls, frame: pd.DataFrame, plan: Plan) -> FrameReference:
         features = [c for c in plan.feature_columns if c in frame.columns]
         nulls = frame[features].isna().mean() if len(frame) else pd.Series(0.0, index=features)
-        rate = frame["label"].mean() if len(frame) and "label" in frame.columns else math.nan
+        raw = frame["label"] if "label" in frame.columns else pd.Series([], dtype=float)
+        label = np.asarray(pd.to_numeric(raw, errors="coerce"), dtype=float)
+        label = label[~np.isnan(label)]
+        rate = float(label.mean()) if len(label) else math.nan
+        task = plan.objective.task
+        shares: tuple[float, ...] = ()
+        mean = std = None
+        quantiles: tuple[float, ...] = ()
+        if task == "multiclass_classification" and len(label):
+            counts = np.bincount(label.astype(int), minlength=len(plan.objective.classes))
+            shares = tuple(
+                float(counts[k]) / len(label) for k in range(len(plan.objective.classes))
+            )
+        if task == "regression" and len(label) > 1:
+            mean, std = float(label.mean()), float(label.std(ddof=1))
+            quantiles = tuple(float(q) for q in np.quantile(label, list(QUANTILES)))
         return cls(
             rows=len(frame),
             null_fractions={c: float(nulls[c]) for c in features},
             label_rate=0.0 if pd.isna(rate) else float(rate),
+            class_shares=shares,
+            label_mean=mean,
+            label_std=std,
+            label_quantiles=quantiles,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,14 +118,24 @@ class FrameReference:
             "rows": self.rows,
             "null_fractions": dict(self.null_fractions),
             "label_rate": self.label_rate,
+            "class_shares": list(self.class_shares),
+            "label_mean": self.label_mean,
+            "label_std": self.label_std,
+            "label_quantiles": list(self.label_quantiles),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FrameReference:
+        """A stored reference; those written before the per-task fields default them."""
+        mean, std = data.get("label_mean"), data.get("label_std")
         return cls(
             rows=int(data["rows"]),
             null_fractions={str(k): float(v) for k, v in data["null_fractions"].items()},
             label_rate=float(data["label_rate"]),
+            class_shares=tuple(float(v) for v in data.get("class_shares") or ()),
+            label_mean=None if mean is None else float(mean),
+            label_std=None if std is None else float(std),
+            label_quantiles=tuple(float(v) for v in data.get("label_quantiles") or ()),
         )
 
 
@@ -112,8 +157,15 @@ def check_names(plan: Plan) -> tuple[tuple[str, bool], ...]:
     The same with or without a reference: a check without one to compare with still runs, on
     absolute bounds (at least one row, features not almost all null) or passes as not applicable.
     """
-    del plan  # the same for every plan: per-feature expectations are combined into one check
-    return _CHECKS
+    names = _task_names(plan)
+    return tuple((names.get(name, name), critical) for name, critical in _CHECKS)
+
+
+def _task_names(plan: Plan) -> dict[str, str]:
+    """Internal (binary) check name -> the name the check has for ``plan``'s task: per-feature
+    expectations are combined into one check, so the names depend on the task alone."""
+    names = NAMES[plan.objective.task]
+    return {LABEL: names.label, TRAIN_CLASSES: names.train_classes, LABEL_RATE: names.drift}
 
 
 def validate_training_frame(
@@ -121,14 +173,17 @@ def validate_training_frame(
 ) -> list[FrameCheck]:
     """Run the training matrix's expectations (one Great Expectations validation) on ``frame``.
 
-    Critical checks guard training itself: the columns the plan selects, a 0/1 label that is
-    never null, the three splits and nothing else, both classes among training rows, one row
+    Critical checks guard training itself: the columns the plan selects, a label of the task's
+    kind that is never null (0/1, a class index, a finite number), the three splits and
+    nothing else, every class among training rows (or a target that is not constant), one row
     per (entity, cutoff), a row count near the reference's, and cohort rows in every split.
-    Warnings report features more null than before and a label rate that moved a lot.
+    Warnings report features more null than before and a label distribution that moved a lot.
     """
     present = set(frame.columns)
     features = [c for c in plan.feature_columns if c in present]
-    planned = _expectations(plan, features, reference, present)
+    context = LabelContext.of(plan)
+    names = _task_names(plan)
+    planned = _expectations(plan, features, reference, present, context)
     results = run_expectations(frame, [e for _, e in planned], sample=SAMPLE * 4)
     by_check: dict[str, list[tuple[Any, dict[str, Any]]]] = {name: [] for name, _ in _CHECKS}
     for (name, expectation), result in zip(planned, results, strict=True):
@@ -144,12 +199,12 @@ def validate_training_frame(
                 (),
             )
             if needed
-            else _SUMMARIES[name](by_check[name], reference)
+            else _summary(name, by_check[name], reference, context)
         )
         passed, description, observed, sample = summary
         checks.append(
             FrameCheck(
-                name=name,
+                name=names.get(name, name),
                 critical=critical,
                 passed=passed,
                 description=description,
@@ -178,7 +233,11 @@ def allowed_null_fraction(feature: str, reference: FrameReference | None) -> flo
 
 
 def _expectations(
-    plan: Plan, features: Sequence[str], reference: FrameReference | None, present: set[str]
+    plan: Plan,
+    features: Sequence[str],
+    reference: FrameReference | None,
+    present: set[str],
+    context: LabelContext,
 ) -> list[tuple[str, Any]]:
     """(check name, Great Expectations expectation) pairs, on the columns that are there."""
     gx = great_expectations()
@@ -190,10 +249,7 @@ def _expectations(
         for c in dict.fromkeys((*BASE_COLUMNS, *plan.feature_columns))
     ]
     if "label" in present:
-        out += [
-            (LABEL, E.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1])),
-            (LABEL, E.ExpectColumnValuesToNotBeNull(column="label")),
-        ]
+        out += [(LABEL, e) for e in label_checks.label_expectations(E, context)]
     if "split" in present:
         out += [
             (SPLITS, E.ExpectColumnValuesToBeInSet(column="split", value_set=list(SPLIT_NAMES))),
@@ -207,14 +263,9 @@ def _expectations(
         ]
     if {"label", "split"} <= present:
         train = Column("split") == "train"
-        out.append(
-            (
-                TRAIN_CLASSES,
-                E.ExpectColumnDistinctValuesToContainSet(
-                    column="label", value_set=[0, 1], row_condition=train
-                ),
-            )
-        )
+        out += [
+            (TRAIN_CLASSES, e) for e in label_checks.train_class_expectations(E, context, train)
+        ]
     if {"split", "in_cohort"} <= present:
         # The goal is judged on the cohort's validation and test rows: a cohort that vanished
         # (its column relabelled, its rows gone) is named here, before anything is trained.
@@ -241,17 +292,7 @@ def _expectations(
             )
         )
     if reference is not None and "label" in present:
-        rate = reference.label_rate
-        out.append(
-            (
-                LABEL_RATE,
-                E.ExpectColumnMeanToBeBetween(
-                    column="label",
-                    min_value=rate / LABEL_RATE_FACTOR,
-                    max_value=min(1.0, rate * LABEL_RATE_FACTOR),
-                ),
-            )
-        )
+        out += [(LABEL_RATE, e) for e in label_checks.drift_expectations(E, context, reference)]
     return out
 
 
@@ -289,25 +330,6 @@ def _columns(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
     return True, f"all {len(evaluated)} columns the plan selects are present", observed, ()
 
 
-def _label(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the label check", evaluated)
-    if failed:
-        return failed
-    (_, in_set), (_, not_null) = evaluated
-    outside = int(in_set["result"].get("unexpected_count") or 0)
-    nulls = int(not_null["result"].get("unexpected_count") or 0)
-    sample = list(dict.fromkeys(in_set["result"].get("partial_unexpected_list") or []))
-    observed = {"values_outside_0_1": outside, "nulls": nulls}
-    problems = []
-    if outside:
-        problems.append(f"{outside} rows hold a label outside {{0, 1}} (e.g. {sample[:SAMPLE]})")
-    if nulls:
-        problems.append(f"{nulls} rows have no label")
-    if problems:
-        return False, "; ".join(problems), observed, sample
-    return True, "every label is 0 or 1", observed, ()
-
-
 def _splits(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
     failed = _failed("the split check", evaluated)
     if failed:
@@ -328,24 +350,6 @@ def _splits(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
     if problems:
         return False, "; ".join(problems), observed, unknown or absent
     return True, "rows are split into train, valid and test, and nothing else", observed, ()
-
-
-def _train_classes(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the class check", evaluated)
-    if failed:
-        return failed
-    ((_, contains),) = evaluated
-    absent = [int(v) for v in contains["result"].get("partial_missing_list") or []]
-    observed = {"missing_classes": absent}
-    if absent:
-        held = f"only label {1 - absent[0]}" if len(absent) == 1 else "no labelled row"
-        return (
-            False,
-            f"the train split holds {held}: a model cannot be trained on a one-class target",
-            observed,
-            absent,
-        )
-    return True, "the train split holds both classes", observed, ()
 
 
 def _cohort(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
@@ -438,45 +442,23 @@ def _feature_nulls(evaluated: Evaluated, reference: FrameReference | None) -> Su
     return True, f"no feature among {len(evaluated)} is more null than allowed", observed, ()
 
 
-def _label_rate(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    if reference is None:
-        return True, "no reference label rate to compare with", {}, ()
-    failed = _failed("the label rate check", evaluated)
-    if failed:
-        return failed
-    ((expectation, mean),) = evaluated
-    rate = mean["result"].get("observed_value")
-    observed = {
-        "label_rate": rate,
-        "reference_label_rate": reference.label_rate,
-        "min": expectation.min_value,
-        "max": expectation.max_value,
-    }
-    shown = "unknown (no labelled row)" if rate is None else f"{float(rate):.2%}"
-    if mean["success"]:
-        return (
-            True,
-            f"label rate {shown}, near the reference's {reference.label_rate:.2%}",
-            observed,
-            (),
-        )
-    return (
-        False,
-        f"label rate {shown} is more than {LABEL_RATE_FACTOR:g}x away from the reference's"
-        f" {reference.label_rate:.2%}",
-        observed,
-        (),
-    )
-
-
 _SUMMARIES: dict[str, Callable[[Evaluated, FrameReference | None], Summary]] = {
     COLUMNS: _columns,
-    LABEL: _label,
     SPLITS: _splits,
-    TRAIN_CLASSES: _train_classes,
     UNIQUE_ROWS: _unique_rows,
     ROW_COUNT: _row_count,
     COHORT: _cohort,
     FEATURE_NULLS: _feature_nulls,
-    LABEL_RATE: _label_rate,
 }
+
+
+def _summary(
+    name: str, evaluated: Evaluated, reference: FrameReference | None, context: LabelContext
+) -> Summary:
+    if name == LABEL:
+        return label_checks.label_summary(evaluated, context)
+    if name == TRAIN_CLASSES:
+        return label_checks.train_classes_summary(evaluated, context)
+    if name == LABEL_RATE:
+        return label_checks.drift_summary(evaluated, context, reference)
+    return _SUMMARIES[name](evaluated, reference)

@@ -27,7 +27,7 @@ per leaking feature leave the warehouse.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -339,6 +339,21 @@ def _static(plan: Plan) -> tuple[str, ...]:
     )
 
 
+def _strength_reason(
+    screening: ScreeningReport, best: Any, auc: float | None, uncertainty: float
+) -> str:
+    """Why one feature alone is suspiciously strong, in the task's own measure."""
+    if screening.task == "regression":
+        return (
+            f"alone it explains {uncertainty:.0%} of the target's rank variance (Spearman rho"
+            f" {best.rank_correlation}) on {best.rows:,} train rows"
+        )
+    return (
+        f"alone it separates the classes (binned AUC {auc or 0:.3f}, {uncertainty:.0%} of the"
+        f" label's entropy) on {best.rows:,} train rows"
+    )
+
+
 def _strong(plan: Plan, screening: ScreeningReport | None) -> tuple[Strong, ...]:
     if screening is None:
         return ()
@@ -355,8 +370,7 @@ def _strong(plan: Plan, screening: ScreeningReport | None) -> tuple[Strong, ...]
                     column=column,
                     auc=auc,
                     uncertainty=u,
-                    reason=f"alone it separates the classes (binned AUC {auc or 0:.3f},"
-                    f" {u:.0%} of the label's entropy) on {best.rows:,} train rows",
+                    reason=_strength_reason(screening, best, auc, u),
                 )
             )
     return tuple(found)

@@ -4,27 +4,33 @@ The candidate training set (every proposed feature, the label, the split and the
 is built as a TEMP table inside DuckDB, on a read-only connection, for the **train** split
 only, so validation and test rows never influence which features are kept. Then:
 
-* **Relevance**: each feature is cut into up to 20 equal-frequency buckets (``cume_dist``, so
-  tied values share a bucket; NULL is a bucket of its own; categories are their own buckets)
-  and positives are counted per bucket, for all rows and for the goal's cohort. From those
-  counts come binned mutual information, the uncertainty coefficient (MI over the label's
-  entropy), a G-test p-value and a binned ROC AUC (oriented, so 0.5 is no signal).
+* **Relevance**: each feature is cut into equal-frequency buckets (``cume_dist``, so tied
+  values share a bucket; NULL is a bucket of its own; categories are their own buckets) and
+  the label is summarised per bucket, for all rows and for the goal's cohort: rows per class
+  for classification, sums of the label's rank for regression. The statistics fitted to each
+  task (G-test and Kruskal-Wallis / Mann-Whitney for classes, rank ANOVA and Spearman for
+  numbers) are in :mod:`dagster_agentic.features.screening_stats`.
 * **Small data**: fewer buckets when rows are few (at least ``MIN_BUCKET_ROWS`` rows and
-  ``MIN_BUCKET_MINORITY`` rows of the rarer class expected per bucket), and within each
-  population adjacent buckets (rare categories) are pooled until each holds
-  ``MIN_BUCKET_ROWS`` rows: the G-test's chi-squared approximation needs filled cells, and a
-  cohort of a few hundred rows cut twenty ways has none.
+  ``MIN_BUCKET_MINORITY`` rows of the rarest class expected per bucket), adjacent buckets
+  pooled until each is filled, and a one-degree-of-freedom trend test beside the omnibus one,
+  so a modest monotone signal on a thousand rows is not lost in nineteen degrees of freedom.
 * **Multiple testing**: hundreds of candidates tested at a fixed p-value keep some noise by
   chance alone. Each feature's p-value (the smaller of all rows and the cohort, doubled for
   the two looks) is adjusted by Benjamini-Hochberg across every candidate: ``q_value``. A
-  feature is significant when ``q_value < FALSE_DISCOVERY_RATE``, so that among the features
-  called significant the expected share of noise is at most that rate (and, when every
-  candidate is noise, the chance of keeping any is at most that rate).
+  feature is significant when ``q_value`` is below the false discovery rate, so that among
+  the features called significant the expected share of noise is at most that rate. The rate
+  scales with the evidence (:func:`false_discovery_rate`): strict when rows are many (a real
+  signal then has a tiny p-value, so strictness costs nothing) or candidates crowd the rows,
+  looser when rows are few and candidates a handful, where a regularised learner pays little
+  for a noise column but loses a dropped real one for good.
+* **Wide data**: every query scores up to ``COLUMNS_PER_QUERY`` columns (one ``UNION ALL``),
+  and the bucket count shrinks when candidates x buckets x classes would return more than
+  ``MAX_CELLS`` aggregates: time and egress grow with the columns, never per column query.
 * **Redundancy**: rank correlations (Pearson on 20-quantile bucket indices, a close cousin of
   Spearman's rho), computed in DuckDB for the relevant features of each group and across the
   strongest features of all groups.
 
-Only those counts and correlations leave the warehouse, never a row.
+Only those aggregates and correlations leave the warehouse, never a row.
 """
 
 from __future__ import annotations
@@ -32,29 +38,61 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict
 
+from dagster_agentic.errors import DataError
+from dagster_agentic.features.label import class_count, labelled_sql
+from dagster_agentic.features.screening_report import (
+    BUCKETS,
+    FALSE_DISCOVERY_RATE,
+    Correlation,
+    FeatureScore,
+    Relevance,
+    ScreeningReport,
+    false_discovery_rate,
+)
+from dagster_agentic.features.screening_stats import (
+    MIN_BUCKET_ROWS,
+    NULL_BUCKET,
+    Cell,
+    Evidence,
+    benjamini_hochberg,
+    classification_evidence,
+    merge,
+    regression_evidence,
+)
 from dagster_agentic.features.sql import TableRef, feature_group_sql, model_name, training_set_sql
+from dagster_agentic.goals.objective import Objective, TaskType
 from dagster_agentic.guardrails.cost import check_cost
 from dagster_agentic.guardrails.sql_policy import check_select
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.warehouse.connection import EgressLedger, Warehouse, quote_ident
-from dagster_agentic.warehouse.information import mutual_information
+
+__all__ = [
+    "BUCKETS",
+    "FALSE_DISCOVERY_RATE",
+    "MIN_BUCKET_ROWS",
+    "Correlation",
+    "FeatureScore",
+    "Relevance",
+    "ScreeningReport",
+    "benjamini_hochberg",
+    "false_discovery_rate",
+]
 
 SCREENING_FILE = "screening.json"
 """Where a plan version keeps its screening report (candidates, scores, selection)."""
-BUCKETS = 20
-MIN_BUCKET_ROWS = 30
-"""Fewest rows a bucket holds for the G-test (buckets are pooled below this)."""
 MIN_BUCKET_MINORITY = 5
-"""Fewest rows of the rarer class expected per bucket, which caps the number of buckets."""
-FALSE_DISCOVERY_RATE = 0.05
-"""Benjamini-Hochberg level: a feature is significant when its ``q_value`` is below it."""
+"""Fewest rows of the rarest class expected per bucket, which caps the number of buckets."""
+COLUMNS_PER_QUERY = 50
+"""Candidates scored by one bucket query (a UNION ALL of one branch each)."""
+MAX_CELLS = 250_000
+"""Most (bucket, population, class) aggregates one screening returns: wide tables get fewer
+buckets instead of more egress."""
 RELEVANT_P_VALUE = 0.01
 """Features at least this significant (on all rows or the cohort) are checked for redundancy."""
 REDUNDANCY_REPORTED = 0.9
@@ -63,81 +101,10 @@ CROSS_GROUP_TOP = 40
 """The strongest features of all groups are also compared across groups."""
 
 _TABLE, _RANKS = "__agentic_screen", "__agentic_screen_ranks"
+_RANKED = "__agentic_screen_ranked"
+_TARGET_RANK = "__agentic_target_rank"
 Population = Literal["all", "cohort"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Relevance(_Frozen):
-    rows: int
-    positives: int
-    null_fraction: float
-    buckets: int
-    auc: float | None
-    """Binned ROC AUC, oriented to be >= 0.5; None when the feature has a single value."""
-    mutual_information: float
-    """In bits, less the binning bias (Miller-Madow), so features and populations compare."""
-    uncertainty: float
-    """Mutual information over the label's entropy: the share of it the feature explains."""
-    p_value: float
-
-
-class FeatureScore(_Frozen):
-    column: str
-    group: str
-    feature: str
-    kind: Literal["numeric", "categorical"]
-    all: Relevance
-    cohort: Relevance | None = None
-    q_value: float = 1.0
-    """The p-value adjusted for every candidate screened with it (Benjamini-Hochberg)."""
-
-    @property
-    def significant(self) -> bool:
-        """Signal that survives the correction for the number of candidates."""
-        return self.q_value < FALSE_DISCOVERY_RATE
-
-    @property
-    def combined_p_value(self) -> float:
-        """The smaller p-value of the two populations, Bonferroni-corrected for the two looks."""
-        return min(1.0, self.p_value * (2 if self.cohort is not None else 1))
-
-    @property
-    def best(self) -> Relevance:
-        """The population where the feature is most informative (the goal is on the cohort)."""
-        if self.cohort is None or self.all.uncertainty >= self.cohort.uncertainty:
-            return self.all
-        return self.cohort
-
-    @property
-    def p_value(self) -> float:
-        return min(self.all.p_value, self.cohort.p_value if self.cohort else 1.0)
-
-
-class Correlation(_Frozen):
-    a: str
-    b: str
-    rho: float
-
-
-class ScreeningReport(_Frozen):
-    """What the warehouse says about each candidate feature, on the train split."""
-
-    rows: int
-    positives: int
-    cohort_rows: int
-    buckets: int = BUCKETS
-    """The most buckets a numeric feature was cut into, for the rows there were."""
-    false_discovery_rate: float = FALSE_DISCOVERY_RATE
-    scores: tuple[FeatureScore, ...]
-    correlations: tuple[Correlation, ...]
-    seconds: float
-    egress_bytes: int
-
-    def score(self, column: str) -> FeatureScore | None:
-        return next((s for s in self.scores if s.column == column), None)
+_POPULATIONS: tuple[Population, ...] = ("all", "cohort")
 
 
 def inline_ref(plan: Plan, source_ref: TableRef) -> TableRef:
@@ -160,6 +127,7 @@ def screen_features(
 ) -> ScreeningReport:
     """Score every feature of ``plan`` (the candidates) in the warehouse, read-only."""
     started = time.perf_counter()
+    objective = plan.objective
     columns = [
         (group.name, feature.name, group.column_name(feature), feature.kind)
         for group in plan.feature_groups
@@ -171,13 +139,15 @@ def screen_features(
     egress = 0
     with warehouse.connect(read_only=True) as conn:
         check_cost(conn, sql, warehouse.limits, label="feature screening")
+        unlabelled = _unlabelled_rows(conn, plan, source_ref, raw)
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS "
             f"SELECT * EXCLUDE (split) FROM ({sql}) WHERE split = 'train'"
         )
-        screened = score_columns(conn, _TABLE, columns)
+        screened = score_columns(
+            conn, _TABLE, columns, task=objective.task, classes=class_count(objective)
+        )
         egress += screened.egress
-        rows, positives, cohort_rows = screened.rows, screened.positives, screened.cohort_rows
         scores = screened.scores
         correlations = _redundancy(conn, scores)
         conn.execute(f"DROP TABLE IF EXISTS {_TABLE}")
@@ -186,15 +156,64 @@ def screen_features(
     if ledger is not None:
         ledger.record("screening", egress, 0)
     return ScreeningReport(
-        rows=rows,
-        positives=positives,
-        cohort_rows=cohort_rows,
+        rows=screened.rows,
+        positives=screened.positives,
+        cohort_rows=screened.cohort_rows,
         buckets=screened.buckets,
+        false_discovery_rate=screened.level,
+        task=objective.task,
+        class_counts=screened.class_counts,
+        target_distinct=screened.target_distinct,
+        unlabelled_rows=unlabelled,
         scores=tuple(scores),
         correlations=tuple(correlations),
         seconds=round(time.perf_counter() - started, 3),
         egress_bytes=egress,
+        queries=screened.queries,
     )
+
+
+def _unlabelled_rows(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, source_ref: TableRef, raw: set[str]
+) -> int:
+    """Label rows whose target is set but not readable by the task (0 for binary)."""
+    objective = plan.objective
+    if objective.task == "binary_classification":
+        return 0
+    target = f"l.{quote_ident(objective.target_column)}"
+    sql = (
+        f"SELECT count(*) FROM {source_ref('source', objective.label_table)} AS l"
+        f" WHERE {target} IS NOT NULL AND NOT ({labelled_sql(objective, target)})"
+    )
+    check_select(sql, allowed_tables=raw, label="feature screening")
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def refuse_unlearnable_target(report: ScreeningReport, objective: Objective, goal: str) -> None:
+    """Refuse, before anything is built, a target the train rows cannot teach: a constant
+    regression target, or classes of a multiclass goal that no train row holds."""
+    if report.task == "regression" and (report.target_distinct or 0) < 2:
+        held = "no value" if not report.target_distinct else "a single value"
+        raise DataError(
+            f"the target {objective.target_column!r} of goal {goal!r} takes {held} on the"
+            f" {report.rows:,} training rows: a constant target leaves nothing to predict",
+            fix="check that the target column is filled, or point the goal at another column",
+        )
+    if report.task == "multiclass_classification" and report.class_counts:
+        missing = [
+            str(value)
+            for value, count in zip(objective.classes, report.class_counts, strict=False)
+            if count == 0
+        ]
+        if missing:
+            raise DataError(
+                f"the training rows of goal {goal!r} hold no row of class(es)"
+                f" {', '.join(repr(m) for m in missing)} of {objective.target_column!r}: a model"
+                " cannot learn a class it never sees",
+                fix="label rows of those classes, or leave them out of the goal's classes"
+                " (overrides)",
+            )
 
 
 @dataclass(frozen=True)
@@ -205,38 +224,78 @@ class ScoredColumns:
     buckets: int
     scores: list[FeatureScore]
     egress: int
+    level: float = FALSE_DISCOVERY_RATE
+    class_counts: tuple[int, ...] = ()
+    target_distinct: int | None = None
+    queries: int = 0
 
 
 def score_columns(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[tuple[str, str, str, Literal["numeric", "categorical"]]],
+    *,
+    task: TaskType = "binary_classification",
+    classes: int = 2,
 ) -> ScoredColumns:
     """Score ``columns`` (group, feature, column, kind) of ``table``, a relation on ``conn``
-    with a 0/1 ``label`` and a boolean ``in_cohort`` column, and adjust for their number.
+    with a ``label`` column (0/1, a class index below ``classes``, or a number for
+    regression) and a boolean ``in_cohort`` column, and adjust for their number.
 
     ``table`` is a trusted relation name (the screening's TEMP table); column names are quoted.
     """
-    totals = conn.execute(
-        f"SELECT count(*), coalesce(sum(label), 0), coalesce(sum(in_cohort::INT), 0),"
-        f" coalesce(sum(label) FILTER (WHERE in_cohort), 0) FROM {table}"
-    ).fetchone()
-    assert totals is not None
-    rows, positives, cohort_rows, cohort_positives = (int(v) for v in totals)
-    buckets = bucket_count(rows, positives)
-    cells = _bucket_counts(conn, table, [(c, k) for _, _, c, k in columns], buckets)
-    egress = sum(len(str(cell)) for cell in cells)
+    regression = task == "regression"
+    if regression:
+        totals = conn.execute(
+            f"SELECT count(*), coalesce(sum(in_cohort::INT), 0), count(DISTINCT label) FROM {table}"
+        ).fetchone()
+        assert totals is not None
+        rows, cohort_rows, distinct = (int(v) for v in totals)
+        counts: tuple[int, ...] = ()
+        positives, cohort_positives = 0, 0
+        # Midranks of the target over all train rows, scaled into (0, 1): computed once, so
+        # every bucket query sums them instead of ranking the target again.
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_RANKED} AS SELECT *, (rank() OVER (ORDER BY label)"
+            f" + (count(*) OVER (PARTITION BY label) - 1) / 2.0 - 0.5) / count(*) OVER ()"
+            f" AS {_TARGET_RANK} FROM {table}"
+        )
+        source, smallest = _RANKED, None
+    else:
+        per_class = conn.execute(
+            f"SELECT label, count(*), coalesce(sum(in_cohort::INT), 0) FROM {table} GROUP BY label"
+        ).fetchall()
+        by_class = {int(k): (int(n), int(c)) for k, n, c in per_class if k is not None}
+        counts = tuple(by_class.get(k, (0, 0))[0] for k in range(classes))
+        rows = sum(n for n, _ in by_class.values())
+        cohort_rows = sum(c for _, c in by_class.values())
+        positives = counts[1] if classes == 2 else 0
+        cohort_positives = by_class.get(1, (0, 0))[1] if classes == 2 else 0
+        distinct = None
+        # Cochran's rule for the G-test: at most a fifth of the expected counts below five, so
+        # the class at the 20th percentile of sizes (the rarest of two or three) sets the cap.
+        ranked = sorted(counts)
+        source, smallest = table, ranked[int(0.2 * len(ranked))] if ranked else 0
+    buckets = bucket_count(
+        rows, smallest, candidates=len(columns), classes=max(1, classes), regression=regression
+    )
+    cells, queries, egress = _bucket_cells(
+        conn, source, [(c, k) for _, _, c, k in columns], buckets, task=task, classes=classes
+    )
+    if regression:
+        conn.execute(f"DROP TABLE IF EXISTS {_RANKED}")
     scores = []
     for group, feature, column, kind in columns:
-        populations: tuple[Population, ...] = ("all", "cohort")
         by_population = {
             population: _relevance(
                 cells.get((column, population), []),
                 rows if population == "all" else cohort_rows,
                 positives if population == "all" else cohort_positives,
                 ordered=kind == "numeric",
+                task=task,
+                classes=classes,
             )
-            for population in populations
+            for population in _POPULATIONS
         }
         scores.append(
             FeatureScore(
@@ -248,45 +307,67 @@ def score_columns(
                 cohort=by_population["cohort"] if cohort_rows else None,
             )
         )
-    return ScoredColumns(rows, positives, cohort_rows, buckets, _adjusted(scores), egress)
+    level = false_discovery_rate(rows, len(columns))
+    return ScoredColumns(
+        rows=rows,
+        positives=positives,
+        cohort_rows=cohort_rows,
+        buckets=buckets,
+        scores=_adjusted(scores, level),
+        egress=egress,
+        level=level,
+        class_counts=counts,
+        target_distinct=distinct,
+        queries=queries + (3 if regression else 1),
+    )
 
 
-def bucket_count(rows: int, positives: int) -> int:
-    """Buckets for a numeric feature: up to ``BUCKETS``, fewer when rows (or the rarer class)
-    are too few to fill them."""
-    minority = min(positives, rows - positives)
-    return max(2, min(BUCKETS, rows // MIN_BUCKET_ROWS, minority // MIN_BUCKET_MINORITY))
+def bucket_count(
+    rows: int,
+    positives: int | None,
+    *,
+    candidates: int = 0,
+    classes: int = 2,
+    regression: bool = False,
+) -> int:
+    """Buckets for a numeric feature: up to ``BUCKETS``, fewer when rows or a rare class are
+    too few to fill them (``positives``: the rarer class's rows for binary, the class at the
+    20th percentile of sizes for multiclass), or when ``candidates`` would return more than
+    ``MAX_CELLS`` aggregates (two populations, one per class)."""
+    limit = min(BUCKETS, rows // MIN_BUCKET_ROWS)
+    if not regression and positives is not None:
+        minority = min(positives, rows - positives)
+        limit = min(limit, minority // MIN_BUCKET_MINORITY)
+    if candidates:
+        limit = min(limit, MAX_CELLS // (candidates * 2 * max(1, classes)))
+    return max(2, limit)
 
 
-def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the order given."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 1.0
-    for rank in range(m, 0, -1):  # from the largest p-value down: q is a running minimum
-        i = order[rank - 1]
-        running = min(running, p_values[i] * m / rank)
-        adjusted[i] = min(1.0, running)
-    return adjusted
-
-
-def _adjusted(scores: list[FeatureScore]) -> list[FeatureScore]:
+def _adjusted(scores: list[FeatureScore], level: float) -> list[FeatureScore]:
     q_values = benjamini_hochberg([s.combined_p_value for s in scores])
-    return [s.model_copy(update={"q_value": q}) for s, q in zip(scores, q_values, strict=True)]
+    return [
+        s.model_copy(update={"q_value": q, "level": level})
+        for s, q in zip(scores, q_values, strict=True)
+    ]
 
 
-def _bucket_counts(
+def _bucket_cells(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[tuple[str, str]],
     buckets: int,
-) -> dict[tuple[str, Population], list[tuple[str, int, int]]]:
-    """(column, population) -> [(bucket, rows, positives)], from one UNION ALL query per 50."""
-    out: dict[tuple[str, Population], list[tuple[str, int, int]]] = defaultdict(list)
-    for start in range(0, len(columns), 50):
+    *,
+    task: TaskType,
+    classes: int,
+) -> tuple[dict[tuple[str, Population], list[Cell]], int, int]:
+    """(column, population) -> cells, from one UNION ALL query per ``COLUMNS_PER_QUERY``
+    columns; the number of queries run and the bytes (as text) of what they returned."""
+    regression = task == "regression"
+    raw: dict[tuple[str, Population], list[Cell]] = defaultdict(list)
+    queries, egress = 0, 0
+    for start in range(0, len(columns), COLUMNS_PER_QUERY):
         branches = []
-        for i, (column, kind) in enumerate(columns[start : start + 50], start=start):
+        for i, (column, kind) in enumerate(columns[start : start + COLUMNS_PER_QUERY], start):
             col = quote_ident(column)
             if kind == "categorical":
                 bucket = f"CAST({col} AS VARCHAR)"
@@ -296,114 +377,66 @@ def _bucket_counts(
                     f"lpad(CAST(least(floor({rank} * {buckets}), {buckets - 1}) AS INTEGER)"
                     "::VARCHAR, 2, '0')"
                 )
-            branches.append(
-                f"SELECT {i} AS c, b, in_cohort, count(*) AS n, sum(label) AS pos FROM ("
-                f"SELECT label, in_cohort, CASE WHEN {col} IS NULL THEN '~null' ELSE {bucket} END"
-                f" AS b FROM {table}) GROUP BY b, in_cohort"
+            inner = (
+                f"SELECT label, in_cohort, {_TARGET_RANK if regression else 'NULL'} AS r,"
+                f" CASE WHEN {col} IS NULL THEN '{NULL_BUCKET}' ELSE {bucket} END AS b"
+                f" FROM {table}"
             )
-        for c, b, in_cohort, n, pos in conn.execute(" UNION ALL ".join(branches)).fetchall():
+            if regression:
+                branches.append(
+                    f"SELECT {i} AS c, b, in_cohort, 0 AS k, count(*) AS n, sum(r) AS s1,"
+                    f" sum(r * r) AS s2 FROM ({inner}) GROUP BY b, in_cohort"
+                )
+            else:
+                branches.append(
+                    f"SELECT {i} AS c, b, in_cohort, label AS k, count(*) AS n, 0.0 AS s1,"
+                    f" 0.0 AS s2 FROM ({inner}) GROUP BY b, in_cohort, label"
+                )
+        result = conn.execute(" UNION ALL ".join(branches)).fetchall()
+        queries += 1
+        egress += sum(len(str(row)) for row in result)
+        for c, b, in_cohort, k, n, s1, s2 in result:
+            if regression:
+                stats: tuple[float, ...] = (float(s1), float(s2))
+            else:
+                stats = tuple(float(n) if j == int(k) else 0.0 for j in range(classes))
+            cell: Cell = (str(b), int(n), stats)
             column = columns[int(c)][0]
-            cell = (str(b), int(n), int(pos))
-            out[(column, "all")].append(cell)
+            raw[(column, "all")].append(cell)
             if in_cohort:
-                out[(column, "cohort")].append(cell)
-    return {key: _merge(cells) for key, cells in out.items()}
-
-
-def _merge(cells: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    merged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for bucket, n, pos in cells:
-        merged[bucket][0] += n
-        merged[bucket][1] += pos
-    return [(bucket, n, pos) for bucket, (n, pos) in sorted(merged.items())]
+                raw[(column, "cohort")].append(cell)
+    return {key: merge(cells) for key, cells in raw.items()}, queries, egress
 
 
 def _relevance(
-    cells: list[tuple[str, int, int]], rows: int, positives: int, *, ordered: bool
+    cells: list[Cell],
+    rows: int,
+    positives: int,
+    *,
+    ordered: bool,
+    task: TaskType,
+    classes: int,
 ) -> Relevance:
-    from scipy.stats import chi2
-
-    n = sum(c[1] for c in cells)
-    pos = sum(c[2] for c in cells)
-    nulls = sum(c[1] for c in cells if c[0] == "~null")
-    auc = _binned_auc(cells, ordered=ordered)
-    cells = _pooled(cells, ordered=ordered)
-    raw_mi, h = mutual_information(cells)
-    buckets = len([c for c in cells if c[1]])
-    g = 2 * n * raw_mi * math.log(2)
-    # Miller-Madow: a binned estimate is biased up by about (buckets - 1) / (2 n ln 2) bits,
-    # which would favour many-valued features and small populations (the cohort).
-    mi = max(0.0, raw_mi - (buckets - 1) / (2 * n * math.log(2))) if n else 0.0
-    p_value = float(chi2.sf(g, buckets - 1)) if buckets > 1 else 1.0
+    evidence: Evidence = (
+        regression_evidence(cells, ordered=ordered)
+        if task == "regression"
+        else classification_evidence(cells, max(2, classes), ordered=ordered)
+    )
+    n = evidence.rows
+    binary = task == "binary_classification"
     return Relevance(
         rows=n or rows,
-        positives=pos or positives,
-        null_fraction=round(nulls / n, 6) if n else 1.0,
-        buckets=buckets,
-        auc=auc,
-        mutual_information=round(mi, 8),
-        uncertainty=round(mi / h, 8) if h else 0.0,
-        p_value=p_value,
+        positives=(evidence.class_counts[1] if n else positives) if binary else 0,
+        null_fraction=round(evidence.nulls / n, 6) if n else 1.0,
+        buckets=evidence.buckets,
+        auc=evidence.auc,
+        mutual_information=round(evidence.mutual_information, 8),
+        uncertainty=round(evidence.share, 8),
+        p_value=evidence.p_value,
+        cramers_v=None if evidence.cramers_v is None else round(evidence.cramers_v, 6),
+        rank_correlation=evidence.rank_correlation,
+        class_counts=evidence.class_counts if task == "multiclass_classification" else (),
     )
-
-
-def _pooled(cells: list[tuple[str, int, int]], *, ordered: bool) -> list[tuple[str, int, int]]:
-    """Buckets pooled until each holds ``MIN_BUCKET_ROWS`` rows (half the rows, in a
-    population of fewer than twice that, so it is cut in two at most).
-
-    Numeric buckets merge with their neighbour in value order (NULL sits before the lowest);
-    categories below the minimum pool into one bucket of rare values, and a pool still too
-    small joins the smallest category.
-    """
-    usable = [c for c in cells if c[1]]
-    minimum = min(MIN_BUCKET_ROWS, max(1, sum(c[1] for c in usable) // 2))
-    if ordered:
-        usable.sort(key=lambda c: (c[0] != "~null", c[0]))
-        merged: list[tuple[str, int, int]] = []
-        for bucket in usable:
-            if merged and merged[-1][1] < minimum:
-                name, n, pos = merged.pop()
-                bucket = (name, n + bucket[1], pos + bucket[2])
-            merged.append(bucket)
-        if len(merged) > 1 and merged[-1][1] < minimum:
-            (name, n, pos), last = merged[-2], merged.pop()
-            merged[-1] = (name, n + last[1], pos + last[2])
-        return merged
-    big = [c for c in usable if c[1] >= minimum]
-    rare = [c for c in usable if c[1] < minimum]
-    if not rare:
-        return big
-    pool = ("~rare", sum(c[1] for c in rare), sum(c[2] for c in rare))
-    if pool[1] < minimum and big:
-        smallest = min(big, key=lambda c: c[1])
-        big.remove(smallest)
-        pool = ("~rare", pool[1] + smallest[1], pool[2] + smallest[2])
-    return [*big, pool]
-
-
-def _binned_auc(cells: list[tuple[str, int, int]], *, ordered: bool) -> float | None:
-    """ROC AUC of the bucket order (ties within a bucket count half), oriented to >= 0.5.
-
-    Numeric buckets are ordered by value (NULL first); categories by their positive rate.
-    """
-    usable = [(b, n, p) for b, n, p in cells if n]
-    if len(usable) < 2:
-        return None
-    if ordered:
-        usable.sort(key=lambda c: (c[0] != "~null", c[0]))
-    else:
-        usable.sort(key=lambda c: c[2] / c[1])
-    total_pos = sum(p for _, _, p in usable)
-    total_neg = sum(n - p for _, n, p in usable)
-    if not total_pos or not total_neg:
-        return None
-    below_neg, area = 0, 0.0
-    for _, n, p in usable:
-        neg = n - p
-        area += p * (below_neg + 0.5 * neg)
-        below_neg += neg
-    auc = area / (total_pos * total_neg)
-    return round(max(auc, 1 - auc), 6)
 
 
 def _redundancy(conn: duckdb.DuckDBPyConnection, scores: list[FeatureScore]) -> list[Correlation]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from dagster_agentic.features.label import label_sql, labelled_sql
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.plan.models import FeatureGroup, Plan
-from dagster_agentic.warehouse.connection import literal, quote_ident
+from dagster_agentic.warehouse.composite import read_sql
+from dagster_agentic.warehouse.connection import quote_ident
 
 RefKind = Literal["source", "model"]
 TableRef = Callable[[RefKind, str], str]
@@ -83,11 +85,15 @@ def feature_group_sql(
         on += f" AND t.{quote_ident(group.time_column)} < s.cutoff_at"
     joins += f"LEFT JOIN {source} AS t ON {on}\n"
     for lookup in group.lookups:
-        key = f"{lookup.alias}.{quote_ident(lookup.key_column)}"
-        joins += (
-            f"LEFT JOIN {ref('source', lookup.table)} AS {lookup.alias}"
-            f" ON {key} = t.{quote_ident(lookup.column)}\n"
+        on_lookup = " AND ".join(
+            f"{lookup.alias}.{quote_ident(part.key_column)}"
+            f" = {read_sql(f't.{quote_ident(part.column)}', part.bucket)}"
+            for part in lookup.parts
         )
+        if lookup.time_key and point_in_time:
+            # A dimension row of a later time is not known at the prediction time.
+            on_lookup += f" AND {lookup.alias}.{quote_ident(lookup.time_key)} <= s.cutoff_at"
+        joins += f"LEFT JOIN {ref('source', lookup.table)} AS {lookup.alias} ON {on_lookup}\n"
     sql = (
         f"{hypotheses}\nWITH {spine or spine_cte(objective, ref)}\n"
         f"SELECT\n    s.entity_id,\n    s.cutoff_at,\n{columns}\nFROM s\n{joins}"
@@ -114,7 +120,11 @@ def split_expression(plan: Plan) -> str:
 
 
 def training_set_sql(plan: Plan, ref: TableRef) -> str:
-    """Spine + every feature group + label + split + cohort flag, one row per labelled entity."""
+    """Spine + every feature group + label + split + cohort flag, one row per labelled entity.
+
+    The label is encoded per task (:mod:`dagster_agentic.features.label`): 0/1, a class index,
+    or a DOUBLE; rows without a label under that encoding are left out.
+    """
     objective = plan.objective
     label = f"l.{quote_ident(objective.target_column)}"
     cohort = objective.cohort_sql or "TRUE"
@@ -140,7 +150,7 @@ def training_set_sql(plan: Plan, ref: TableRef) -> str:
         f"    FROM {ref('source', objective.entity_table)}\n"
         ")\n"
         "SELECT\n    s.entity_id,\n    s.cutoff_at,\n" + ",\n".join(columns) + ",\n"
-        f"    CASE WHEN {label} = {literal(objective.positive_value)} THEN 1 ELSE 0 END AS label,\n"
+        f"    {label_sql(objective, label)} AS label,\n"
         f"    {split_expression(plan)} AS split,\n"
         "    COALESCE(c.in_cohort, FALSE) AS in_cohort\n"
         "FROM s\n"
@@ -148,5 +158,5 @@ def training_set_sql(plan: Plan, ref: TableRef) -> str:
         f" ON l.{quote_ident(objective.label_key)} = s.entity_id{cutoff_match}\n"
         + "".join(j + "\n" for j in joins)
         + "LEFT JOIN cohort AS c ON c.entity_id = s.entity_id\n"
-        f"WHERE {label} IS NOT NULL\n"
+        f"WHERE {labelled_sql(objective, label)}\n"
     )

@@ -9,9 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from dagster_agentic.errors import GoalError
-from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing
+from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Predictions
 
-OVERRIDE_FIELDS = ("target", "entity_table", "metric", "threshold", "cohort")
+OVERRIDE_FIELDS = ("task", "target", "entity_table", "metric", "threshold", "cohort")
 
 
 def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) -> Goal:
@@ -23,7 +23,16 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         path = Path(value)
         return path if path.is_absolute() or project_root is None else project_root / path
 
-    known = {"name", "objective", "warehouse", "budget", "healing", "state_dir", *OVERRIDE_FIELDS}
+    known = {
+        "name",
+        "objective",
+        "warehouse",
+        "budget",
+        "healing",
+        "predictions",
+        "state_dir",
+        *OVERRIDE_FIELDS,
+    }
     unknown = sorted(set(attributes) - known)
     if unknown:
         raise GoalError(
@@ -40,6 +49,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
             ),
             budget=Budget(**(attributes.get("budget") or {})),
             healing=Healing(**(attributes.get("healing") or {})),
+            predictions=Predictions(**(attributes.get("predictions") or {})),
             state_dir=resolve(attributes.get("state_dir")),
         )
     except ValidationError as error:
@@ -49,7 +59,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         raise GoalError(
             f"invalid goal declaration: {problems}",
             fix="see the Goal fields in the README: name, objective, warehouse, overrides,"
-            " budget, healing",
+            " budget, healing, predictions",
         ) from error
 
 

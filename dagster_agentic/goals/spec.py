@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagster_agentic.goals.objective import Metric
+from dagster_agentic.goals.objective import UNBOUNDED_METRICS, Metric, TaskType
 from dagster_agentic.guardrails.cost import QueryLimits
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -107,10 +109,63 @@ class GoalOverrides(BaseModel):
         default=None, description="Label column, as 'column' or 'table.column'."
     )
     entity_table: str | None = None
+    task: TaskType | None = Field(
+        default=None,
+        description="binary_classification, multiclass_classification or regression; default:"
+        " read from the words and the target column.",
+    )
     metric: Metric | None = None
-    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="A score's floor in [0, 1]; for rmse and mae a ceiling in the target's unit.",
+    )
     cohort: str | None = Field(
         default=None, description="SQL predicate over the entity table, e.g. \"country = 'DE'\"."
+    )
+
+    @model_validator(mode="after")
+    def _threshold_fits_metric(self) -> GoalOverrides:
+        """A threshold above 1 is in the target's unit: only an error metric takes one, and
+        it must be named with it (else 25000 could be read as a score)."""
+        if (
+            self.threshold is not None
+            and self.threshold > 1.0
+            and self.metric not in UNBOUNDED_METRICS
+        ):
+            named = f"a {self.metric} threshold" if self.metric else "a threshold"
+            raise ValueError(
+                f"{named} must be less than or equal to 1, got {self.threshold:g}; only "
+                "rmse and mae take thresholds in the target's unit (set metric= with it)"
+            )
+        return self
+
+
+class Predictions(BaseModel):
+    """Which entities ``<goal>/predictions`` (and ``dagster-agentic predict``) scores, and as of
+    when. Not part of the plan: changing it never plans or trains again.
+
+    Example::
+
+        Predictions(entities="unlabelled", where="country = 'DE'")
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entities: Literal["all", "unlabelled"] = Field(
+        default="all",
+        description="'all': every row of the entity table; 'unlabelled': the entities with no"
+        " labelled row in the label table yet (no row, or only rows whose target is NULL).",
+    )
+    where: str | None = Field(
+        default=None,
+        description="A boolean SQL predicate over the entity table's columns, checked like"
+        " overrides.cohort, e.g. \"country = 'DE'\".",
+    )
+    as_of: datetime | None = Field(
+        default=None,
+        description="The prediction time features are computed at (point in time, like each"
+        " label's cutoff); default: the moment of scoring.",
     )
 
 
@@ -134,6 +189,12 @@ class Goal(BaseModel):
     overrides: GoalOverrides = GoalOverrides()
     budget: Budget = Budget()
     healing: Healing = Healing()
+    # Excluded from dumps, so from the plan's fingerprint: what is scored is not what is planned.
+    predictions: Predictions = Field(
+        default=Predictions(),
+        exclude=True,
+        description="Which entities the predictions asset scores (see Predictions).",
+    )
     state_dir: Path | None = Field(
         default=None,
         description="Where plan versions and the trace live; default '<warehouse dir>/.agentic'.",

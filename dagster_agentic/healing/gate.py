@@ -11,8 +11,9 @@ check refuses; as "repaired with loss" when one accepted it with a loss.
 * ``run_succeeded``: the candidate's run finished;
 * ``data_checks``: every data check of it passed (raw-table expectations on what the version
   reads, dbt tests, training-set checks);
-* ``metric``: the goal metric was computed and is at most ``healing.metric_tolerance`` below
-  the last good version's;
+* ``metric``: the goal metric was computed and is at most ``healing.metric_tolerance`` worse
+  than the last good version's: below it for scores, above it for errors (RMSE, MAE, whose
+  tolerance is a fraction of the last good value);
 * ``no_silent_loss``: the candidate reads every source table of the live version and keeps
   enough of its features and SHAP importance (``healing.loss``); beyond that it is refused,
   or accepted with the loss where ``healing.allow_loss`` says so.
@@ -33,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from dagster_agentic.goals.objective import UNBOUNDED_METRICS, higher_is_better
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.kernel.protocol import RepairProposal
 from dagster_agentic.plan.store import PlanBundle, PlanStore
@@ -175,18 +177,58 @@ def data_checks(context: GateContext) -> GateVerdict:
     )
 
 
+def metric_slack(metric_name: str, baseline: float, tolerance: float) -> float:
+    """How far the goal metric may move the wrong way from ``baseline``.
+
+    Scores in [0, 1] (precision, accuracy, R², ...) move by at most ``tolerance`` itself;
+    errors in the target's unit (RMSE, MAE) by that fraction of the last good value, since
+    an absolute 0.05 means nothing for a price.
+    """
+    if metric_name in UNBOUNDED_METRICS:
+        return tolerance * abs(baseline)
+    return tolerance
+
+
+def in_unit(value: float) -> str:
+    """An error in the target's unit as people read amounts: '13,407', not '1.341e+04'."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def worse(metric_name: str, value: float, baseline: float, slack: float) -> bool:
+    """``value`` is worse than ``baseline`` by more than ``slack``, in the metric's direction."""
+    if higher_is_better(metric_name):
+        return value < baseline - slack
+    return value > baseline + slack
+
+
 def metric(context: GateContext) -> GateVerdict:
+    """The candidate's goal metric is no worse than the last good one beyond the tolerance:
+    lower for scores, higher for errors (RMSE, MAE)."""
     value, baseline = context.run.value, context.baseline
     tolerance = context.goal.healing.metric_tolerance
-    evidence = {"value": value, "baseline": baseline, "tolerance": tolerance}
+    name = context.candidate.plan.objective.metric
+    evidence = {"value": value, "baseline": baseline, "tolerance": tolerance, "metric": name}
     if value is None:
         return GateVerdict("metric", "refuse", "the goal metric was not computed", evidence)
-    if baseline is not None and value < baseline - tolerance:
+    slack = metric_slack(name, baseline, tolerance) if baseline is not None else 0.0
+    if baseline is not None and worse(name, value, baseline, slack):
+        moved = "fell" if higher_is_better(name) else "rose"
         return GateVerdict(
             "metric",
             "refuse",
             f"the goal metric fell from {baseline:.3f} to {value:.3f}, more than the"
-            f" tolerance of {tolerance:.3f}",
+            f" tolerance of {tolerance:.3f}"
+            if moved == "fell"
+            else f"the goal metric ({name}, lower is better) rose from {in_unit(baseline)} to"
+            f" {in_unit(value)}, more than the tolerance of {tolerance:.0%} of the last good value",
+            evidence,
+        )
+    if baseline is not None and name in UNBOUNDED_METRICS:  # an error in the target's unit
+        return GateVerdict(
+            "metric",
+            "pass",
+            f"the goal metric ({name}, lower is better) is {in_unit(value)} (last good"
+            f" {in_unit(baseline)}, tolerance {tolerance:.0%} of it)",
             evidence,
         )
     against = (
@@ -252,7 +294,14 @@ def no_leakage(context: GateContext) -> GateVerdict:
     write_leakage(artifacts, audit)
     value, baseline = context.run.value, context.baseline
     tolerance = context.goal.healing.metric_tolerance
-    jumped = value is not None and baseline is not None and value > baseline + tolerance
+    name = context.candidate.plan.objective.metric
+    # A jump is an improvement beyond the tolerance: up for scores, down for errors.
+    jumped = (
+        value is not None
+        and baseline is not None
+        and worse(name, baseline, value, metric_slack(name, baseline, tolerance))
+    )
+    moved = "rose" if higher_is_better(name) else "fell"
     evidence: dict[str, Any] = {
         "passed": audit.passed,
         "leaks": list(audit.leaking_columns),
@@ -277,16 +326,17 @@ def no_leakage(context: GateContext) -> GateVerdict:
         return GateVerdict(
             "no_leakage",
             "refuse",
-            f"the goal metric rose from {baseline:.3f} to {value:.3f}, more than the tolerance"
-            f" of {tolerance:.3f}, and {len(audit.strong)} feature(s) carry a suspiciously"
-            f" strong signal alone ({', '.join(s.column for s in audit.strong[:5])}): a jump"
-            " like this is refused until it is explained",
+            f"the goal metric ({name}) {moved} from {baseline:.3f} to {value:.3f}, more than"
+            f" the tolerance of {tolerance:.3f}, and {len(audit.strong)} feature(s) carry a"
+            f" suspiciously strong signal alone ({', '.join(s.column for s in audit.strong[:5])}):"
+            " a jump like this is refused until it is explained",
             evidence,
         )
     why = f"no feature reads a later row ({audit.features} features, {audit.sample_rows} rows)"
     if jumped:
         why += (
-            f"; the goal metric rose from {baseline:.3f} to {value:.3f} and the audit found no"
+            f"; the goal metric ({name}) {moved} from {baseline:.4g} to {value:.4g} and the audit"
+            " found no"
             " leak and no suspiciously strong feature"
         )
     return GateVerdict("no_leakage", "pass", why, evidence)

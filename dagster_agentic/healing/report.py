@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dagster_agentic.goals.objective import UNBOUNDED_METRICS
 from dagster_agentic.goals.spec import Goal
 
 if TYPE_CHECKING:
@@ -22,6 +23,30 @@ def summary_line(outcome: HealingOutcome) -> str:
     )
 
 
+def _last_good(outcome: HealingOutcome, goal: Goal) -> str:
+    """The last good value and how far a repair may move it: a score by the tolerance itself,
+    an error in the target's unit (RMSE, MAE) upwards by that fraction of it (as the gate)."""
+    from dagster_agentic.healing.gate import in_unit
+
+    tolerance = goal.healing.metric_tolerance
+    metric = next(
+        (
+            g.get("evidence", {}).get("metric")
+            for a in outcome.attempts
+            for g in a.gate
+            if g.get("check") == "metric"
+        ),
+        None,
+    )
+    if outcome.baseline is not None and metric in UNBOUNDED_METRICS:
+        return (
+            f"{metric} {in_unit(outcome.baseline)} (lower is better: a repair may raise it by at"
+            f" most {tolerance:.0%} of it)"
+        )
+    value = "n/a" if outcome.baseline is None else f"{outcome.baseline:.3f}"
+    return f"{value} (a repair may lose at most {tolerance:.3f})"
+
+
 def render_report(outcome: HealingOutcome, goal: Goal) -> str:
     """A readable account of one incident: what failed, why, what was tried, what is live."""
     lines = [
@@ -34,9 +59,7 @@ def render_report(outcome: HealingOutcome, goal: Goal) -> str:
             else " (unchanged)"
         ),
         f"- **Objective:** {goal.objective}",
-        "- **Last good metric:** "
-        + ("n/a" if outcome.baseline is None else f"{outcome.baseline:.3f}")
-        + f" (a repair may lose at most {goal.healing.metric_tolerance:.3f})",
+        f"- **Last good metric:** {_last_good(outcome, goal)}",
         f"- **Time:** {outcome.seconds:.1f} s",
         *([f"- **Answers run:** `{outcome.trigger_run_id}`"] if outcome.trigger_run_id else []),
         *_loss_lines(outcome),

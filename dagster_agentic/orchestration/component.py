@@ -36,6 +36,9 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     name: str
     objective: str
     warehouse: str
+    task: str | None = None
+    """binary_classification, multiclass_classification or regression (read from the words
+    and the target column when unset)."""
     target: str | None = None
     entity_table: str | None = None
     metric: str | None = None
@@ -43,6 +46,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     cohort: str | None = None
     budget: dict[str, Any] | None = None
     healing: dict[str, Any] | None = None
+    predictions: dict[str, Any] | None = None
+    """Which entities ``<goal>/predictions`` scores: ``entities``, ``where``, ``as_of``."""
     state_dir: str | None = None
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
@@ -74,6 +79,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
                 *OVERRIDE_FIELDS,
             )
         }
+        if self.predictions is not None:
+            attributes["predictions"] = self.predictions
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:

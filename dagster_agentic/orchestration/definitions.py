@@ -188,8 +188,7 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
             metadata={
                 **plan_metadata(bundle),
                 "family": outcome.family,
-                "validation_average_precision": outcome.validation["average_precision"],
-                "validation_roc_auc": outcome.validation["roc_auc"],
+                **_validation_metadata(outcome),
                 "rows": dg.MetadataValue.json(outcome.rows),
                 "candidates": dg.MetadataValue.json(outcome.reports),
                 "egress_bytes": outcome.egress_bytes,
@@ -247,11 +246,7 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
                 "interval": dg.MetadataValue.json(_interval(cohort)),
                 "trivial": cohort["trivial_reason"] or "no",
                 "validation_vs_test": result["validation_vs_test"],
-                "precision": cohort["precision"],
-                "recall": cohort["recall"],
-                "threshold": result["threshold"]["threshold"],
-                "threshold_rule": result["threshold"]["rule"],
-                "feasible_on_validation": bool(result["threshold"]["reachable"]),
+                **_decision_metadata(result, cohort),
                 "cohort": plan.objective.cohort_description,
                 "cohort_test_rows": cohort["n_rows"],
                 "all_test": dg.MetadataValue.json(result["all_test"]),
@@ -278,6 +273,27 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         )
 
     return _evaluation
+
+
+def _decision_metadata(result: dict[str, Any], cohort: dict[str, Any]) -> dict[str, Any]:
+    """Binary goals: the decision threshold, with its precision and recall. Multiclass and
+    regression goals have none (argmax, or the value): how the metric was measured (test
+    split or cross-validation), every metric of the task and the constant model's baseline."""
+    threshold = result.get("threshold")
+    if threshold is None:
+        return {
+            "task": result.get("task", ""),
+            "measured_on": cohort["method_detail"],
+            "metrics": dg.MetadataValue.json(cohort["metrics"]),
+            "baseline": f"{cohort['baseline_description']}: {cohort['baseline']}",
+        }
+    return {
+        "precision": cohort["precision"],
+        "recall": cohort["recall"],
+        "threshold": threshold["threshold"],
+        "threshold_rule": threshold["rule"],
+        "feasible_on_validation": bool(threshold["reachable"]),
+    }
 
 
 def _interval(cohort: dict[str, Any]) -> dict[str, Any]:
@@ -347,6 +363,7 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
 def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
     """The Definitions of one plan version of ``goal``."""
     from dagster_agentic.orchestration.gate import sources_asset
+    from dagster_agentic.orchestration.predictions import predictions_asset
 
     artifacts = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(bundle.version)
     features = dbt_feature_assets(bundle, goal.warehouse)
@@ -357,10 +374,12 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
         evaluation_asset(bundle, artifacts),
         goal_asset(goal, bundle, artifacts),
     ]
-    assets: list[Any] = [*raw_table_specs(bundle), *goal_assets]
+    # Scoring is asked for, never part of a run of the goal (nor of a candidate's gate run).
+    scores = predictions_asset(goal, bundle)
+    assets: list[Any] = [*raw_table_specs(bundle), *goal_assets, scores]
     job = dg.define_asset_job(
         job_name(goal.name),
-        selection=dg.AssetSelection.groups(goal.name),
+        selection=dg.AssetSelection.groups(goal.name) - dg.AssetSelection.assets(scores),
         description=f"Materialise goal {goal.name!r}: {goal.objective}",
         tags={VERSION_TAG: str(bundle.version)},
     )
@@ -398,3 +417,19 @@ def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
     from dagster_agentic.agent.planner import ensure_plan
 
     return build_definitions(goal, ensure_plan(goal, kernel=kernel))
+
+
+def _validation_metadata(outcome: Any) -> dict[str, Any]:
+    """The kept model's validation scores: average precision and ROC AUC for two classes,
+    the task's own scores (log loss, accuracy, RMSE, ...) otherwise."""
+    if outcome.task == "binary_classification":
+        return {
+            "validation_average_precision": outcome.validation["average_precision"],
+            "validation_roc_auc": outcome.validation["roc_auc"],
+        }
+    scores = {
+        k: round(float(v), 6)
+        for k, v in outcome.validation.items()
+        if k not in ("average_precision", "roc_auc") and v == v
+    }
+    return {"validation": dg.MetadataValue.json(scores)}

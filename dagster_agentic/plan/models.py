@@ -63,16 +63,39 @@ class PathStep(_Frozen):
     time_column: str | None = None
 
 
+TimeBucket = Literal["hour", "day"]
+
+
+class KeyPart(_Frozen):
+    """One column pair of a lookup's join: source.``column`` (truncated to ``bucket`` when
+    set, e.g. an event's time to its hour) = ``table``.``key_column``."""
+
+    column: str
+    key_column: str
+    bucket: TimeBucket | None = None
+
+
 class Lookup(_Frozen):
     """A parent (dimension) row joined to each source row: source.``column`` -> ``table``.``key``.
 
-    Feature expressions read it through ``alias`` (``d0``, ``d1``...).
+    A composite key adds ``more`` column pairs (a weather row keyed by place and hour is found
+    by the event's place and its time truncated to the hour). ``time_key`` names the
+    dimension's time column: under a cutoff only rows with it at or before the prediction time
+    are joined. Feature expressions read the row through ``alias`` (``d0``, ``d1``...).
     """
 
     alias: str = Field(pattern=r"^d[0-9]+$")
     table: str
     column: str
     key_column: str
+    bucket: TimeBucket | None = None
+    more: tuple[KeyPart, ...] = ()
+    time_key: str | None = None
+
+    @property
+    def parts(self) -> tuple[KeyPart, ...]:
+        first = KeyPart(column=self.column, key_column=self.key_column, bucket=self.bucket)
+        return (first, *self.more)
 
 
 class FeatureGroup(_Frozen):

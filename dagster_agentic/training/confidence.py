@@ -154,10 +154,26 @@ def _weighted_auc(counts: np.ndarray, positive: np.ndarray, scores: np.ndarray) 
     return np.divide(area, total, out=np.full(len(counts), np.nan), where=total > 0)
 
 
-def verdict_of(interval: Interval, target: float, *, min_support: int = MIN_SUPPORT) -> Verdict:
+def verdict_of(
+    interval: Interval,
+    target: float,
+    *,
+    min_support: int = MIN_SUPPORT,
+    higher_is_better: bool = True,
+) -> Verdict:
     """met when the interval's lower bound reaches the target, not_met when its upper bound is
-    below it, otherwise (or on fewer than ``min_support`` supporting rows) inconclusive."""
+    below it, otherwise (or on fewer than ``min_support`` supporting rows) inconclusive.
+
+    For an error metric (``higher_is_better=False``: RMSE, MAE) the target is a ceiling: met
+    when the upper bound is at or below it, not_met when the lower bound is above it.
+    """
     if interval.support < min_support:
+        return "inconclusive"
+    if not higher_is_better:
+        if interval.high <= target:
+            return "met"
+        if interval.low > target:
+            return "not_met"
         return "inconclusive"
     if interval.low >= target:
         return "met"

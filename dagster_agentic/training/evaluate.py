@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dagster_agentic.errors import DataError
+from dagster_agentic.goals.objective import BINARY_METRICS
 from dagster_agentic.training.confidence import (
     DEFAULT_LEVEL,
     MIN_SUPPORT,
@@ -137,6 +138,11 @@ def evaluate(
     The verdict rests on the ``level`` confidence interval of the metric on these rows and on
     at least ``min_support`` supporting rows.
     """
+    if metric not in BINARY_METRICS:
+        raise DataError(
+            f"{metric} is not a binary-classification metric",
+            fix="evaluate multiclass and regression tasks with training.evaluate_tasks",
+        )
     y, s = checked_inputs(y_true, scores)
     predicted = s >= threshold
     tp = int((predicted & (y == 1)).sum())
@@ -224,7 +230,12 @@ def _interval(
         return proportion_interval(metric, tp, n_pos, level=level)
     if metric == "accuracy":
         return proportion_interval(metric, correct, len(y), level=level)
-    return bootstrap_interval(metric, y, s, threshold=threshold, level=level)
+    if metric == "f1" or metric == "roc_auc":
+        return bootstrap_interval(metric, y, s, threshold=threshold, level=level)
+    raise DataError(
+        f"{metric} is not a binary-classification metric",
+        fix="evaluate multiclass and regression tasks with training.evaluate_tasks",
+    )
 
 
 def _because(verdict: str, interval: Interval, target: float, min_support: int) -> str:

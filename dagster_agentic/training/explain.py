@@ -19,6 +19,12 @@ Two ways to get SHAP values, picked by family:
   get fewer of both. The first permutation explanation in a process also pays a one-off
   few seconds while numba compiles shap's masking kernels.
 
+Multiclass models have one SHAP value per row, feature and class (log-odds of each class's
+softmax logit for LightGBM, each class's probability otherwise). A feature's importance is
+then its mean |SHAP| over rows and classes, so a feature that only separates two rare classes
+still counts; the values kept per row (for the plot) are those of the row's predicted class.
+Regression models are explained in the target's unit (``output`` "value").
+
 Importance is the mean absolute SHAP value per column; ``shares`` normalise it to sum to 1,
 which makes families comparable although their units differ. Everything is deterministic
 given ``seed``; numpy's global random state, which shap draws from, is restored afterwards.
@@ -127,19 +133,22 @@ def explain(
             fix="pass the rows to explain, e.g. the validation or scoring features",
         )
     frame = select_features(X, columns).reset_index(drop=True)
+    task = getattr(learner, "task", "binary_classification")
     if isinstance(learner, LightGBMLearner):
         rows = _sample(frame, max_rows, seed)
         codec = _Codec.fit(rows)
-        values, base = _tree_shap(learner, rows)
+        raw, base = _tree_shap(learner, rows)
         method, output = "tree_shap", "log_odds"
     else:
         n_rows, n_background = _permutation_design(len(columns), len(frame), max_rows)
         rows = _sample(frame, n_rows, seed)
         background = _sample(frame, n_background, seed + 1)
         codec = _Codec.fit(pd.concat([rows, background], ignore_index=True))
-        values, base = _permutation_shap(learner, codec, rows, background, seed)
+        raw, base = _permutation_shap(learner, codec, rows, background, seed)
         method, output = "permutation_shap", "probability"
-    importance = np.abs(values).mean(axis=0)
+    if task == "regression":
+        output = "value"
+    values, importance = _per_row_values(learner, rows, raw)
     return Explanation(
         method=method,
         columns=tuple(columns),
@@ -264,6 +273,28 @@ def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return frame.iloc[rows].reset_index(drop=True)
 
 
+def _per_row_values(
+    learner: Learner, rows: pd.DataFrame, raw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, features) values and the mean |SHAP| per feature.
+
+    For (rows, features, classes) values: importance averaged over rows and classes, and
+    each row's values for its predicted class.
+    """
+    if raw.ndim == 2:
+        return raw, np.abs(raw).mean(axis=0)
+    predicted = np.asarray(learner.predict(rows)).astype(np.int64)
+    values = raw[np.arange(len(raw)), :, predicted]
+    return values, np.abs(raw).mean(axis=(0, 2))
+
+
+def _model_output(learner: Learner) -> Any:
+    """What SHAP explains: P(positive), the class probabilities or the regression value."""
+    if getattr(learner, "task", "binary_classification") == "regression":
+        return learner.predict
+    return learner.predict_proba
+
+
 def _permutation_design(n_features: int, n_available: int, max_rows: int) -> tuple[int, int]:
     """Rows to explain and background rows, spending about ``PERMUTATION_MODEL_ROWS``."""
     pairs = PERMUTATION_MODEL_ROWS // (2 * n_features + 1)  # (row, background row) pairs
@@ -278,7 +309,13 @@ def _tree_shap(learner: LightGBMLearner, rows: pd.DataFrame) -> tuple[np.ndarray
     with _quiet():
         explainer = shap.TreeExplainer(learner.booster)
         values = explainer.shap_values(learner.model_frame(rows), tree_limit=learner.best_iteration)
-    return np.asarray(values, dtype="float64"), float(np.ravel(explainer.expected_value)[0])
+    expected = np.ravel(explainer.expected_value)
+    if isinstance(values, list):  # older shap: one (rows, features) array per class
+        values = np.stack(values, axis=-1)
+    array = np.asarray(values, dtype="float64")
+    if learner.task == "multiclass_classification" and array.ndim == 2:
+        array = array.reshape(len(rows), -1, learner.n_classes)
+    return array, float(expected.mean() if array.ndim == 3 else expected[0])
 
 
 def _permutation_shap(
@@ -287,12 +324,19 @@ def _permutation_shap(
     """Permutation SHAP (probabilities) over an independent background sample."""
     shap = _import_shap()
 
+    model_output = _model_output(learner)
+
     def predict(matrix: np.ndarray) -> np.ndarray:
-        return learner.predict_proba(codec.decode(matrix))
+        return np.asarray(model_output(codec.decode(matrix)))
 
     width = 2 * len(codec.columns) + 1  # one forward-and-backward permutation
     reference = codec.encode(background)
-    values = np.zeros((len(rows), len(codec.columns)))
+    classes = getattr(learner, "n_classes", 2)
+    multiclass = getattr(learner, "task", "") == "multiclass_classification"
+    shape = (
+        (len(rows), len(codec.columns), classes) if multiclass else (len(rows), len(codec.columns))
+    )
+    values = np.zeros(shape)
     base = math.nan
     with _quiet(), _numpy_global_seed(seed):
         masker = shap.maskers.Independent(reference, max_samples=len(reference))
@@ -310,8 +354,10 @@ def _permutation_shap(
                 outputs=None,
                 silent=True,
             )
-            values[i] = np.ravel(result["values"])
-            base = float(np.ravel(result["expected_values"])[0])
+            row_values = np.asarray(result["values"])
+            values[i] = row_values.reshape(shape[1:]) if multiclass else np.ravel(row_values)
+            expected = np.ravel(result["expected_values"])
+            base = float(expected.mean() if multiclass else expected[0])
     return values, base
 
 

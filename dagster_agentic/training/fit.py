@@ -53,18 +53,21 @@ def fit_best(
     (``FitReport.stopped_by_budget``), and is not started once the deadline has passed. If
     that leaves no model at all, :class:`GuardrailError` (rule ``budget.train_seconds``).
     """
-    data = prepare_training_data(X_train, y_train, X_valid, y_valid)
+    data = prepare_training_data(
+        X_train, y_train, X_valid, y_valid, task=spec.task, n_classes=spec.n_classes
+    )
+    chosen = spec.validation_metric
     best: tuple[float, Learner] | None = None
     reports: list[FitReport] = []
     first_error: TrainingDivergedError | None = None
     starved = False  # a candidate was not started: the deadline had passed
     for index, candidate in enumerate(spec.candidates):
         if deadline is not None and deadline.expired():
-            reports.append(_not_started_report(candidate, deadline))
+            reports.append(_not_started_report(candidate, deadline, spec.task))
             starved = True
             continue
         share = deadline.share(len(spec.candidates) - index) if deadline is not None else None
-        learner = make_learner(candidate)
+        learner = make_learner(candidate, spec.task, spec.n_classes)
         started = time.monotonic()
         try:
             report = learner.fit(
@@ -78,11 +81,11 @@ def fit_best(
         except TrainingDivergedError as error:
             log.warning("candidate %s failed: %s", candidate.family, error.message)
             first_error = first_error or error
-            reports.append(_failed_report(candidate, error, time.monotonic() - started))
+            reports.append(_failed_report(candidate, error, time.monotonic() - started, spec.task))
             continue
         report.notes[:0] = data.notes
         reports.append(report)
-        value = report.metric(spec.selection_metric)
+        value = report.selection_value(chosen)
         # Strictly better only: on a tie the earlier (preferred) candidate stays.
         if math.isfinite(value) and (best is None or value > best[0]):
             best = (value, learner)
@@ -92,13 +95,17 @@ def fit_best(
         if first_error is not None:
             raise first_error
         raise DataError(
-            f"no candidate produced a finite validation {spec.selection_metric}",
-            fix="check the validation split has both classes and the features are not constant",
+            f"no candidate produced a finite validation {chosen}",
+            fix="check the validation split has both classes and the features are not constant"
+            if spec.task == "binary_classification"
+            else "check the validation split has rows and the features are not constant",
         )
     return best[1], reports
 
 
-def _not_started_report(candidate: ModelSpec, deadline: Deadline) -> FitReport:
+def _not_started_report(
+    candidate: ModelSpec, deadline: Deadline, task: str = "binary_classification"
+) -> FitReport:
     """The report of a candidate the deadline kept from starting."""
     return FitReport(
         family=candidate.family,
@@ -113,6 +120,7 @@ def _not_started_report(candidate: ModelSpec, deadline: Deadline) -> FitReport:
         stop_reason="not started: time budget spent",
         error=f"the training time budget of {deadline.seconds:g}s was spent before it started",
         stopped_by_budget=True,
+        task=task,
     )
 
 
@@ -128,7 +136,12 @@ def _budget_spent(reports: list[FitReport], deadline: Deadline) -> GuardrailErro
     )
 
 
-def _failed_report(candidate: ModelSpec, error: TrainingDivergedError, seconds: float) -> FitReport:
+def _failed_report(
+    candidate: ModelSpec,
+    error: TrainingDivergedError,
+    seconds: float,
+    task: str = "binary_classification",
+) -> FitReport:
     """The report of a diverged candidate, with the loss curves up to the failure."""
     return FitReport(
         family=candidate.family,
@@ -142,15 +155,26 @@ def _failed_report(candidate: ModelSpec, error: TrainingDivergedError, seconds: 
         fit_seconds=seconds,
         stop_reason="diverged",
         error=str(error),
+        task=task,
     )
 
 
 def prepare_training_data(
-    X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame, y_valid: np.ndarray
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    *,
+    task: str = "binary_classification",
+    n_classes: int = 2,
 ) -> PreparedData:
     """Check shapes, labels and features; drop all-NULL feature columns with a note."""
-    y_tr = _labels(y_train, X_train, "training")
-    y_va = _labels(y_valid, X_valid, "validation")
+    if task == "binary_classification":
+        y_tr = _labels(y_train, X_train, "training")
+        y_va = _labels(y_valid, X_valid, "validation")
+    else:
+        y_tr = task_labels(y_train, X_train, "training", task, n_classes)
+        y_va = task_labels(y_valid, X_valid, "validation", task, n_classes, training=False)
     if X_train.shape[1] == 0:
         raise DataError(
             "the feature frame has no columns",
@@ -221,6 +245,71 @@ def _labels(y: np.ndarray, X: pd.DataFrame, split: str) -> np.ndarray:
             fix="check the label or the cohort filter",
         )
     return labels
+
+
+def task_labels(
+    y: np.ndarray,
+    X: pd.DataFrame,
+    split: str,
+    task: str,
+    n_classes: int,
+    *,
+    training: bool = True,
+) -> np.ndarray:
+    """Multiclass labels as class indices 0..n_classes-1, regression targets as finite
+    float64; the training split needs two classes (multiclass) or a varying target."""
+    values = np.asarray(y)
+    _shape_checks(values, X, split)
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+    if task == "regression":
+        bad = ~np.isfinite(numeric)
+        if bad.any():
+            raise DataError(
+                f"{int(bad.sum()):,} {split} target values are NULL, NaN or infinite"
+                f" (e.g. {list(pd.Series(values)[bad].unique()[:5])})",
+                fix="drop rows with a NULL target in the training set SQL",
+            )
+        if training and np.ptp(numeric) == 0:
+            raise DataError(
+                f"the target is constant ({numeric[0]:g}) in all {len(numeric):,} {split} rows",
+                fix="check the target column or the cohort filter: nothing varies to be learnt",
+            )
+        return numeric
+    valid = np.isfinite(numeric) & (numeric == np.round(numeric))
+    valid &= (numeric >= 0) & (numeric < n_classes)
+    if not valid.all():
+        bad_values = list(pd.Series(values)[~valid].unique()[:5])
+        raise DataError(
+            f"the {split} target has values that are not class indices 0..{n_classes - 1}"
+            f" (e.g. {bad_values})",
+            fix="encode the label as the index of its value in the objective's classes and"
+            " leave out rows whose value is not one of them",
+        )
+    labels = numeric.astype(int)
+    if training and len(np.unique(labels)) < 2:
+        raise DataError(
+            f"the target column has only one class ({labels[0]}) in {len(labels):,} {split} rows",
+            fix="check the label or the cohort filter",
+        )
+    return labels
+
+
+def _shape_checks(values: np.ndarray, X: pd.DataFrame, split: str) -> None:
+    if values.ndim != 1:
+        raise DataError(
+            f"the {split} labels must be one-dimensional, got shape {values.shape}",
+            fix="pass the target column as a 1-D array",
+        )
+    if len(values) != len(X):
+        raise DataError(
+            f"the {split} labels have {len(values):,} rows but the features have {len(X):,}",
+            fix="build the features and labels from the same rows, in the same order",
+        )
+    if len(values) == 0:
+        raise DataError(
+            f"the {split} set is empty",
+            fix="check the cohort filter and the split: no rows reached training",
+        )
 
 
 def _check_infinite(X: pd.DataFrame, split: str) -> None:

@@ -1,4 +1,10 @@
-"""Gradient-boosted trees with LightGBM, early-stopped on the validation set."""
+"""Gradient-boosted trees with LightGBM, early-stopped on the validation set.
+
+Binary tasks use ``LGBMClassifier`` on binary log loss, as ever. Multiclass tasks use the
+``multiclass`` objective with ``num_class`` fixed by the task (not by the labels seen, so a
+class missing from the training split still has its column of probabilities), early-stopped
+on multiclass log loss; regression uses the L2 objective early-stopped on RMSE.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from dagster_agentic.training.deadline import Deadline
-from dagster_agentic.training.learners import FitReport, thread_count, validation_scores
+from dagster_agentic.training.learners import (
+    FitReport,
+    class_indices,
+    fit_report_scores,
+    no_probabilities,
+    saved_task,
+    task_validation,
+    thread_count,
+)
 from dagster_agentic.training.preprocess import (
     category_values,
     is_numeric_column,
@@ -28,6 +42,11 @@ if TYPE_CHECKING:
 MODEL_FILE = "lightgbm_model.txt"
 META_FILE = "lightgbm_meta.json"
 # Our own knobs; everything else in params goes to LGBMClassifier unchanged.
+_EVAL_METRIC = {
+    "binary_classification": "binary_logloss",
+    "multiclass_classification": "multi_logloss",
+    "regression": "rmse",
+}
 _OWN_PARAMS = {"early_stopping_rounds", "max_categories", "n_estimators", "n_jobs"}
 
 
@@ -58,15 +77,22 @@ class _TimeBudget:
 
 
 class LightGBMLearner:
-    """LightGBM classifier; text columns become pandas categories fixed at fit time."""
+    """LightGBM model of any task; text columns become pandas categories fixed at fit time."""
 
     family: ClassVar[str] = "lightgbm"
 
     def __init__(
-        self, params: Mapping[str, Any] | None = None, *, max_seconds: float = 120.0
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_seconds: float = 120.0,
+        task: str = "binary_classification",
+        n_classes: int = 2,
     ) -> None:
         self.params: dict[str, Any] = {**LIGHTGBM_DEFAULTS, **(params or {})}
         self.max_seconds = max_seconds
+        self.task = task
+        self.n_classes = n_classes
         self.feature_columns: list[str] = []
         self.numeric: list[str] = []
         self.categories: dict[str, list[str]] = {}
@@ -121,7 +147,9 @@ class LightGBMLearner:
         }
         self.numeric = [c for c in self.feature_columns if c not in self.categories]
         train, valid = self._frame(X_train), self._frame(X_valid)
-        y_tr, y_va = np.asarray(y_train).astype(int), np.asarray(y_valid).astype(int)
+        label_type = float if self.task == "regression" else int
+        y_tr = np.asarray(y_train).astype(label_type)
+        y_va = np.asarray(y_valid).astype(label_type)
 
         n_estimators = min(int(self.params["n_estimators"]), MAX_LIGHTGBM_ESTIMATORS)
         settings: dict[str, Any] = {
@@ -133,7 +161,17 @@ class LightGBMLearner:
             "force_row_wise": True,  # deterministic results need a fixed histogram layout
         }
         settings.update({k: v for k, v in self.params.items() if k not in _OWN_PARAMS})
-        model = lightgbm.LGBMClassifier(**settings)
+        eval_metric = _EVAL_METRIC[self.task]
+        model: lightgbm.LGBMModel
+        if self.task == "binary_classification":
+            model = lightgbm.LGBMClassifier(**settings)
+        elif self.task == "multiclass_classification":
+            settings.update(objective="multiclass", num_class=self.n_classes, metric=eval_metric)
+            model = lightgbm.LGBMModel(**settings)
+        else:
+            settings.setdefault("objective", "regression")
+            settings["metric"] = eval_metric
+            model = lightgbm.LGBMRegressor(**settings)
         budget = _TimeBudget(deadline)
         callbacks: list[Any] = [budget]
         rounds = int(self.params["early_stopping_rounds"])
@@ -147,16 +185,16 @@ class LightGBMLearner:
             eval_X=(train, valid),
             eval_y=(y_tr, y_va),  # type: ignore[arg-type]
             eval_names=["train", "valid"],
-            eval_metric="binary_logloss",
+            eval_metric=eval_metric,
             callbacks=callbacks,
         )
         self._booster = model.booster_
         history = model.evals_result_
-        train_curve = [float(v) for v in history["train"]["binary_logloss"]]
-        valid_curve = [float(v) for v in history["valid"]["binary_logloss"]]
+        train_curve = [float(v) for v in history["train"][eval_metric]]
+        valid_curve = [float(v) for v in history["valid"][eval_metric]]
         self.best_iteration = int(model.best_iteration_ or len(valid_curve))
         # Scored on the frame built above: encoding it again would add to the time budget.
-        ap, auc = validation_scores(y_va, self._scores(valid))
+        scores = task_validation(self.task, y_va, self._scores(valid))
         if budget.triggered:
             reason = f"time budget of {deadline.seconds:.3g}s"
         elif len(valid_curve) < n_estimators:
@@ -170,17 +208,25 @@ class LightGBMLearner:
             epochs=len(valid_curve),
             train_curve=train_curve,
             valid_curve=valid_curve,
-            valid_average_precision=ap,
-            valid_roc_auc=auc,
             fit_seconds=time.monotonic() - started,
             stop_reason=reason,
             stopped_by_budget=budget.triggered,
+            **fit_report_scores(self.task, scores),
         )
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if self._booster is None:
             raise RuntimeError("LightGBMLearner.predict_proba called before fit or load")
+        if self.task == "regression":
+            raise no_probabilities(self.family)
         return self._scores(self._frame(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Class indices (classification) or values in the target's unit (regression)."""
+        if self._booster is None:
+            raise RuntimeError("LightGBMLearner.predict called before fit or load")
+        output = self._scores(self._frame(X))
+        return output if self.task == "regression" else class_indices(self.task, output)
 
     def _scores(self, frame: pd.DataFrame) -> np.ndarray:
         scores = self.booster.predict(frame, num_iteration=self.best_iteration)
@@ -199,6 +245,8 @@ class LightGBMLearner:
             "numeric": self.numeric,
             "categories": self.categories,
             "best_iteration": self.best_iteration,
+            "task": self.task,
+            "n_classes": self.n_classes,
         }
         (dir / META_FILE).write_text(json.dumps(meta, indent=1))
 
@@ -208,7 +256,10 @@ class LightGBMLearner:
 
         dir = Path(dir)
         meta = json.loads((dir / META_FILE).read_text())
-        learner = cls(meta["params"], max_seconds=float(meta["max_seconds"]))
+        task, n_classes = saved_task(meta)
+        learner = cls(
+            meta["params"], max_seconds=float(meta["max_seconds"]), task=task, n_classes=n_classes
+        )
         learner.feature_columns = list(meta["feature_columns"])
         learner.numeric = list(meta["numeric"])
         learner.categories = {k: list(v) for k, v in meta["categories"].items()}

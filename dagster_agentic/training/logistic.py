@@ -1,4 +1,11 @@
-"""Logistic regression on the MLP's preprocessing: a quick sanity baseline."""
+"""Logistic regression on the MLP's preprocessing: a quick sanity baseline.
+
+Binary tasks fit one coefficient vector; multiclass tasks a multinomial (softmax) logistic
+regression with one row of coefficients per class, in class-index order; regression a ridge
+regression on the same encoding (``alpha = 1 / C``, the same "larger C, weaker penalty"
+reading). Coefficients are stored as JSON and scored by our own arithmetic, so a loaded
+model predicts exactly what the fitted one did.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from dagster_agentic.training.deadline import Deadline
-from dagster_agentic.training.learners import FitReport, validation_scores
+from dagster_agentic.training.learners import (
+    FitReport,
+    class_indices,
+    fit_report_scores,
+    no_probabilities,
+    saved_task,
+    softmax,
+    task_validation,
+)
 from dagster_agentic.training.preprocess import TabularEncoder
 from dagster_agentic.training.spec import LOGISTIC_DEFAULTS
 
@@ -32,7 +47,7 @@ _FIT_OVERHEAD_SECONDS = 1e-3
 
 @dataclass(frozen=True)
 class _Solved:
-    model: LogisticRegression
+    model: LogisticRegression | Any  # Ridge for regression
     iterations: int
     converged: bool
     stopped_by_budget: bool
@@ -51,14 +66,22 @@ class LogisticLearner:
     family: ClassVar[str] = "logistic"
 
     def __init__(
-        self, params: Mapping[str, Any] | None = None, *, max_seconds: float = 120.0
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_seconds: float = 120.0,
+        task: str = "binary_classification",
+        n_classes: int = 2,
     ) -> None:
         self.params: dict[str, Any] = {**LOGISTIC_DEFAULTS, **(params or {})}
         self.max_seconds = max_seconds
+        self.task = task
+        self.n_classes = n_classes
         self.feature_columns: list[str] = []
         self.encoder: TabularEncoder | None = None
+        # (features,) for binary and regression; (classes, features) for multiclass.
         self.coef: np.ndarray | None = None
-        self.intercept = 0.0
+        self.intercept: float | np.ndarray = 0.0
 
     def fit(
         self,
@@ -78,10 +101,13 @@ class LogisticLearner:
             X_train, top_categories=int(self.params["top_categories"])
         )
         X = self.encoder.transform(X_train)
-        solved = self._solve(X, np.asarray(y_train).astype(int), seed=seed, deadline=deadline)
-        self.coef = np.asarray(solved.model.coef_[0], dtype="float64")
-        self.intercept = float(solved.model.intercept_[0])
-        ap, auc = validation_scores(np.asarray(y_valid), self.predict_proba(X_valid))
+        if self.task == "regression":
+            solved = self._solve_ridge(X, np.asarray(y_train, dtype="float64"))
+        else:
+            solved = self._solve(X, np.asarray(y_train).astype(int), seed=seed, deadline=deadline)
+        self._keep(solved.model)
+        output = self.predict(X_valid) if self.task == "regression" else self.predict_proba(X_valid)
+        scores = task_validation(self.task, np.asarray(y_valid), output)
         notes: list[str] = []
         if solved.stopped_by_budget:
             reason = f"time budget of {deadline.seconds:.3g}s"
@@ -98,13 +124,44 @@ class LogisticLearner:
             epochs=solved.iterations,
             train_curve=[],
             valid_curve=[],
-            valid_average_precision=ap,
-            valid_roc_auc=auc,
             fit_seconds=time.monotonic() - started,
             stop_reason=reason,
             notes=notes,
             stopped_by_budget=solved.stopped_by_budget,
+            **fit_report_scores(self.task, scores),
         )
+
+    def _keep(self, model: Any) -> None:
+        """The fitted coefficients, as float64, in the shape of the task."""
+        coef = np.asarray(model.coef_, dtype="float64")
+        intercept = np.atleast_1d(np.asarray(model.intercept_, dtype="float64"))
+        if self.task == "multiclass_classification":
+            self.coef, self.intercept = self._all_classes(model, coef, intercept)
+        else:
+            self.coef, self.intercept = coef.reshape(-1, coef.shape[-1])[0], float(intercept[0])
+
+    def _all_classes(
+        self, model: Any, coef: np.ndarray, intercept: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One row per class of the task: a class absent from training gets a logit far
+        below the others (probability ~0) rather than shifting the columns."""
+        seen = np.asarray(model.classes_).astype(int)
+        full = np.zeros((self.n_classes, coef.shape[-1]))
+        bias = np.full(self.n_classes, -30.0)
+        if len(seen) == 2:  # sklearn keeps one row for two classes: logits 0 and z
+            full[seen[1]], bias[seen[1]] = coef[0], intercept[0]
+            bias[seen[0]] = 0.0
+        else:
+            full[seen], bias[seen] = coef, intercept
+        return full, bias
+
+    def _solve_ridge(self, X: np.ndarray, y: np.ndarray) -> _Solved:
+        """Ridge regression in closed form (one solve, well within any budget)."""
+        from sklearn.linear_model import Ridge
+
+        model = Ridge(alpha=1.0 / float(self.params["C"]))
+        model.fit(X.astype("float64"), y)
+        return _Solved(model, 1, converged=True, stopped_by_budget=False)
 
     def _solve(self, X: np.ndarray, y: np.ndarray, *, seed: int, deadline: Deadline) -> _Solved:
         """L-BFGS in chunks of iterations that fit in the time left, each warm-started from
@@ -147,11 +204,27 @@ class LogisticLearner:
                 return _Solved(model, done, converged=False, stopped_by_budget=True)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        if self.coef is None or self.encoder is None:
-            raise RuntimeError("LogisticLearner.predict_proba called before fit or load")
+        if self.task == "regression":
+            raise no_probabilities(self.family)
+        z = self._linear(X)
+        if self.task == "multiclass_classification":
+            return softmax(z)
         # Our own sigmoid over stored coefficients, so a loaded model scores identically.
-        z = self.encoder.transform(X).astype("float64") @ self.coef + self.intercept
         return np.exp(-np.logaddexp(0.0, -z))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Class indices (classification) or values in the target's unit (regression)."""
+        if self.task == "regression":
+            return self._linear(X)
+        return class_indices(self.task, self.predict_proba(X))
+
+    def _linear(self, X: pd.DataFrame) -> np.ndarray:
+        if self.coef is None or self.encoder is None:
+            raise RuntimeError("LogisticLearner used before fit or load")
+        encoded = self.encoder.transform(X).astype("float64")
+        if self.task == "multiclass_classification":
+            return np.asarray(encoded @ self.coef.T + self.intercept)
+        return np.asarray(encoded @ self.coef + self.intercept)
 
     def save(self, dir: Path) -> None:
         if self.coef is None or self.encoder is None:
@@ -163,17 +236,23 @@ class LogisticLearner:
             "max_seconds": self.max_seconds,
             "feature_columns": self.feature_columns,
             "encoder": self.encoder.to_dict(),
-            "coef": [float(v) for v in self.coef],
-            "intercept": self.intercept,
+            "coef": self.coef.tolist(),
+            "intercept": np.asarray(self.intercept).tolist(),
+            "task": self.task,
+            "n_classes": self.n_classes,
         }
         (dir / META_FILE).write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, dir: Path) -> LogisticLearner:
         meta = json.loads((Path(dir) / META_FILE).read_text())
-        learner = cls(meta["params"], max_seconds=float(meta["max_seconds"]))
+        task, n_classes = saved_task(meta)
+        learner = cls(
+            meta["params"], max_seconds=float(meta["max_seconds"]), task=task, n_classes=n_classes
+        )
         learner.feature_columns = list(meta["feature_columns"])
         learner.encoder = TabularEncoder.from_dict(meta["encoder"])
         learner.coef = np.asarray(meta["coef"], dtype="float64")
-        learner.intercept = float(meta["intercept"])
+        intercept = np.asarray(meta["intercept"], dtype="float64")
+        learner.intercept = intercept if intercept.ndim else float(intercept)
         return learner

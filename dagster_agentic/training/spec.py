@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+
 Family = Literal["lightgbm", "torch_mlp", "logistic"]
 ParamValue = float | int | str | bool
 
@@ -84,13 +86,43 @@ class ModelSpec(BaseModel):
 
 
 class TrainingSpec(BaseModel):
-    """Candidates tried in order; the best on validation by ``selection_metric`` is kept."""
+    """Candidates tried in order; the best on validation is kept.
+
+    ``task`` decides what is learnt and how candidates are compared on validation:
+
+    * binary: by ``selection_metric`` (average precision or ROC AUC), as ever;
+    * multiclass (``n_classes`` classes, labels 0..n_classes-1): by log loss. It is a proper
+      scoring rule over the whole predicted distribution, the loss every family minimises and
+      early-stops on, and on a few hundred validation rows it is far less noisy than
+      macro-F1, which moves by whole rows of one small class at the argmax; macro-F1 and
+      accuracy are reported beside it;
+    * regression: by RMSE in the target's unit.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     candidates: tuple[ModelSpec, ...] = Field(min_length=1)
     selection_metric: Literal["average_precision", "roc_auc"] = "average_precision"
     seed: int = 0
+    task: TaskType = "binary_classification"
+    n_classes: int = Field(default=2, ge=1, le=MAX_CLASSES)
+
+    @model_validator(mode="after")
+    def _fits_task(self) -> TrainingSpec:
+        if self.task == "binary_classification" and self.n_classes != 2:
+            raise ValueError(f"a binary task has 2 classes, not {self.n_classes}")
+        if self.task == "multiclass_classification" and self.n_classes < 3:
+            raise ValueError(f"a multiclass task has at least 3 classes, not {self.n_classes}")
+        return self
+
+    @property
+    def validation_metric(self) -> str:
+        """The validation score candidates are compared on."""
+        if self.task == "multiclass_classification":
+            return "log_loss"
+        if self.task == "regression":
+            return "rmse"
+        return self.selection_metric
 
     @classmethod
     def default(cls, *, seed: int = 0, max_seconds: float = 120.0) -> TrainingSpec:

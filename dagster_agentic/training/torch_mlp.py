@@ -8,7 +8,10 @@ Training stops with :class:`TrainingDivergedError` when it diverges, which is wh
   of the untrained network.
 
 The untrained network predicts logits near 0, so its loss is about ln 2 = 0.69 times the
-average class weight, and healthy training only lowers the training loss; a learning rate
+average class weight for a binary task, ln k for k classes (softmax and cross-entropy, with
+the same class weights), and about 1 for regression, which is trained by mean squared error
+on the target standardised with the training rows' mean and deviation (predictions are
+mapped back to the target's unit); healthy training only lowers the training loss; a learning rate
 that is too high sends it to the thousands within an epoch. The factor rule looks at the
 training loss averaged over an epoch, never at a single batch (one badly predicted row in a
 tiny last batch cannot trip it) nor at the validation loss, which rises when the network
@@ -32,8 +35,13 @@ from dagster_agentic.training.deadline import Deadline
 from dagster_agentic.training.learners import (
     FitReport,
     TrainingDivergedError,
+    class_indices,
+    class_weights,
+    fit_report_scores,
+    no_probabilities,
+    saved_task,
+    task_validation,
     thread_count,
-    validation_scores,
 )
 from dagster_agentic.training.preprocess import TabularEncoder
 from dagster_agentic.training.spec import TORCH_MLP_DEFAULTS
@@ -59,7 +67,7 @@ class _Curves:
     stopped_by_budget: bool = False
 
 
-def _network(n_inputs: int, hidden: int, dropout: float) -> torch.nn.Sequential:
+def _network(n_inputs: int, hidden: int, dropout: float, outputs: int = 1) -> torch.nn.Sequential:
     from torch import nn
 
     return nn.Sequential(
@@ -69,7 +77,7 @@ def _network(n_inputs: int, hidden: int, dropout: float) -> torch.nn.Sequential:
         nn.Linear(hidden, max(hidden // 2, 1)),
         nn.ReLU(),
         nn.Dropout(dropout),
-        nn.Linear(max(hidden // 2, 1), 1),
+        nn.Linear(max(hidden // 2, 1), outputs),
     )
 
 
@@ -91,13 +99,27 @@ class TorchMLPLearner:
     family: ClassVar[str] = "torch_mlp"
 
     def __init__(
-        self, params: Mapping[str, Any] | None = None, *, max_seconds: float = 120.0
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_seconds: float = 120.0,
+        task: str = "binary_classification",
+        n_classes: int = 2,
     ) -> None:
         self.params: dict[str, Any] = {**TORCH_MLP_DEFAULTS, **(params or {})}
         self.max_seconds = max_seconds
+        self.task = task
+        self.n_classes = n_classes
         self.feature_columns: list[str] = []
         self.encoder: TabularEncoder | None = None
         self._net: torch.nn.Sequential | None = None
+        # Regression: the network predicts (y - target_mean) / target_std.
+        self.target_mean = 0.0
+        self.target_std = 1.0
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.task == "multiclass_classification" else 1
 
     def fit(
         self,
@@ -143,18 +165,18 @@ class TorchMLPLearner:
         )
         x_tr = torch.from_numpy(self.encoder.transform(X_train))
         x_va = torch.from_numpy(self.encoder.transform(X_valid))
-        y_np = np.asarray(y_train).astype(np.float32)
-        y_tr = torch.from_numpy(y_np)
-        y_va = torch.from_numpy(np.asarray(y_valid).astype(np.float32))
         self._net = _network(
-            x_tr.shape[1], int(self.params["hidden_units"]), float(self.params["dropout"])
+            x_tr.shape[1],
+            int(self.params["hidden_units"]),
+            float(self.params["dropout"]),
+            self.n_outputs,
         )
-        weight = _pos_weight(self.params["pos_weight"], y_np)
+        y_tr, y_va, loss_fn, weight = self._targets(y_train, y_valid)
         curves = self._train(
-            x_tr, y_tr, x_va, y_va, seed=seed, pos_weight=weight, deadline=deadline
+            x_tr, y_tr, x_va, y_va, seed=seed, loss_fn=loss_fn, weight=weight, deadline=deadline
         )
         # Scored on the matrix encoded above: encoding it again would add to the time budget.
-        ap, auc = validation_scores(np.asarray(y_valid), self._scores(x_va))
+        scores = task_validation(self.task, np.asarray(y_valid), self._outputs(x_va))
         return FitReport(
             family=self.family,
             params={**self.params, "pos_weight_value": weight},
@@ -162,12 +184,59 @@ class TorchMLPLearner:
             epochs=len(curves.valid),
             train_curve=curves.train,
             valid_curve=curves.valid,
-            valid_average_precision=ap,
-            valid_roc_auc=auc,
             fit_seconds=time.monotonic() - started,
             stop_reason=curves.stop_reason,
             stopped_by_budget=curves.stopped_by_budget,
+            **fit_report_scores(self.task, scores),
         )
+
+    def _targets(
+        self, y_train: np.ndarray, y_valid: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor, Any, float | list[float]]:
+        """Label tensors, the loss and the class weighting for the task.
+
+        Binary: BCE with ``pos_weight``. Multiclass: cross-entropy over class indices, with
+        ``pos_weight`` ``balanced`` weighing each class by n / (k * count). Regression: MSE on
+        the target standardised with the training rows (kept for predictions).
+        """
+        import torch
+
+        if self.task == "multiclass_classification":
+            labels = np.asarray(y_train).astype(np.int64)
+            weights = class_weights(self.params["pos_weight"], labels, self.n_classes)
+            loss_fn = torch.nn.CrossEntropyLoss(
+                weight=None if weights is None else torch.from_numpy(weights.astype(np.float32))
+            )
+            valid = torch.from_numpy(np.asarray(y_valid).astype(np.int64))
+            used = [1.0] * self.n_classes if weights is None else [float(w) for w in weights]
+            return torch.from_numpy(labels), valid, loss_fn, used
+        if self.task == "regression":
+            values = np.asarray(y_train, dtype="float64")
+            self.target_mean = float(values.mean())
+            std = float(values.std())
+            self.target_std = std if std > 1e-12 else 1.0
+            train = (values - self.target_mean) / self.target_std
+            valid_values = np.asarray(y_valid, dtype="float64") - self.target_mean
+            return (
+                torch.from_numpy(train.astype(np.float32)),
+                torch.from_numpy((valid_values / self.target_std).astype(np.float32)),
+                torch.nn.MSELoss(),
+                1.0,
+            )
+        y_np = np.asarray(y_train).astype(np.float32)
+        weight = _pos_weight(self.params["pos_weight"], y_np)
+        return (
+            torch.from_numpy(y_np),
+            torch.from_numpy(np.asarray(y_valid).astype(np.float32)),
+            torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(weight)),
+            weight,
+        )
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output: (n,) for one output, (n, k) logits for k classes."""
+        assert self._net is not None
+        out = self._net(x)
+        return out.squeeze(1) if self.n_outputs == 1 else out
 
     def _train(
         self,
@@ -177,7 +246,8 @@ class TorchMLPLearner:
         y_va: torch.Tensor,
         *,
         seed: int,
-        pos_weight: float,
+        loss_fn: Any,
+        weight: float | list[float],
         deadline: Deadline,
     ) -> _Curves:
         """Mini-batch AdamW; keeps the weights of the epoch with the lowest validation loss.
@@ -190,8 +260,7 @@ class TorchMLPLearner:
         import torch
 
         assert self._net is not None
-        net, p = self._net, self.params
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
+        net, p, forward = self._net, self.params, self._forward
         optimiser = torch.optim.AdamW(
             net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"])
         )
@@ -200,10 +269,10 @@ class TorchMLPLearner:
         max_epochs, min_delta = int(p["max_epochs"]), float(p["min_delta"])
         clip = float(p["clip_grad_norm"])
         curves, best_loss, best_state = _Curves(), math.inf, None
-        guard = _Guard(curves, {**p, "pos_weight_value": pos_weight})
+        guard = _Guard(curves, {**p, "pos_weight_value": weight})
         net.eval()
         with torch.no_grad():
-            guard.start(float(loss_fn(net(x_va).squeeze(1), y_va)))
+            guard.start(float(loss_fn(forward(x_va), y_va)))
         stale = 0
         for epoch in range(1, max_epochs + 1):
             net.train()
@@ -212,7 +281,7 @@ class TorchMLPLearner:
             cut_short = ""  # set when the deadline ends this epoch before its last batch
             for done, start in enumerate(batches, start=1):
                 rows = order[start : start + batch]
-                loss = loss_fn(net(x_tr[rows]).squeeze(1), y_tr[rows])
+                loss = loss_fn(forward(x_tr[rows]), y_tr[rows])
                 guard.batch(float(loss.detach()), len(rows), epoch)
                 optimiser.zero_grad()
                 loss.backward()
@@ -224,7 +293,7 @@ class TorchMLPLearner:
                     break
             net.eval()
             with torch.no_grad():
-                valid_loss = float(loss_fn(net(x_va).squeeze(1), y_va))
+                valid_loss = float(loss_fn(forward(x_va), y_va))
             guard.epoch_end(valid_loss, epoch)
             if valid_loss < best_loss - min_delta:
                 best_loss, stale, curves.best_epoch = valid_loss, 0, epoch
@@ -246,19 +315,35 @@ class TorchMLPLearner:
         return curves
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == "regression":
+            raise no_probabilities(self.family)
+        return self._outputs(self._encoded(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Class indices (classification) or values in the target's unit (regression)."""
+        output = self._outputs(self._encoded(X))
+        return output if self.task == "regression" else class_indices(self.task, output)
+
+    def _encoded(self, X: pd.DataFrame) -> torch.Tensor:
         import torch
 
         if self._net is None or self.encoder is None:
-            raise RuntimeError("TorchMLPLearner.predict_proba called before fit or load")
-        return self._scores(torch.from_numpy(self.encoder.transform(X)))
+            raise RuntimeError("TorchMLPLearner used before fit or load")
+        return torch.from_numpy(self.encoder.transform(X))
 
-    def _scores(self, x: torch.Tensor) -> np.ndarray:
+    def _outputs(self, x: torch.Tensor) -> np.ndarray:
+        """Probabilities (binary (n,), multiclass (n, k)) or regression values."""
         import torch
 
         assert self._net is not None
         self._net.eval()
         with torch.no_grad():
-            return torch.sigmoid(self._net(x).squeeze(1)).double().numpy()
+            out = self._forward(x)
+            if self.task == "multiclass_classification":
+                return torch.softmax(out, dim=1).double().numpy()
+            if self.task == "regression":
+                return out.double().numpy() * self.target_std + self.target_mean
+            return torch.sigmoid(out).double().numpy()
 
     def save(self, dir: Path) -> None:
         import torch
@@ -273,6 +358,10 @@ class TorchMLPLearner:
             "max_seconds": self.max_seconds,
             "feature_columns": self.feature_columns,
             "encoder": self.encoder.to_dict(),
+            "task": self.task,
+            "n_classes": self.n_classes,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
         }
         (dir / META_FILE).write_text(json.dumps(meta, indent=1))
 
@@ -282,11 +371,21 @@ class TorchMLPLearner:
 
         dir = Path(dir)
         meta = json.loads((dir / META_FILE).read_text())
-        learner = cls(meta["params"], max_seconds=float(meta["max_seconds"]))
+        task, n_classes = saved_task(meta)
+        learner = cls(
+            meta["params"], max_seconds=float(meta["max_seconds"]), task=task, n_classes=n_classes
+        )
         learner.feature_columns = list(meta["feature_columns"])
         learner.encoder = TabularEncoder.from_dict(meta["encoder"])
+        learner.target_mean = float(meta.get("target_mean", 0.0))
+        learner.target_std = float(meta.get("target_std", 1.0))
         p = learner.params
-        net = _network(learner.encoder.n_outputs, int(p["hidden_units"]), float(p["dropout"]))
+        net = _network(
+            learner.encoder.n_outputs,
+            int(p["hidden_units"]),
+            float(p["dropout"]),
+            learner.n_outputs,
+        )
         net.load_state_dict(torch.load(dir / WEIGHTS_FILE, weights_only=True))
         net.eval()
         learner._net = net

@@ -14,6 +14,8 @@ ALL_VALUES_MAX = 50
 """Columns with at most this many distinct values list all of them (``ColumnProfile.values``)."""
 
 ScalarValue = str | int | float | bool | None
+TimeBucket = Literal["hour", "day"]
+"""How a child's time is read to match a composite key's time part: truncated to the hour/day."""
 """A single value as it appears in a profile (dates and timestamps are ISO strings)."""
 
 
@@ -67,6 +69,11 @@ class TableProfile(_Frozen):
     candidate_keys: tuple[str, ...] = Field(
         default=(), description="Single columns that are unique and never null."
     )
+    composite_keys: tuple[tuple[str, ...], ...] = Field(
+        default=(),
+        description="Minimal column pairs (or triples) jointly unique and never null; searched"
+        " only in tables without a single-column key.",
+    )
 
     def column(self, name: str) -> ColumnProfile | None:
         for column in self.columns:
@@ -92,9 +99,25 @@ class Relationship(_Frozen):
     evidence: Literal["name", "values", "name_and_values"]
 
 
+class CompositeRelationship(_Frozen):
+    """A many-to-one link on several columns: ``child_columns`` -> ``parent_columns``.
+
+    ``buckets`` says, per column, how the child value is read: as it is (None) or truncated to
+    the hour or day of a time-keyed parent (a flight's departure -> the weather's hour).
+    """
+
+    child_table: str
+    child_columns: tuple[str, ...]
+    parent_table: str
+    parent_columns: tuple[str, ...]
+    buckets: tuple[TimeBucket | None, ...]
+    inclusion: float
+
+
 class WarehouseProfile(_Frozen):
     tables: tuple[TableProfile, ...]
     relationships: tuple[Relationship, ...] = ()
+    composite_relationships: tuple[CompositeRelationship, ...] = ()
     fingerprint: str = Field(
         description="Stable hash of the schema (tables, columns, types); changes with it."
     )

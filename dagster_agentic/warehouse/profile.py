@@ -31,6 +31,10 @@ from typing import Any
 import duckdb
 
 from dagster_agentic.errors import WarehouseError
+from dagster_agentic.warehouse.composite import (
+    composite_keys,
+    discover_composite_relationships,
+)
 from dagster_agentic.warehouse.connection import (
     INTEGER_TYPES,
     ColumnKind,
@@ -120,8 +124,12 @@ def profile_warehouse(
         selected = resolve_tables(conn, schema, tables)
         profiles = tuple(profile_table(conn, t, schema=schema, top_k=top_k) for t in selected)
         relationships = discover_relationships(conn, profiles, schema=schema)
+        composite = discover_composite_relationships(conn, profiles, schema=schema)
     profile = WarehouseProfile(
-        tables=profiles, relationships=relationships, fingerprint=schema_fingerprint(profiles)
+        tables=profiles,
+        relationships=relationships,
+        composite_relationships=composite,
+        fingerprint=schema_fingerprint(profiles),
     )
     if ledger is not None:
         ledger.record("profile", len(profile.model_dump_json().encode()), 0)
@@ -195,6 +203,10 @@ def _profile(
                 }
             )
         )
+    composite: tuple[tuple[str, ...], ...] = ()
+    if not keys:
+        prefix, target = source.for_branches([s.name for s in stats])
+        composite = composite_keys(conn, target, columns_out, row_count, prefix=prefix)
     return TableProfile(
         name=name,
         schema_name=schema,
@@ -202,6 +214,7 @@ def _profile(
         comment=table_comment,
         columns=tuple(columns_out),
         candidate_keys=keys,
+        composite_keys=composite,
     )
 
 

@@ -21,7 +21,6 @@ the plan reads it through a ``parse_time`` adapter. Only counts per bucket leave
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal
 
@@ -29,8 +28,9 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.goals.objective import Objective
-from dagster_agentic.warehouse.connection import literal, qualified_name, quote_ident
+from dagster_agentic.warehouse.connection import qualified_name, quote_ident
 from dagster_agentic.warehouse.information import uncertainty
+from dagster_agentic.warehouse.label_copies import label_copies
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.times import TimeReading, read_table_times, time_expression
 
@@ -50,14 +50,14 @@ ColumnRole = Literal[
     "constant",
     "other",
 ]
+# Entity columns a near-copy of the label can hide in.
+_COPY_ROLES = frozenset({"numeric", "categorical", "boolean", "timestamp", "high_cardinality"})
 TableRole = Literal["entity", "label", "event", "child", "grandchild", "dimension", "unrelated"]
 
 MAX_CATEGORIES = 100
 """Text columns with more distinct values are free text or codes, not categories."""
 FREE_TEXT_MIN_LENGTH = 15
 """Average length above which a high-cardinality text column is free text (notes, comments)."""
-NEAR_COPY_UNCERTAINTY = 0.8
-"""Share of the label's entropy a single entity-level column may explain before it is suspect."""
 LATE_SHARE = 0.001
 """Share of visible rows with a time after the cutoff above which the time column leaks."""
 STATE_UNCERTAINTY = 0.5
@@ -190,8 +190,16 @@ def analyse_schema(
             )
     for suspect in _late_columns(conn, profile, objective, table_roles, schema, times):
         roles[(suspect.table, suspect.column)] = suspect
-    for suspect in _label_copies(conn, profile, objective, roles, schema):
-        roles[(suspect.table, suspect.column)] = suspect
+    entity = objective.entity_table
+    usable = {
+        name
+        for (owner, name), semantics in roles.items()
+        if owner == entity and semantics.role in _COPY_ROLES
+    }
+    for name, evidence in label_copies(conn, profile, objective, usable, schema):
+        roles[(entity, name)] = ColumnSemantics(
+            table=entity, column=name, role="leakage_suspect", evidence=evidence
+        )
     ordered = [roles[(t.name, c.name)] for t in profile.tables for c in t.columns]
     return SchemaSemantics(tables=tuple(table_roles), columns=tuple(ordered), times=times)
 
@@ -207,11 +215,12 @@ def _table_roles(
         for r in profile.children_of(child)
         if r.child_table not in children and r.child_table != entity
     }
+    readers = children | grandchildren | {entity}
+    links = [(r.child_table, r.parent_table) for r in profile.relationships]
+    links += [(r.child_table, r.parent_table) for r in profile.composite_relationships]
     dimensions = {
-        r.parent_table
-        for r in profile.relationships
-        if r.child_table in children | grandchildren and r.parent_table != entity
-    }
+        parent for child, parent in links if child in readers and parent != entity
+    } - children
     entity_profile = profile.table(entity)
     entity_rows = max(1, entity_profile.row_count if entity_profile else 1)
     out: list[TableSemantics] = []
@@ -370,7 +379,10 @@ def _late_columns(
         times = [
             c.name
             for c in table.columns
-            if (c.kind == "temporal" or c.name in parsed) and c.name != semantics.event_time
+            if (c.kind == "temporal" or c.name in parsed)
+            and c.name != semantics.event_time
+            # The prediction time itself (an event entity's own time) is not recorded after it.
+            and not (table.name == objective.label_table and c.name == objective.cutoff_column)
         ]
         if not times:
             continue
@@ -437,62 +449,4 @@ def _state_columns(
                         ),
                     )
                 )
-    return found
-
-
-def _label_copies(
-    conn: duckdb.DuckDBPyConnection,
-    profile: WarehouseProfile,
-    objective: Objective,
-    roles: dict[tuple[str, str], ColumnSemantics],
-    schema: str,
-) -> list[ColumnSemantics]:
-    """Entity columns whose binned values determine the label."""
-    entity = profile.table(objective.entity_table)
-    assert entity is not None
-    usable = ("numeric", "categorical", "boolean", "timestamp", "high_cardinality")
-    columns = [c for c in entity.columns if roles[(entity.name, c.name)].role in usable]
-    if not columns:
-        return []
-    labels, _ = _label_join(objective, schema)
-    label = (
-        f"CASE WHEN l.{quote_ident(objective.target_column)} = "
-        f"{literal(objective.positive_value)} THEN 1 ELSE 0 END"
-    )
-    base = (
-        f"SELECT {label} AS y, e.* FROM {labels} AS l JOIN "
-        f"{qualified_name(schema, entity.name)} AS e "
-        f"ON e.{quote_ident(objective.entity_key)} = l.{quote_ident(objective.label_key)} "
-        f"WHERE l.{quote_ident(objective.target_column)} IS NOT NULL"
-    )
-    branches = []
-    for i, column in enumerate(columns):
-        col = quote_ident(column.name)
-        bucket = (
-            f"CAST({col} AS VARCHAR)"
-            if column.kind in ("text", "boolean")
-            else f"CAST(floor(cume_dist() OVER (PARTITION BY {col} IS NULL ORDER BY {col})"
-            f" * {BUCKETS - 1}) AS VARCHAR)"
-        )
-        branches.append(
-            f"SELECT {i} AS c, b, count(*) AS n, sum(y) AS pos FROM "
-            f"(SELECT y, CASE WHEN {col} IS NULL THEN 'null' ELSE {bucket} END AS b FROM labelled)"
-            " GROUP BY b"
-        )
-    rows = conn.execute(f"WITH labelled AS ({base}) " + " UNION ALL ".join(branches)).fetchall()
-    cells: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-    for c, b, n, pos in rows:
-        cells[int(c)].append((str(b), int(n), int(pos)))
-    found = []
-    for i, column in enumerate(columns):
-        u = uncertainty(cells[i])
-        if u >= NEAR_COPY_UNCERTAINTY:
-            found.append(
-                ColumnSemantics(
-                    table=entity.name,
-                    column=column.name,
-                    role="leakage_suspect",
-                    evidence=f"explains {u:.0%} of the label's entropy: a near-copy of the label",
-                )
-            )
     return found

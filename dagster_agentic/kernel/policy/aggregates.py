@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dagster_agentic.plan.models import FeatureSpec, Lookup
+from dagster_agentic.plan.models import FeatureSpec, KeyPart, Lookup
 from dagster_agentic.warehouse.connection import literal, quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
@@ -21,6 +21,7 @@ MAX_CATEGORY_COLUMNS = 3
 MAX_CATEGORY_VALUES = 6
 MAX_CATEGORY_DISTINCT = 30
 MAX_LOOKUP_COLUMNS = 2
+MAX_COMPOSITE_LOOKUP_COLUMNS = 6
 
 
 def slug(value: object) -> str:
@@ -262,6 +263,37 @@ def lookups_for(
             key_column=relation.parent_column,
         )
         found.append((lookup, parent))
+    for composite in profile.composite_relationships:
+        parent = profile.table(composite.parent_table)
+        if (
+            composite.child_table != source.table.name
+            or parent is None
+            or parent.name in skip
+            or source.join_column in composite.child_columns
+        ):
+            continue
+        parts = [
+            KeyPart(column=column, key_column=key, bucket=bucket)
+            for column, key, bucket in zip(
+                composite.child_columns, composite.parent_columns, composite.buckets, strict=True
+            )
+        ]
+        times = [
+            part.key_column
+            for part in parts
+            if (column := parent.column(part.key_column)) is not None and column.kind == "temporal"
+        ]
+        first = parts[0]
+        lookup = Lookup(
+            alias=f"d{len(found)}",
+            table=parent.name,
+            column=first.column,
+            key_column=first.key_column,
+            bucket=first.bucket,
+            more=tuple(parts[1:]),
+            time_key=times[0] if times else None,
+        )
+        found.append((lookup, parent))
     return tuple(found)
 
 
@@ -272,13 +304,17 @@ def lookup_features(
     semantics = source.semantics
     features: list[FeatureSpec] = []
     prefix = f"{slug(parent.name)}_"
+    keys = {part.key_column for part in lookup.parts}
+    # A dimension keyed by several columns (place and hour) is read for its measurements.
+    most = MAX_LOOKUP_COLUMNS if not lookup.more else MAX_COMPOSITE_LOOKUP_COLUMNS
+    attributes = [c for c in parent.columns if c.name not in keys]
     categorical = [
         c
-        for c in parent.columns
+        for c in attributes
         if semantics.role(parent.name, c.name) in ("categorical", "boolean")
         and 2 <= c.distinct_count <= MAX_CATEGORY_DISTINCT
-    ][:MAX_LOOKUP_COLUMNS]
-    numeric = [c for c in parent.columns if semantics.role(parent.name, c.name) == "numeric"]
+    ][:most]
+    numeric = [c for c in attributes if semantics.role(parent.name, c.name) == "numeric"]
     for column in categorical:
         col = f"{lookup.alias}.{quote_ident(column.name)}"
         if aggregate:
@@ -296,7 +332,7 @@ def lookup_features(
                     hypothesis=f"outcomes differ by the {parent.name} {column.name}",
                 )
             )
-    for column in numeric[:MAX_LOOKUP_COLUMNS]:
+    for column in numeric[:most]:
         col = f"{lookup.alias}.{quote_ident(column.name)}"
         features.append(
             FeatureSpec(

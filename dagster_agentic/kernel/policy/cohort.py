@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from dagster_agentic.errors import ObjectiveError
+from dagster_agentic.kernel.policy.categories import Match, Scope, ambiguous, match_phrase, places
+from dagster_agentic.kernel.policy.conditions import Condition
 from dagster_agentic.kernel.policy.geography import (
     Place,
     ValueKind,
@@ -20,9 +22,11 @@ from dagster_agentic.kernel.policy.geography import (
     region_value_matches,
 )
 from dagster_agentic.kernel.policy.phrases import Phrase
+from dagster_agentic.kernel.policy.ranges import resolve_condition
 from dagster_agentic.kernel.policy.sql import check_cohort_sql, ident, literal, predicate
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote
-from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
+from dagster_agentic.warehouse.connection import qualified_name
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 # Column names that say "geography", best first; a penalty for look-alikes (US states and
 # language codes share many two-letter codes with countries).
@@ -70,38 +74,88 @@ def resolve_cohort(
     exclude: str | None,
     override: str | None,
     notes: list[str],
+    conditions: list[Condition] = (),  # type: ignore[assignment]
+    profile: WarehouseProfile | None = None,
+    label: tuple[str, str] | None = None,
+    population: frozenset[str] = frozenset(),
 ) -> Cohort:
-    """The cohort predicate and its description; ``exclude`` is the target column."""
+    """The cohort predicate and its description.
+
+    ``exclude`` is the target column when the entity table holds it, ``label`` the target as
+    (table, column) wherever it is: no cohort ever filters on it. Each phrase and condition
+    becomes one clause (joined by AND); one that cannot be resolved is an error, never dropped.
+    """
     if override is not None:
-        sql = check_cohort_sql(override, table)
+        sql = check_cohort_sql(override, table, profile)
         notes.append(f"cohort from overrides.cohort: {sql}")
         return Cohort(sql, f"{table.name} where {sql}")
+    label = label or ((table.name, exclude) if exclude else None)
+    context = _Context(table, places(profile, table), label, population)
     clauses: list[_Clause] = []
-    for phrase in phrases:
-        clause = _resolve(phrase, table, exclude)
+    items: list[Phrase | Condition] = sorted([*phrases, *conditions], key=lambda p: p.start)
+    for item in items:
+        if isinstance(item, Condition):
+            clause: _Clause | None = _condition_clause(item, context)
+        else:
+            clause = _resolve(item, context)
         if clause is None:
-            notes.append(f"ignored {quote(phrase.text)}: {table.name} has no geographic column")
+            notes.append(f"ignored {quote(item.text)}: {table.name} has no geographic column")
         elif all(clause.sql != kept.sql for kept in clauses):
             clauses.append(clause)
     if not clauses:
         notes.append(f"cohort: all rows of {table.name} (the objective names no cohort)")
         return Cohort(None, "all rows")
     notes.extend(clause.note for clause in clauses)
-    return Cohort(
-        " AND ".join(clause.sql for clause in clauses),
-        " and ".join(clause.description for clause in clauses),
+    sql = " AND ".join(
+        f"({c.sql})" if " AND " in c.sql and len(clauses) > 1 else c.sql for c in clauses
+    )
+    return Cohort(sql, " and ".join(clause.description for clause in clauses))
+
+
+@dataclass(frozen=True)
+class _Context:
+    table: TableProfile
+    places: list[Scope]
+    label: tuple[str, str] | None
+    population: frozenset[str]
+
+
+def _on_place(place: Scope, sql: str) -> str:
+    """A predicate over a parent's columns as one over the entity's foreign key."""
+    if place.via is None:
+        return sql
+    fk, key = place.via
+    parent = qualified_name(place.table.schema_name, place.table.name)
+    return f"{ident(fk)} IN (SELECT {ident(key)} FROM {parent} WHERE {sql})"
+
+
+def _condition_clause(condition: Condition, context: _Context) -> _Clause:
+    resolved = resolve_condition(condition, context.places, context.label)
+    sql = _on_place(resolved.place, resolved.sql)
+    return _Clause(
+        sql,
+        f"{condition.text} ({resolved.sql})",
+        f"cohort from the words {quote(condition.text)}: {resolved.sql} on {resolved.note}"
+        + _via(resolved.place),
     )
 
 
-def _resolve(phrase: Phrase, table: TableProfile, exclude: str | None) -> _Clause | None:
-    """One phrase as a clause; a leading 'excluding'/'non-' negates the rest."""
+def _via(place: Scope) -> str:
+    if place.via is None:
+        return ""
+    return f", reached through the foreign key {place.via[0]} -> {place.table.name}.{place.via[1]}"
+
+
+def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
+    """One phrase as a clause; a leading 'excluding'/'non-'/'not' negates the rest."""
+    table = context.table
     first = phrase.words[0]
     rest = phrase.words[1:]
     if first.lower().startswith("non-") and len(first) > 4:
         rest = (first[4:], *rest)
     elif first.lower() not in _NEGATIONS or not rest:
-        return _resolve_positive(phrase, table, exclude)
-    clause = _resolve_positive(replace(phrase, words=rest), table, exclude)
+        return _resolve_positive(phrase, context)
+    clause = _resolve_positive(replace(phrase, words=rest), context)
     if clause is None:
         return None
     sql = f"NOT ({clause.sql})"
@@ -110,24 +164,28 @@ def _resolve(phrase: Phrase, table: TableProfile, exclude: str | None) -> _Claus
     return _Clause(sql, description, f"{clause.note}; negated by {first!r}")
 
 
-def _resolve_positive(phrase: Phrase, table: TableProfile, exclude: str | None) -> _Clause | None:
-    places = find_places(list(phrase.words))
-    if places:
-        clause = _geo_clause(phrase, places, table)
-        if clause is not None or not phrase.strong:
+def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
+    table = context.table
+    found = find_places(list(phrase.words))
+    if found and not phrase.hint:
+        clause = _geo_clause(phrase, found, table)
+        if clause is not None:
             return clause
-        names = " and ".join(place.name for place in places)
+        clause = _value_clause(phrase, context)
+        if clause is not None:
+            return clause
+        names = " and ".join(place.name for place in found)
         raise ObjectiveError(
             f"the cohort {quote(phrase.text)} names {names}, but no text column of {table.name} "
-            f"holds {'regions' if all(p.is_region for p in places) else 'countries'} "
+            f"holds {'regions' if all(p.is_region for p in found) else 'countries'} "
             "(country codes, country names or region names) to select it by",
-            fix=_fix(table),
+            fix=_fix(context),
         )
     if not phrase.strong:
         return None
-    clause = None if phrase.places_only else _value_clause(phrase, table, exclude)
+    clause = _value_clause(phrase, context)
     if clause is None:
-        raise _unresolved(phrase, table)
+        raise _unresolved(phrase, context)
     return clause
 
 
@@ -192,7 +250,7 @@ def _geo_clause(phrase: Phrase, places: tuple[Place, ...], table: TableProfile) 
                 raise ObjectiveError(
                     f"the cohort {quote(phrase.text)} selects no rows: {table.name}.{name} has "
                     f"no {label} value (its values: {', '.join(sorted(geo.raw))})",
-                    fix=_fix(table),
+                    fix=_fix(_Context(table, [Scope(table)], None, frozenset())),
                 )
             values = present
             verb = "is" if len(values) == 1 else "are"
@@ -231,102 +289,76 @@ def _geo_result(
     )
 
 
-def _norm(value: str) -> str:
-    return " ".join(re.split(r"[\s_\-]+", value.strip().lower()))
-
-
-def _value_clause(phrase: Phrase, table: TableProfile, exclude: str | None) -> _Clause | None:
-    """'premium' in 'on the premium plan' as a value of a text column (or a boolean flag)."""
-    parts = _parts(phrase.words)
-    columns = [c for c in table.columns if c.kind == "text" and c.name != exclude]
-    lookups = {
-        c.name: {
-            _norm(str(v.value)): str(v.value) for v in c.top_values if isinstance(v.value, str)
-        }
-        for c in columns
-    }
-    matches = [c for c in columns if all(_norm(p) in lookups[c.name] for p in parts)]
-    if phrase.hint and len(matches) > 1:
-        matches = [c for c in matches if name_match(phrase.hint, c.name)] or matches
-    if len(matches) > 1:
-        names = sorted(f"{table.name}.{c.name}" for c in matches)
-        raise ObjectiveError(
-            f"the cohort {quote(phrase.text)} is a value of several columns: {', '.join(names)}",
-            fix=_fix(table),
-        )
-    words = " ".join(phrase.words)
-    if matches:
-        column = matches[0]
-        values = sorted({lookups[column.name][_norm(p)] for p in parts})
-        sql = predicate(column.name, values)
-        verb = "is a value" if len(values) == 1 else "are values"
-        shown = ", ".join(map(literal, values))
-        note = f"cohort from the words {quote(phrase.text)}: {shown} {verb} of "
-        note += f"{table.name}.{column.name}"
-        return _Clause(sql, f"{words} {table.name} ({sql})", note)
-    return _flag_clause(phrase, table, exclude, parts)
-
-
-def _flag_clause(
-    phrase: Phrase, table: TableProfile, exclude: str | None, parts: list[str]
-) -> _Clause | None:
-    """'active customers' -> is_active = TRUE, for a boolean or 0/1 column named by the word."""
-    if len(parts) != 1 or " " in parts[0]:
-        return None
-    flags = [
-        c
-        for c in table.columns
-        if c.is_binary
-        and c.name != exclude
-        and c.kind in {"boolean", "numeric"}
-        and name_match(parts[0], c.name) == 2
-    ]
-    if len(flags) != 1:
-        return None
-    column = flags[0]
-    sql = f"{ident(column.name)} = {'TRUE' if column.kind == 'boolean' else '1'}"
-    note = f"cohort from the words {quote(phrase.text)}: the flag column {table.name}.{column.name}"
-    return _Clause(sql, f"{parts[0]} {table.name} ({sql})", note)
-
-
-def _parts(words: tuple[str, ...]) -> list[str]:
-    """Split 'basic and standard' into its values."""
-    parts: list[str] = []
-    current: list[str] = []
-    for word in words:
-        if word.lower() in {"and", "or", "&", ","}:
-            if current:
-                parts.append(" ".join(current))
-            current = []
-        else:
-            current.append(word)
-    if current:
-        parts.append(" ".join(current))
-    return parts
-
-
-def _unresolved(phrase: Phrase, table: TableProfile) -> ObjectiveError:
-    words = quote(" ".join(phrase.words))
-    what = (
-        "a known country or region"
-        if phrase.places_only
-        else (f"a known country or region, nor a value of a text column of {table.name}")
+def _value_clause(phrase: Phrase, context: _Context) -> _Clause | None:
+    """'premium' of 'on the premium plan', 'monthly-contract', 'Support department': values of
+    a column of the entity or of a parent (or a flag column the words name)."""
+    matches = match_phrase(
+        phrase.words, phrase.hint, context.places, context.label, context.population
     )
+    if not matches:
+        return None
+    best = [m for m in matches if m.score == matches[0].score]
+    if len({(m.place.table.name, m.column.name) for m in best}) > 1:
+        raise ambiguous(phrase.text, best)
+    return _match_clause(phrase, best[0])
+
+
+def _match_clause(phrase: Phrase, match: Match) -> _Clause:
+    column = match.column
+    where = f"{match.place.table.name}.{column.name}"
+    if match.flag:
+        value = match.values[0]
+        own = "TRUE" if value is True else literal(value)
+        inner = f"{ident(column.name)} = {own}"
+        note = f"cohort from the words {quote(phrase.text)}: the flag column {where}"
+    else:
+        inner = predicate(column.name, list(match.values))
+        shown = ", ".join(literal(v) for v in match.values)
+        verb = "is a value" if len(match.values) == 1 else "are values"
+        note = f"cohort from the words {quote(phrase.text)}: {shown} {verb} of {where}"
+    sql = _on_place(match.place, inner)
+    words = " ".join(phrase.words)
+    shown_inner = f"{match.place.table.name}.{inner}" if match.place.via else inner
+    return _Clause(sql, f"{words} ({shown_inner})", note + _via(match.place))
+
+
+def _unresolved(phrase: Phrase, context: _Context) -> ObjectiveError:
+    words = quote(" ".join(phrase.words))
+    where = " or ".join(p.table.name for p in context.places)
+    what = f"a known country or region, nor a value of a column of {where}"
     detail = ""
     if phrase.hint:
-        hinted = [c for c in table.columns if c.kind == "text" and name_match(phrase.hint, c.name)]
-        for column in hinted[:1]:
-            values = sorted(str(v.value) for v in column.top_values if v.value is not None)
-            detail = f" ({table.name}.{column.name} has {', '.join(map(literal, values))})"
+        for place in context.places:
+            hinted = [
+                c
+                for c in place.table.columns
+                if c.kind == "text"
+                and (
+                    name_match(phrase.hint, c.name)
+                    or (place.via and name_match(phrase.hint, place.table.name))
+                )
+                and (place.table.name, c.name) != context.label
+            ]
+            for column in hinted[:1]:
+                values = sorted(str(v.value) for v in column.top_values if v.value is not None)
+                detail = (
+                    f" ({place.table.name}.{column.name} has {', '.join(map(literal, values))})"
+                )
+            if detail:
+                break
     return ObjectiveError(
         f"cannot resolve the cohort {quote(phrase.text)}: {words} is not {what}{detail}",
-        fix=_fix(table),
+        fix=_fix(context),
     )
 
 
-def _fix(table: TableProfile) -> str:
+def _fix(context: _Context) -> str:
+    """The override to write instead, with an example over a column that is not the label."""
+    table = context.table
     example = "country = 'DE'"
     for column in table.columns:
+        if (table.name, column.name) == context.label or column.name in table.candidate_keys:
+            continue
         values = [v.value for v in column.top_values if isinstance(v.value, str)]
         if column.kind == "text" and values:
             example = predicate(column.name, [values[0]])
@@ -348,7 +380,10 @@ class CohortColumn:
 
 
 def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
-    """The columns a cohort predicate reads, in order of first use (none for all rows).
+    """The entity columns a cohort predicate reads, in order of first use (none for all rows).
+
+    A one-hop clause (``fk IN (SELECT key FROM parent WHERE ...)``) reads the foreign key;
+    the parent's columns inside the subquery are not the entity's.
 
     Parsed, never pattern-matched, so a hand-written predicate is read the same way as one
     the kernel wrote; an unparseable one names no column (the planner refuses those earlier).
@@ -361,8 +396,11 @@ def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
         return ()
     selected: dict[str, list[str]] = {}
     for column in tree.find_all(exp.Column):
-        selected.setdefault(column.name, [])
+        if not _in_subquery(column):
+            selected.setdefault(column.name, [])
     for node in tree.find_all(exp.EQ, exp.In):
+        if _in_subquery(node):
+            continue  # a parent's column, read through the foreign key the IN names
         target = node.this if isinstance(node.this, exp.Column) else None
         if isinstance(node, exp.EQ):
             other = node.expression
@@ -375,6 +413,28 @@ def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
             continue
         selected.setdefault(target.name, []).extend(_text(o) for o in options)
     return tuple(CohortColumn(c, tuple(dict.fromkeys(v))) for c, v in selected.items())
+
+
+def cohort_tables(sql: str | None, schema: str = "main") -> frozenset[str]:
+    """The parent tables a cohort predicate reads through a one-hop subquery, as
+    ``schema.table`` (the form ``guardrails.sql_policy.check_select`` allows tables in)."""
+    if not sql:
+        return frozenset()
+    try:
+        tree = sqlglot.parse_one(sql, dialect="duckdb")
+    except SqlglotError:
+        return frozenset()
+    return frozenset(f"{t.db or schema}.{t.name}" for t in tree.find_all(exp.Table) if t.name)
+
+
+def _in_subquery(node: Any) -> bool:
+    """Whether a node lies inside a subquery (it reads a parent table, not the entity)."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Query | exp.Subquery):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _is_literal(node: exp.Expression) -> bool:

@@ -1,30 +1,27 @@
-"""The entity whose rows are predicted, how labels join to it, and the label's cutoff time."""
+"""The entity whose rows are predicted, how labels join to it, and the label's cutoff time.
+
+A table with no key but one unique, never-null DATE/TIMESTAMP column (a table of days) is its
+own entity, keyed by that column. Of tables that are one-to-one on the entity's key (a link
+either way between unique columns with as many values), the entity is the one the population
+nouns name ('employees' -> Employees, not Compensation), failing that the widest: the profile
+the others extend. A label table is never preferred that way.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError
-from dagster_agentic.kernel.policy.target import is_label_table
-from dagster_agentic.kernel.policy.text import name_match
+from dagster_agentic.kernel.policy.prediction_time import find_cutoff, is_temporal
+from dagster_agentic.kernel.policy.target import is_identifier, is_label_table
+from dagster_agentic.kernel.policy.text import name_match, name_tokens, word_match
 from dagster_agentic.warehouse.models import (
-    ColumnProfile,
     Relationship,
     TableProfile,
     WarehouseProfile,
-)
-
-# Names of a label's prediction time, most specific first.
-_CUTOFF_NAMES = (
-    r"cut_?off",
-    r"as_?of",
-    r"snapshot",
-    r"label_?(date|time|ts|at)",
-    r"predict(ion|ed)?_?(date|time|ts|at)",
-    r"ref(erence)?_?(date|time)",
-    r"observ(ation|ed)_?(date|time|at)",
 )
 
 
@@ -42,11 +39,31 @@ def resolve_entity(
     words: list[str],
     override: str | None,
     notes: list[str],
+    population: Sequence[str] = (),
 ) -> Entity:
-    """The entity table and the join from the label table to it."""
+    """The entity table and the join from the label table to it; ``population`` (the nouns
+    that name the population, 'employees') chooses between one-to-one tables."""
     if override is not None:
         return _override_entity(profile, label, override, notes)
+    entity = _resolve(profile, label, target_column, words, notes)
+    return _prefer_twin(profile, entity, label.name, list(population), notes)
+
+
+def _resolve(
+    profile: WarehouseProfile,
+    label: TableProfile,
+    target_column: str,
+    words: list[str],
+    notes: list[str],
+) -> Entity:
+    extension = _extended_table(profile, label)
     descriptive = _descriptive_columns(profile, label, target_column)
+    if extension is not None and (_strict_subset(profile, extension) or not descriptive):
+        # One row for some (or every) entity of another table: a one-to-one extension, not an
+        # entity of its own. A table with the very same keys and descriptive columns of its
+        # own may be the entity itself (the rule below decides).
+        notes.append(_link_note(extension))
+        return Entity(extension.parent_table, extension.parent_column, extension.child_column)
     if label.candidate_keys and descriptive and not is_label_table(label.name):
         key = _choose_key(label)
         shown = ", ".join(descriptive[:3]) + (", ..." if len(descriptive) > 3 else "")
@@ -63,12 +80,98 @@ def resolve_entity(
         key = _choose_key(label)
         notes.append(f"entity {label.name}.{key}: the label table has a key and links nowhere")
         return Entity(label.name, key, key)
+    dated = _date_key(label)
+    if dated is not None:
+        notes.append(
+            f"entity {label.name}.{dated}: the label table has no other key, and its {dated} "
+            "is unique and never null: one row per day (or time), each its own entity"
+        )
+        return Entity(label.name, dated, dated)
     raise GoalError(
         f"cannot find the entity of the label table {label.name}: it has no key column and no "
         "relationship to another table",
         fix="set entity_table='<table>' in the goal's overrides, or add a key column that "
         "references the entity table",
     )
+
+
+def _date_key(table: TableProfile) -> str | None:
+    """The one DATE/TIMESTAMP column that is unique and never null (the profiler leaves times
+    out of candidate keys): a table of days keyed by its date is an entity of its own."""
+    unique = [
+        c.name
+        for c in table.columns
+        if is_temporal(c)
+        and table.row_count > 0
+        and c.distinct_count == table.row_count
+        and not c.null_fraction
+    ]
+    return unique[0] if len(unique) == 1 else None
+
+
+def _twins(profile: WarehouseProfile, table: str, key: str) -> list[tuple[str, str]]:
+    """Tables one-to-one with ``table`` on ``key``: a link either way between two unique
+    columns holding the same number of values (Employees and their Compensation)."""
+    this = profile.table(table)
+    column = this.column(key) if this else None
+    if column is None:
+        return []
+    found: list[tuple[str, str]] = []
+    for r in profile.relationships:
+        if (r.child_table, r.child_column) == (table, key):
+            other, other_key = r.parent_table, r.parent_column
+        elif (r.parent_table, r.parent_column) == (table, key):
+            other, other_key = r.child_table, r.child_column
+        else:
+            continue
+        twin = profile.table(other)
+        twin_column = twin.column(other_key) if twin else None
+        if (
+            twin is None
+            or twin_column is None
+            or other == table
+            or other_key not in twin.candidate_keys
+            or twin_column.distinct_count != column.distinct_count
+            or r.inclusion < 0.99
+            or (other, other_key) in found
+        ):
+            continue
+        found.append((other, other_key))
+    return found
+
+
+def _prefer_twin(
+    profile: WarehouseProfile, entity: Entity, label: str, words: list[str], notes: list[str]
+) -> Entity:
+    """Of tables that are one-to-one, the entity is the one the population noun names
+    ('employees'), failing that the widest: the profile the others extend, not an extension
+    (Compensation) of it. The label key joins a twin as it joins the entity: same values."""
+    twins = [
+        t
+        for t in _twins(profile, entity.table, entity.key)
+        if t[0] != label and not is_label_table(t[0])
+    ]
+    if not twins:
+        return entity
+
+    def rank(item: tuple[str, str]) -> tuple[float, int]:
+        # The share of the table's name the population nouns spell: 'athletes' names all of
+        # Athletes but half of AthleteFitness.
+        table = profile.table(item[0])
+        tokens = name_tokens(item[0])
+        named = sum(1 for t in tokens if any(word_match(w, t) for w in words))
+        return named / max(len(tokens), 1), len(table.columns) if table else 0
+
+    options = [(entity.table, entity.key), *twins]
+    best = max(options, key=rank)
+    if best == options[0] or rank(best) == rank(options[0]):
+        return entity
+    why = "the objective's words name it" if rank(best)[0] else "it is the widest of them"
+    notes[:] = [n for n in notes if not n.startswith("entity ")]
+    notes.append(
+        f"entity {best[0]}.{best[1]}: one-to-one with {entity.table}.{entity.key}, and {why}"
+    )
+    return Entity(best[0], best[1], entity.label_key)
 
 
 def _override_entity(
@@ -92,6 +195,7 @@ def _override_entity(
         notes.append(f"entity {entity.name}.{key} from overrides.entity_table (the label table)")
         return Entity(entity.name, key, key)
     links = [link for link in _links(profile, label) if link.parent_table == entity.name]
+    links = links or _through_extension(profile, label, entity)
     if not links:
         reachable = sorted({link.parent_table for link in _links(profile, label)})
         raise GoalError(
@@ -105,9 +209,85 @@ def _override_entity(
     return Entity(entity.name, link.parent_column, link.child_column)
 
 
+def _extended_table(profile: WarehouseProfile, label: TableProfile) -> Relationship | None:
+    """The table the label table extends one-to-one: a unique label column found in its key.
+
+    The widest such table wins (the one the label describes, not another extension of it).
+    """
+    extensions = [
+        r
+        for r in profile.parents_of(label.name)
+        if r.child_column in label.candidate_keys and r.inclusion > 0
+    ]
+    if not extensions:
+        return None
+
+    def width(r: Relationship) -> tuple[int, int, float, str]:
+        parent = profile.table(r.parent_table)
+        hub = len(profile.children_of(r.parent_table))
+        return (-hub, -(len(parent.columns) if parent else 0), -r.inclusion, r.parent_table)
+
+    return min(extensions, key=width)
+
+
+def _strict_subset(profile: WarehouseProfile, link: Relationship) -> bool:
+    """The child's key holds fewer values than the parent's: it cannot be the larger table."""
+    child, parent = profile.table(link.child_table), profile.table(link.parent_table)
+    if child is None or parent is None:
+        return False
+    a, b = child.column(link.child_column), parent.column(link.parent_column)
+    return a is not None and b is not None and a.distinct_count < b.distinct_count
+
+
+def _through_extension(
+    profile: WarehouseProfile, label: TableProfile, entity: TableProfile
+) -> list[Relationship]:
+    """Label key -> a one-to-one table's key -> ``entity``'s key: the same values, so the
+    label key joins the entity's key directly (a label table keyed like a profile table)."""
+    found = []
+    for first in _links(profile, label):
+        middle = profile.table(first.parent_table)
+        if middle is None or first.parent_column not in middle.candidate_keys:
+            continue
+        for second in _links(profile, middle):
+            if second.parent_table == entity.name and second.child_column == first.parent_column:
+                found.append(
+                    first.model_copy(
+                        update={
+                            "parent_table": entity.name,
+                            "parent_column": second.parent_column,
+                            "inclusion": min(first.inclusion, second.inclusion),
+                        }
+                    )
+                )
+    return found
+
+
+def _how(link: Relationship) -> str:
+    if link.evidence == "values":
+        return f"{link.inclusion:.0%} of its values, whatever the names"
+    if link.inclusion:
+        return f"inclusion {link.inclusion:.0%}"
+    return "by the shared column name"
+
+
 def _links(profile: WarehouseProfile, label: TableProfile) -> list[Relationship]:
-    """Relationships from the label table, plus same-named key columns the profiler missed."""
+    """Relationships from the label table, one-to-one extensions of it read the other way (its
+    key is found in theirs), plus same-named key columns the profiler missed."""
     links = list(profile.parents_of(label.name))
+    for r in profile.children_of(label.name):
+        child = profile.table(r.child_table)
+        if child is not None and r.child_column in child.candidate_keys and r.inclusion > 0:
+            links.append(
+                Relationship(
+                    child_table=label.name,
+                    child_column=r.parent_column,
+                    parent_table=r.child_table,
+                    parent_column=r.child_column,
+                    inclusion=r.inclusion,
+                    evidence=r.evidence,
+                )
+            )
     linked = {(r.child_column.lower(), r.parent_table) for r in links}
     for table in profile.tables:
         if table.name == label.name:
@@ -149,11 +329,7 @@ def _best_link(
 
 
 def _link_note(link: Relationship) -> str:
-    how = (
-        f"inclusion {link.inclusion:.0%}"
-        if link.evidence != "name" or link.inclusion
-        else "by the shared column name"
-    )
+    how = _how(link)
     return (
         f"entity {link.parent_table}.{link.parent_column}: {link.child_table}.{link.child_column} "
         f"references it ({how})"
@@ -169,8 +345,9 @@ def _descriptive_columns(
         c.name
         for c in table.columns
         if c.name != target_column
-        and not _is_temporal(c)
-        and c.name not in table.candidate_keys
+        and not is_temporal(c)
+        # A unique price or area is a measurement, not a key (a unique run of ids is a key).
+        and not (c.name in table.candidate_keys and is_identifier(c, table))
         and c.name not in linked
         and not _key_like(c.name)
     ]
@@ -192,29 +369,4 @@ def _choose_key(table: TableProfile) -> str:
     return min(keys, key=lambda k: (k.lower() not in preferred, not _key_like(k), keys.index(k)))
 
 
-def _is_temporal(column: ColumnProfile) -> bool:
-    return column.kind == "temporal" or column.data_type.upper().startswith(("DATE", "TIMESTAMP"))
-
-
-def find_cutoff(label: TableProfile, notes: list[str]) -> str | None:
-    """A DATE/TIMESTAMP column of the label table named like the prediction time."""
-    found: list[tuple[int, int, ColumnProfile]] = []
-    for index, column in enumerate(label.columns):
-        if not _is_temporal(column):
-            continue
-        for rank, pattern in enumerate(_CUTOFF_NAMES):
-            if re.search(rf"(^|_){pattern}(_|$)", column.name.lower()):
-                found.append((rank, index, column))
-                break
-    if not found:
-        notes.append(
-            f"no cutoff column: no DATE/TIMESTAMP column of {label.name} is named like cutoff, "
-            "as_of, snapshot, label_date, prediction_time or reference_date"
-        )
-        return None
-    column = min(found, key=lambda item: item[:2])[2]
-    notes.append(
-        f"cutoff {label.name}.{column.name}: {column.data_type} column named for the prediction "
-        "time"
-    )
-    return column.name
+__all__ = ["Entity", "find_cutoff", "resolve_entity"]

@@ -92,13 +92,7 @@ def training_set_spec(objective: Objective, profile: WarehouseProfile) -> Traini
             Expectation(
                 check="not_null", column="entity_id", severity="error", reason="every row has an id"
             ),
-            Expectation(
-                check="accepted_values",
-                column="label",
-                values=(0, 1),
-                severity="error",
-                reason="a binary label",
-            ),
+            _label_expectation(objective),
             Expectation(
                 check="accepted_values",
                 column="split",
@@ -107,4 +101,29 @@ def training_set_spec(objective: Objective, profile: WarehouseProfile) -> Traini
                 reason="every row belongs to exactly one split",
             ),
         )
+    )
+
+
+def _label_expectation(objective: Objective) -> Expectation:
+    """What the training set's label holds for the task: 0/1 for a binary goal, the class
+    indices of ``Objective.classes`` for a multiclass one, a value on every row for a
+    regression (rows without a target are left out of the training set)."""
+    if objective.task == "regression":
+        return Expectation(
+            check="not_null", column="label", severity="error", reason="a regression target"
+        )
+    if objective.task == "multiclass_classification":
+        return Expectation(
+            check="accepted_values",
+            column="label",
+            values=tuple(range(len(objective.classes))),
+            severity="error",
+            reason=f"the index of one of the {len(objective.classes)} classes",
+        )
+    return Expectation(
+        check="accepted_values",
+        column="label",
+        values=(0, 1),
+        severity="error",
+        reason="a binary label",
     )

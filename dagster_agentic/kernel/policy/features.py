@@ -26,10 +26,14 @@ from dagster_agentic.kernel.policy.aggregates import (
     slug,
     volume_features,
 )
-from dagster_agentic.plan.models import FeatureGroup, FeatureSpec, PathStep
+from dagster_agentic.kernel.policy.time_features import entity_time_features
+from dagster_agentic.plan.models import FeatureGroup, FeatureSpec, Lookup, PathStep
 from dagster_agentic.warehouse.connection import quote_ident
-from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
+
+MAX_REFERENCE_CATEGORIES = 100
+"""A foreign key with at most this many distinct values is also a categorical feature."""
 
 
 def entity_attribute_group(
@@ -67,8 +71,10 @@ def entity_attribute_group(
                     hypothesis=f"outcomes differ between {column.name} values",
                 )
             )
-        elif role in ("timestamp", "event_time") and objective.cutoff_column:
-            features += _date_features(column.name, col)
+        elif column.kind == "temporal" or role in ("timestamp", "event_time", "prediction_time"):
+            features += entity_time_features(objective, entity, column, role)
+        elif role == "foreign_key" and column.name != objective.entity_key:
+            features += _reference_feature(entity, column)
         elif role == "free_text":
             features.append(
                 FeatureSpec(
@@ -90,28 +96,54 @@ def entity_attribute_group(
         features=tuple(features),
         rationale=f"attributes of the {entity.name} row itself"
         + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else "")
-        + ": static, one row per entity, read as it is",
+        + ": static, one row per entity, read as it is"
+        + _keyed_lookups(tuple(lookup for lookup, _ in lookups))
+        + _time_note(objective, entity),
     )
 
 
-def _date_features(column: str, col: str) -> list[FeatureSpec]:
-    ts = f"CAST({col} AS TIMESTAMP)"
+def _keyed_lookups(lookups: tuple[Lookup, ...]) -> str:
+    """How each composite-keyed dimension is matched (time parts truncated to their bucket)."""
+    notes = []
+    for lookup in lookups:
+        if not lookup.more:
+            continue
+        parts = ", ".join(
+            f"{p.column}{f' (to the {p.bucket})' if p.bucket else ''} = {p.key_column}"
+            for p in lookup.parts
+        )
+        when = f", rows up to the prediction time by {lookup.time_key}" if lookup.time_key else ""
+        notes.append(f"{lookup.table} matched on {parts}{when}")
+    return "; " + "; ".join(notes) if notes else ""
+
+
+def _time_note(objective: Objective, entity: TableProfile) -> str:
+    """Which time the entity's time features are measured to (see ``time_features.py``)."""
+    if objective.cutoff_column is None:
+        return (
+            "; no prediction time: ages are measured to the latest time of each column (or to"
+            " the time the entity is scored at)"
+        )
+    if objective.label_table == entity.name:
+        return f"; predicted at the entity's own {objective.cutoff_column}"
+    return f"; ages as of {objective.label_table}.{objective.cutoff_column}"
+
+
+def _reference_feature(entity: TableProfile, column: ColumnProfile) -> list[FeatureSpec]:
+    """The foreign key's own value as a category, next to its dimension's attributes.
+
+    A dimension with one or two attributes (a store's region) says less than which store it
+    is: the key itself keeps that signal, wherever its cardinality allows a category.
+    """
+    if not 2 <= column.distinct_count <= MAX_REFERENCE_CATEGORIES:
+        return []
     return [
         FeatureSpec(
-            name=f"days_since_{slug(column)}",
-            expression=f"date_diff('day', {ts}, s.cutoff_at)",
-            hypothesis=f"time since {column} (e.g. tenure) at prediction time matters",
-        ),
-        FeatureSpec(
-            name=f"{slug(column)}_month",
-            expression=f"month({ts})",
-            hypothesis=f"the month of {column} (seasonal cohorts) matters",
-        ),
-        FeatureSpec(
-            name=f"{slug(column)}_weekday",
-            expression=f"dayofweek({ts})",
-            hypothesis=f"the weekday of {column} reflects how the entity came in",
-        ),
+            name=slug(column.name),
+            expression=f"CAST(t.{quote_ident(column.name)} AS VARCHAR)",
+            kind="categorical",
+            hypothesis=f"outcomes differ between the {column.name} the {entity.name} row points at",
+        )
     ]
 
 

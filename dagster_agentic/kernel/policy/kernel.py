@@ -29,7 +29,7 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
-    version = "5"
+    version = "6"
     """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
@@ -75,11 +75,9 @@ class PolicyKernel:
 
     def _training(self, request: ProposePlanRequest, rows: int) -> TrainingSpec:
         budget = request.goal.budget
+        objective = request.objective
         candidates = [
-            ModelSpec(
-                family="lightgbm",
-                params={"n_estimators": 800, "learning_rate": 0.04, "num_leaves": 31},
-            ),
+            ModelSpec(family="lightgbm", params=lightgbm_params(rows)),
             ModelSpec(family="torch_mlp", params={"hidden_units": 64, "max_epochs": 80}),
             ModelSpec(family="logistic"),
         ]
@@ -87,9 +85,32 @@ class PolicyKernel:
             candidates = [c for c in candidates if c.family != "torch_mlp"]
         candidates = candidates[: budget.max_trials]
         seconds = budget.max_train_seconds / len(candidates)
+        n_classes = len(objective.classes) if objective.task == "multiclass_classification" else 2
         return TrainingSpec(
             candidates=tuple(c.model_copy(update={"max_seconds": seconds}) for c in candidates),
             selection_metric="average_precision"
-            if request.objective.metric in ("precision", "recall", "f1")
+            if objective.metric in ("precision", "recall", "f1")
             else "roc_auc",
+            task=objective.task,
+            n_classes=n_classes,
         )
+
+
+SMALL_ROWS = 5_000
+"""Below this many labelled rows boosted trees get smaller leaves and a slower rate."""
+
+
+def lightgbm_params(rows: int) -> dict[str, float | int | str | bool]:
+    """Boosting parameters scaled to the data: on a few thousand rows, 31 leaves of at least
+    20 rows each cut the train split into cells too coarse to be stable, so the trees are
+    smaller, need fewer rows per leaf and learn more slowly (early stopping still decides
+    the rounds)."""
+    if rows >= SMALL_ROWS:
+        return {"n_estimators": 800, "learning_rate": 0.04, "num_leaves": 31}
+    return {
+        "n_estimators": 1500,
+        "learning_rate": 0.02,
+        "num_leaves": 15,
+        "min_child_samples": max(5, min(20, rows // 200)),
+        "colsample_bytree": 0.8,
+    }

@@ -1,15 +1,22 @@
-"""What success is: the task, the metric and its threshold, read from an objective's words."""
+"""What success is: the metric and its threshold, read from an objective's words.
+
+Scores (precision, R², accuracy, ...) take a percentage or a fraction; errors (RMSE, MAE) take
+a number in the target's own unit, written any way people write amounts ('25,000', '$25k',
+'3 days'). The metric is read before the target, so it may name no metric yet: the task decides
+the default then (:func:`settle_metric`).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, get_args
 
 from dagster_agentic.errors import ObjectiveError
-from dagster_agentic.goals.objective import Metric
+from dagster_agentic.goals.objective import TASK_METRICS, UNBOUNDED_METRICS, Metric
 from dagster_agentic.goals.spec import GoalOverrides
+from dagster_agentic.kernel.policy.numbers import Number, find_numbers
 from dagster_agentic.kernel.policy.text import quote
 
 T = TypeVar("T")
@@ -22,6 +29,13 @@ _METRIC_PATTERNS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:roc[\s_-]?auc|au[\s_-]?roc|area under (?:the )?(?:roc )?curve"
             r"|auc(?:[\s_-]roc)?|roc)\b"
+        ),
+    ),
+    (
+        "macro_f1",
+        re.compile(
+            r"\bmacro(?:[\s_-]?averaged)?[\s_-]?f(?:[\s_-]?1(?:[\s_-]?score)?|[\s_-]?score)\b"
+            r"|\bf1[\s_-]?macro\b"
         ),
     ),
     ("f1", re.compile(r"\bf(?:[\s_-]?1(?:[\s_-]?score)?|[\s_-]?(?:score|measure))\b")),
@@ -39,16 +53,33 @@ _METRIC_PATTERNS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
         ),
     ),
     ("accuracy", re.compile(r"\baccuracy\b")),
+    ("rmse", re.compile(r"\b(?:rmse|root[\s-]mean[\s-]squared?[\s-]error)\b")),
+    ("mae", re.compile(r"\b(?:mae|mean[\s-]absolute[\s-]error|absolute[\s-]error)\b")),
+    (
+        "r2",
+        re.compile(
+            r"\b(?:r²|r\^2|r2|r[\s-]?squared|coefficient of determination"
+            r"|explained variance)(?![\w])"
+        ),
+    ),
 )
 # Metrics people ask for that the kernel does not optimise: named so the error can say so.
 _UNSUPPORTED = re.compile(
     r"\b(?:pr[\s_-]?auc|auprc|average precision|precision[\s-]recall (?:auc|curve)|log[\s-]?loss"
-    r"|brier|mcc|matthews|specificity|rmse|mse|mae|mape|r2|r[\s-]squared)\b"
-)
-_NUMBER = re.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|(?:percent|per\s?cent|pct)\b)|(?![\w.]))"
+    r"|brier|mcc|matthews|specificity|mse|(?<!root )mean squared error|mape|rmsle|msle|ndcg|map@\d+"
+    r"|micro[\s_-]?f1|weighted[\s_-]?f1|cohen'?s kappa|kappa)\b"
 )
 _MAX_GAP = 30  # characters between a number and the metric words it belongs to
+
+
+DEFAULT_METRICS: dict[str, tuple[Metric, float]] = {
+    "regression": ("r2", 0.5),
+    "multiclass_classification": ("macro_f1", 0.5),
+}
+"""The goal when the text names no metric: a regression must explain at least half the
+target's variance, a multiclass model must reach a macro-F1 of 0.5 (every class counts the
+same). A binary goal has no default: which errors matter (false alarms or misses) is the
+user's to say, so it is asked for."""
 
 
 @dataclass(frozen=True)
@@ -63,41 +94,93 @@ class _Mention(_Span):
 
 
 @dataclass(frozen=True)
-class _Number(_Span):
-    raw: str
-    value: float
-    kind: str  # "percent" | "fraction" | "bare"
-
-
-@dataclass(frozen=True)
 class _Reading:
     """Metric mentions and numbers of an objective, each number tied to a mention or not."""
 
     mentions: tuple[_Mention, ...]
-    tied: tuple[tuple[_Number, _Mention], ...]
-    untied: tuple[_Number, ...]
-    bare: tuple[tuple[_Number, _Mention], ...]  # numbers like "95" next to a metric, no unit
+    tied: tuple[tuple[Number, _Mention], ...]
+    untied: tuple[Number, ...]
 
 
-def read_metric(text: str, overrides: GoalOverrides) -> tuple[Metric, float, list[str]]:
-    """The metric and threshold, with one rationale line for each."""
+@dataclass(frozen=True)
+class MetricReading:
+    """What the text says about success; ``metric`` is None when it names no metric."""
+
+    metric: Metric | None
+    threshold: float | None
+    notes: tuple[str, ...]
+    untied: tuple[Number, ...] = ()
+
+
+def metric_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text names a metric (so a comparison right after it is the threshold)."""
+    return [(m.start, m.end) for m in _mentions(text.lower())]
+
+
+def read_metric(
+    text: str, overrides: GoalOverrides, claimed: Sequence[tuple[int, int]] = ()
+) -> MetricReading:
+    """The metric and threshold the text (or the overrides) name, with one line for each.
+
+    ``claimed`` spans belong to cohort conditions ('older than 60'): their numbers are no
+    threshold.
+    """
     if overrides.metric is not None and overrides.threshold is not None:
-        return (
+        return MetricReading(
             overrides.metric,
             overrides.threshold,
-            [
+            (
                 f"metric '{overrides.metric}' from overrides.metric",
                 f"threshold {overrides.threshold:g} from overrides.threshold",
-            ],
+            ),
         )
-    reading = _read(text)
+    reading = _read(text, claimed)
     notes: list[str] = []
     metric = _choose_metric(text, reading, overrides, notes)
+    if metric is None:
+        return MetricReading(None, overrides.threshold, tuple(notes), reading.untied)
     threshold = _choose_threshold(text, reading, metric, overrides, notes)
-    return metric, threshold, notes
+    return MetricReading(metric, threshold, tuple(notes))
 
 
-def _read(text: str) -> _Reading:
+def settle_metric(reading: MetricReading, task: str, notes: list[str]) -> tuple[Metric, float]:
+    """The metric and threshold for ``task``: the text's when it fits, else the default."""
+    if reading.metric is not None:
+        allowed = TASK_METRICS[task]
+        if reading.metric not in allowed:
+            fits = ", ".join(sorted(allowed))
+            raise ObjectiveError(
+                f"the metric {reading.metric} does not fit a {task.replace('_', ' ')} goal; "
+                f"metrics that fit: {fits}",
+                fix=f"name one of {fits} with a threshold, or set task= (or target=) in the "
+                "goal's overrides if the task was misread",
+            )
+        assert reading.threshold is not None
+        notes.extend(reading.notes)
+        return reading.metric, reading.threshold
+    numbers = [n for n in reading.untied if n.kind in {"percent", "fraction"}]
+    if task in DEFAULT_METRICS and not numbers:
+        metric, threshold = DEFAULT_METRICS[task]
+        if reading.threshold is not None:
+            threshold = reading.threshold
+            notes.append(f"threshold {threshold:g} from overrides.threshold")
+        notes.append(
+            f"metric '{metric}' by default for a {task.replace('_', ' ')} goal that names no "
+            f"metric, threshold {threshold:g}"
+        )
+        return metric, threshold
+    given = ", ".join(quote(n.raw) for n in numbers)
+    given = f" (it gives {given} but not what it measures)" if given else ""
+    fits = ", ".join(sorted(TASK_METRICS[task]))
+    raise ObjectiveError(
+        f"the objective does not say which metric defines success{given}; metrics for a "
+        f"{task.replace('_', ' ')} goal: {fits} (supported metrics: {SUPPORTED})",
+        fix=f"name a metric and a threshold, e.g. {_EXAMPLE}, or set metric= and "
+        "threshold= in the goal's overrides",
+    )
+
+
+def _read(text: str, claimed: Sequence[tuple[int, int]]) -> _Reading:
     lower = text.lower()
     unsupported = _UNSUPPORTED.search(lower)
     if unsupported:
@@ -107,18 +190,22 @@ def _read(text: str) -> _Reading:
             fix=f"name one of {SUPPORTED} with a threshold, e.g. {_EXAMPLE}",
         )
     mentions = _mentions(lower)
-    numbers = _numbers(text)
-    tied, untied, bare = [], [], []
+    numbers = [n for n in find_numbers(text) if not any(a <= n.start < b for a, b in claimed)]
+    for number in numbers:
+        if number.kind == "percent" and number.value > 1:
+            raise ObjectiveError(
+                f"{quote(number.raw)} is not a valid threshold: a percentage is at most 100",
+                fix="give the threshold as a percentage up to 100 or a fraction up to 1, "
+                "e.g. '95% precision' or 'precision of at least 0.95'",
+            )
+    tied, untied = [], []
     for number in numbers:
         mention = _nearest(lower, number, mentions)
-        if number.kind == "bare":
-            if mention is not None:
-                bare.append((number, mention))
-        elif mention is None:
+        if mention is None:
             untied.append(number)
         else:
             tied.append((number, mention))
-    return _Reading(tuple(mentions), tuple(tied), tuple(untied), tuple(bare))
+    return _Reading(tuple(mentions), tuple(tied), tuple(untied))
 
 
 def _mentions(lower: str) -> list[_Mention]:
@@ -127,37 +214,13 @@ def _mentions(lower: str) -> list[_Mention]:
         for match in pattern.finditer(lower):
             span = _Mention(match.start(), match.end(), metric)
             # Patterns are ordered longest-first, so an overlap is a shorter reading of words
-            # already claimed (the 'auc' of 'roc auc').
+            # already claimed (the 'auc' of 'roc auc', the 'f1' of 'macro-f1').
             if not any(span.start < m.end and m.start < span.end for m in found):
                 found.append(span)
     return sorted(found, key=lambda m: m.start)
 
 
-def _numbers(text: str) -> list[_Number]:
-    numbers = []
-    for match in _NUMBER.finditer(text):
-        raw, unit = match.group(1), match.group(2)
-        value = float(raw)
-        if unit:
-            if value > 100:
-                raise ObjectiveError(
-                    f"{quote(match.group(0))} is not a valid threshold: a percentage is at most "
-                    "100",
-                    fix="give the threshold as a percentage up to 100 or a fraction up to 1, "
-                    "e.g. '95% precision' or 'precision of at least 0.95'",
-                )
-            number = _Number(
-                match.start(), match.end(), match.group(0), round(value / 100, 10), "percent"
-            )
-        elif "." in raw and value <= 1:
-            number = _Number(match.start(), match.end(), raw, value, "fraction")
-        else:
-            number = _Number(match.start(), match.end(), raw, value, "bare")
-        numbers.append(number)
-    return numbers
-
-
-def _nearest(lower: str, number: _Number, mentions: list[_Mention]) -> _Mention | None:
+def _nearest(lower: str, number: Number, mentions: list[_Mention]) -> _Mention | None:
     """The metric mention a number belongs to: the closest one within a short clause."""
     best: tuple[int, int, _Mention] | None = None
     for mention in mentions:
@@ -172,13 +235,20 @@ def _nearest(lower: str, number: _Number, mentions: list[_Mention]) -> _Mention 
     return best[2] if best else None
 
 
+def _fits(number: Number, metric: Metric) -> bool:
+    """Whether a number can be ``metric``'s threshold as written."""
+    if metric in UNBOUNDED_METRICS:
+        return number.kind != "percent"
+    return number.kind in {"percent", "fraction"}
+
+
 def _choose_metric(
     text: str, reading: _Reading, overrides: GoalOverrides, notes: list[str]
-) -> Metric:
+) -> Metric | None:
     if overrides.metric is not None:
         notes.append(f"metric '{overrides.metric}' from overrides.metric")
         return overrides.metric
-    with_threshold = _unique(mention.metric for _, mention in reading.tied)
+    with_threshold = _unique(m.metric for n, m in reading.tied if _fits(n, m.metric))
     if len(with_threshold) > 1:
         raise ObjectiveError(
             f"the objective sets thresholds for several metrics ({', '.join(with_threshold)}); "
@@ -189,7 +259,9 @@ def _choose_metric(
     mentioned = _unique(mention.metric for mention in reading.mentions)
     if with_threshold:
         metric = with_threshold[0]
-        number, mention = next((n, m) for n, m in reading.tied if m.metric == metric)
+        number, mention = next(
+            (n, m) for n, m in reading.tied if m.metric == metric and _fits(n, metric)
+        )
         notes.append(f"metric '{metric}' from the words {_words(text, number, mention)}")
     elif len(mentioned) == 1:
         metric = mentioned[0]
@@ -203,14 +275,7 @@ def _choose_metric(
             "in the goal's overrides",
         )
     else:
-        numbers = ", ".join(quote(n.raw) for n in reading.untied)
-        given = f" (it gives {numbers} but not what it measures)" if numbers else ""
-        raise ObjectiveError(
-            f"the objective does not say which metric defines success{given}; supported "
-            f"metrics: {SUPPORTED}",
-            fix=f"name a metric and a threshold, e.g. {_EXAMPLE}, or set metric= and "
-            "threshold= in the goal's overrides",
-        )
+        return None
     others = [m for m in mentioned if m != metric]
     if others:
         notes.append(
@@ -225,12 +290,15 @@ def _choose_threshold(
     if overrides.threshold is not None:
         notes.append(f"threshold {overrides.threshold:g} from overrides.threshold")
         return overrides.threshold
-    own = [n for n, m in reading.tied if m.metric == metric]
-    foreign = [(n, m) for n, m in reading.tied if m.metric != metric]
-    untied = list(reading.untied)
-    if not own and overrides.metric is not None and len(untied) == 1 and not foreign:
+    own = [n for n, m in reading.tied if m.metric == metric and _fits(n, metric)]
+    unfit = [n for n, m in reading.tied if m.metric == metric and not _fits(n, metric)]
+    foreign = [(n, m) for n, m in reading.tied if m.metric != metric and _fits(n, m.metric)]
+    untied = [n for n in reading.untied if n.kind in {"percent", "fraction"}]
+    if not own and overrides.metric is not None and not foreign:
         # The metric comes from the overrides; the one number in the text is its threshold.
-        own, untied = untied, []
+        loose = [n for n in reading.untied if _fits(n, metric)]
+        if len(loose) == 1:
+            own, untied = loose, [n for n in untied if n is not loose[0]]
     if untied:
         raise ObjectiveError(
             f"the number {quote(untied[0].raw)} in the objective is tied to no metric",
@@ -252,21 +320,31 @@ def _choose_threshold(
         )
     if not values:
         hint = ""
-        bare = [n for n, m in reading.bare if m.metric == metric]
-        if bare:
-            hint = f"; {quote(bare[0].raw)} has no unit: write {bare[0].raw}% or a fraction"
+        if unfit and metric in UNBOUNDED_METRICS:
+            hint = f"; {quote(unfit[0].raw)} is a percentage, but {metric} is in the target's unit"
+        elif unfit:
+            hint = f"; {quote(unfit[0].raw)} has no unit: write {unfit[0].raw}% or a fraction"
+        example = (
+            f"'{metric} below 25,000'"
+            if metric in UNBOUNDED_METRICS
+            else f"'for 95% {metric}' or '{metric} of at least 0.9'"
+        )
         raise ObjectiveError(
             f"the objective names the metric {metric} but no threshold for it{hint}",
-            fix=f"say e.g. 'for 95% {metric}' or '{metric} of at least 0.9', or set threshold= "
-            "in the goal's overrides",
+            fix=f"say e.g. {example}, or set threshold= in the goal's overrides",
         )
     number = own[0]
-    kind = "a percentage" if number.kind == "percent" else "a fraction"
+    kind = {
+        "percent": "a percentage",
+        "fraction": "a fraction",
+        "amount": "an amount in the target's unit",
+        "bare": "a number in the target's unit",
+    }[number.kind]
     notes.append(f"threshold {values[0]:g} from {quote(number.raw)} ({kind})")
     return values[0]
 
 
-def _words(text: str, number: _Number, mention: _Mention) -> str:
+def _words(text: str, number: Number, mention: _Mention) -> str:
     return quote(text[min(number.start, mention.start) : max(number.end, mention.end)])
 
 

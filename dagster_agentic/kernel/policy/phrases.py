@@ -17,10 +17,14 @@ from dagster_agentic.kernel.policy.text import (
 _INTRO = frozenset(
     {"on", "for", "in", "among", "amongst", "across", "within", "of", "from", "to", "which", "at"}
 )
-_DETERMINERS = frozenset({"the", "our", "all", "my", "your", "their", "its", "those", "these"})
+# Words that introduce a cohort and negate it: "excluding trial members".
+_NEGATING = frozenset({"excluding", "except", "exclude", "without", "outside"})
+_DETERMINERS = frozenset(
+    {"the", "our", "all", "my", "your", "their", "its", "those", "these", "a", "an", "any"}
+)
 _CONNECTORS = frozenset({"and", "or", "&", ","})
 # "customers in Germany", "users based in the US"
-_LOCATORS = frozenset({"in", "from", "outside"})
+_LOCATORS = frozenset({"in", "from", "outside", "on", "at", "within"})
 _LOCATOR_LEADS = frozenset({"based", "located", "living", "headquartered"})
 _MAX_WORDS = 5
 
@@ -36,19 +40,36 @@ class Phrase:
     end: int
     places_only: bool  # "customers in X": X must be a place
     strong: bool  # unresolvable -> error; a weak phrase ("in the US") is dropped instead
-
-    @property
-    def hint(self) -> str | None:
-        """A noun naming the column, e.g. 'plan' in 'on the premium plan'."""
-        return self.head if self.head in PLAN_NOUNS else None
+    hint: str | None = None  # a noun naming the column: 'plan' of 'on the premium plan'
 
 
-def find_phrases(text: str, tokens: list[Token]) -> list[Phrase]:
+@dataclass(frozen=True)
+class Nouns:
+    """The nouns a cohort phrase ends on: the population ('customers', 'employees', any
+    entity table's name) and the nouns that name a column ('plan', 'contract', 'department':
+    the words of the warehouse's category columns and tables)."""
+
+    population: frozenset[str] = POPULATION_NOUNS
+    columns: frozenset[str] = PLAN_NOUNS
+
+    def is_head(self, word: str) -> bool:
+        return word in self.population or word in self.columns
+
+    def hint(self, word: str) -> str | None:
+        return word if word in self.columns and word not in self.population else None
+
+
+def find_phrases(text: str, tokens: list[Token], nouns: Nouns | None = None) -> list[Phrase]:
     """All cohort phrases, left to right; overlapping readings keep the longest."""
+    nouns = nouns or Nouns()
     found: list[Phrase] = []
     for i, token in enumerate(tokens):
-        if token.lower in POPULATION_NOUNS or token.lower in PLAN_NOUNS:
-            found.extend(_around_head(text, tokens, i))
+        if nouns.is_head(token.lower):
+            found.extend(_around_head(text, tokens, i, nouns))
+        elif token.lower.startswith("non-") and len(token.lower) > 4:
+            bare = _bare_negation(text, tokens, i)
+            if bare is not None:
+                found.append(bare)
         elif token.lower in {"in", "across", "throughout", "outside"}:
             weak = _weak_place(text, tokens, i)
             if weak is not None:
@@ -56,15 +77,29 @@ def find_phrases(text: str, tokens: list[Token]) -> list[Phrase]:
     return _longest(found)
 
 
-def _around_head(text: str, tokens: list[Token], i: int) -> list[Phrase]:
+def _bare_negation(text: str, tokens: list[Token], i: int) -> Phrase | None:
+    """'for non-smokers': a negated word right after an introducing word is a cohort."""
+    k = i - 1
+    while k >= 0 and tokens[k].lower in _DETERMINERS:
+        k -= 1
+    if k >= 0 and tokens[k].lower not in _INTRO | _NEGATING and tokens[k].is_word:
+        return None
+    token = tokens[i]
+    return Phrase((token.text,), "", token.text, token.start, token.end, False, True)
+
+
+def _around_head(text: str, tokens: list[Token], i: int, nouns: Nouns) -> list[Phrase]:
     phrases = []
-    left = _left_words(tokens, i)
+    left = _left_words(tokens, i, nouns)
     if left is not None:
         start, words = left
         head = tokens[i].lower
-        if words and words[-1].lower() in PLAN_NOUNS and head not in PLAN_NOUNS:
-            head = words[-1].lower()  # "enterprise plan customers": the plan names the column
+        hint = nouns.hint(head)
+        if len(words) > 1 and hint is None and nouns.hint(words[-1].lower()):
+            hint = words[-1].lower()  # "enterprise plan customers": the plan names the column
             words = words[:-1]
+        if words and words[0].lower() in _NEGATING and len(words) == 1:
+            words = []  # "excluding customers": no qualifier
         if words:
             begin = tokens[start].start
             phrases.append(
@@ -76,23 +111,28 @@ def _around_head(text: str, tokens: list[Token], i: int) -> list[Phrase]:
                     tokens[i].end,
                     places_only=False,
                     strong=True,
+                    hint=hint,
                 )
             )
-    located = _located(text, tokens, i)
+    located = _located(text, tokens, i, nouns)
     if located is not None:
         phrases.append(located)
     return phrases
 
 
-def _left_words(tokens: list[Token], i: int) -> tuple[int, list[str]] | None:
+def _left_words(tokens: list[Token], i: int, nouns: Nouns) -> tuple[int, list[str]] | None:
     """Qualifying words before the head noun, if an introducing word precedes them."""
     j = i - 1
     words: list[Token] = []
-    while j >= 0 and len(words) < _MAX_WORDS and _qualifier(tokens[j], bool(words)):
+    while j >= 0 and len(words) < _MAX_WORDS and _qualifier(tokens[j], bool(words), nouns):
         words.insert(0, tokens[j])
         j -= 1
+        if words[0].lower in _NEGATING:
+            break
     while words and words[0].lower in _CONNECTORS:
         words.pop(0)
+    if words and words[0].lower in _NEGATING:
+        return (tokens.index(words[0]), [w.text for w in words])
     k = tokens.index(words[0]) - 1 if words else i - 1
     while k >= 0 and tokens[k].lower in _DETERMINERS:
         k -= 1
@@ -101,33 +141,63 @@ def _left_words(tokens: list[Token], i: int) -> tuple[int, list[str]] | None:
         return None
     if not words:
         return (i, [])
-    return (tokens.index(words[0]), [w.text for w in words])
+    texts = [w.text for w in words]
+    if k >= 1 and tokens[k - 1].lower == "not":  # "not on the premium plan"
+        return (k - 1, ["not", *texts])
+    return (tokens.index(words[0]), texts)
 
 
-def _qualifier(token: Token, have_words: bool) -> bool:
+def _qualifier(token: Token, have_words: bool, nouns: Nouns | None = None) -> bool:
     if token.lower in _CONNECTORS:
         return have_words
-    if not token.is_word or token.lower in POPULATION_NOUNS or token.lower in METRIC_WORDS:
+    population = nouns.population if nouns else POPULATION_NOUNS
+    if token.lower.endswith(("'s", "’s")):
+        return False  # "each order's shipping tier": a possessive ends the phrase
+    if not token.is_word or token.lower in population or token.lower in METRIC_WORDS:
         return False
     # An acronym is a name even when it spells a function word: "US", "IT".
     return token.lower not in STOPWORDS or (len(token.text) >= 2 and token.text.isupper())
 
 
-def _located(text: str, tokens: list[Token], i: int) -> Phrase | None:
-    """'customers in Germany', 'users based in the US'."""
+def _located(text: str, tokens: list[Token], i: int, nouns: Nouns) -> Phrase | None:
+    """'customers in Germany', 'users based in the US', 'employees in the Support
+    department', 'customers not on the premium plan'."""
     j = i + 1
-    if j < len(tokens) and tokens[j].lower in _LOCATOR_LEADS:
-        j += 1
-    if j >= len(tokens) or tokens[j].lower not in _LOCATORS:
+    negated = j < len(tokens) and tokens[j].lower == "not"  # "customers not on the ... plan"
+    j += int(negated)
+    led = j < len(tokens) and (
+        tokens[j].lower in _LOCATOR_LEADS or tokens[j].lower.endswith(("ing", "ed"))
+    )
+    j += int(led)
+    # After a participle, 'by'/'with'/'via' introduce the value: "customers paying by check".
+    locators = _LOCATORS | {"with", "having"}
+    locators |= {"by", "via", "using", "through"} if led else set()
+    if j >= len(tokens) or tokens[j].lower not in locators:
         return None
-    words = _right_words(tokens, j + 1)
+    words = _right_words(tokens, j + 1, nouns)
     if not words:
         return None
+    after = tokens.index(words[-1]) + 1
+    hint = nouns.hint(tokens[after].lower) if after < len(tokens) else None
+    if hint is not None:  # "in the Support department": the noun names the column
+        end = tokens[after].end
+        texts = tuple(w.text for w in words)
+        return Phrase(
+            ("not", *texts) if negated else texts,
+            tokens[i].lower,
+            text[tokens[i].start : end],
+            tokens[i + 1].start,
+            end,
+            places_only=False,
+            strong=True,
+            hint=hint,
+        )
     words = _place_prefix(words) or words
     # The span starts after the head, so "premium customers in Germany" keeps both phrases.
     begin, end = tokens[i + 1].start, words[-1].end
+    read = _negated(tokens[j], words)
     return Phrase(
-        _negated(tokens[j], words),
+        ("not", *read) if negated else read,
         tokens[i].lower,
         text[tokens[i].start : end],
         begin,
@@ -137,12 +207,13 @@ def _located(text: str, tokens: list[Token], i: int) -> Phrase | None:
     )
 
 
-def _right_words(tokens: list[Token], j: int) -> list[Token]:
+def _right_words(tokens: list[Token], j: int, nouns: Nouns | None = None) -> list[Token]:
+    nouns = nouns or Nouns()
     while j < len(tokens) and tokens[j].lower in _DETERMINERS:
         j += 1
     words: list[Token] = []
-    while j < len(tokens) and len(words) < _MAX_WORDS and _qualifier(tokens[j], bool(words)):
-        if tokens[j].lower in PLAN_NOUNS:
+    while j < len(tokens) and len(words) < _MAX_WORDS and _qualifier(tokens[j], bool(words), nouns):
+        if nouns.hint(tokens[j].lower) and words:
             break
         words.append(tokens[j])
         j += 1

@@ -5,7 +5,8 @@ In order, a candidate is dropped when it is:
 1. **too good to be true**: it alone explains most of the label (a near-copy, i.e. leakage);
 2. **remembered as valueless**: an earlier plan version trained with it and SHAP found no value;
 3. **without signal**: not significant on all rows nor on the goal's cohort once the number of
-   candidates is accounted for (Benjamini-Hochberg q-value, see ``features.screening``);
+   candidates is accounted for (Benjamini-Hochberg q-value at a false discovery rate that
+   scales with rows and candidates, see ``features.screening.false_discovery_rate``);
 4. **redundant**: rank-correlated with a stronger candidate that is kept;
 5. **over the cap**: beyond ``MAX_FEATURES``, taken strongest first in turns between source
    tables (the training matrix is what leaves the warehouse, so fewer columns is less egress).
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dagster_agentic.features.screening import FeatureScore, ScreeningReport
+from dagster_agentic.features.screening import FeatureScore, Relevance, ScreeningReport
+from dagster_agentic.goals.objective import TaskType
 from dagster_agentic.kernel.protocol import FeatureDecision, FeatureSelection
 
 LEAKAGE_UNCERTAINTY = 0.8
 LEAKAGE_AUC = 0.995
+LEAKAGE_RANK_SHARE = 0.9
 REDUNDANT_RHO = 0.95
 MAX_FEATURES = 40
 MIN_FEATURES = 5
@@ -37,10 +40,10 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
     survivors: list[FeatureScore] = []
     for score in ranked:
         best = score.best
-        if best.uncertainty >= LEAKAGE_UNCERTAINTY or (best.auc or 0) >= LEAKAGE_AUC:
+        if leaks(best, report.task):
             drop(
                 score,
-                f"explains {best.uncertainty:.0%} of the label alone (AUC {best.auc}): a"
+                f"explains {best.uncertainty:.0%} of the label alone ({_effect(best)}): a"
                 " near-copy of the label, recorded after the prediction time",
                 "leakage",
             )
@@ -54,7 +57,7 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
             drop(
                 score,
                 f"no signal after correcting for {len(report.scores)} candidates"
-                f" (p={score.p_value:.3g}, q={score.q_value:.3g})",
+                f" (p={score.p_value:.3g}, q={score.q_value:.3g} >= {score.level:g})",
                 "no_signal",
             )
         else:
@@ -98,7 +101,7 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
             column=score.column,
             keep=True,
             rule="selected" if proven else "fallback_no_signal",
-            reason=f"MI {best.mutual_information:.4f} bits, AUC {best.auc}, p={score.p_value:.2g},"
+            reason=f"MI {best.mutual_information:.4f} bits, {_effect(best)}, p={score.p_value:.2g},"
             f" q={score.q_value:.2g}"
             + ("" if proven else ": no candidate is significant, kept so a model can be trained"),
         )
@@ -109,15 +112,48 @@ def select_features(report: ScreeningReport, valueless: dict[str, int]) -> Featu
         decisions=ordered,
         rationale=(
             f"screened {len(ordered)} candidate features in the warehouse on {report.rows:,}"
-            f" training rows: kept {len(kept)}"
+            f" training rows at a false discovery rate of {report.false_discovery_rate:.0%}:"
+            f" kept {len(kept)}"
             + (
                 f" ({len(kept) - len(selected)} without proven signal)"
                 if len(kept) > len(selected)
                 else ""
             )
-            + (f"; dropped {dropped}" if dropped else ""),
+            + (f"; dropped {dropped}" if dropped else "")
+            + (
+                f"; {report.unlabelled_rows:,} label rows whose target is not"
+                + (" one of the classes" if report.task != "regression" else " a finite number")
+                + " are left out"
+                if report.unlabelled_rows
+                else ""
+            ),
         ),
     )
+
+
+def leaks(best: Relevance, task: TaskType) -> bool:
+    """Whether one feature alone explains so much of the label that it must be a copy of it.
+
+    Classification: ``LEAKAGE_UNCERTAINTY`` of the label's entropy, or (binary) a binned AUC of
+    ``LEAKAGE_AUC``. Regression: ``LEAKAGE_RANK_SHARE`` of the share of the target's rank
+    variance that a perfect copy cut into as many buckets could explain (``1 - 1/k**2`` for
+    k equal buckets), so a copy is caught however few buckets small data allows.
+    """
+    if task == "regression":
+        ceiling = 1.0 - 1.0 / max(2, best.buckets) ** 2
+        return best.uncertainty >= LEAKAGE_RANK_SHARE * ceiling
+    return best.uncertainty >= LEAKAGE_UNCERTAINTY or (best.auc or 0) >= LEAKAGE_AUC
+
+
+def _effect(best: Relevance) -> str:
+    """The feature's effect size, in the terms its task has."""
+    if best.rank_correlation is not None:
+        return f"Spearman rho {best.rank_correlation:+.3f}, {best.uncertainty:.1%} of rank variance"
+    if best.auc is not None:
+        return f"AUC {best.auc}"
+    if best.cramers_v is not None:
+        return f"Cramér's V {best.cramers_v:.3f}"
+    return f"{best.uncertainty:.1%} of the label explained"
 
 
 def _round_robin(scores: list[FeatureScore]) -> list[FeatureScore]:

@@ -13,7 +13,7 @@ from sqlglot.errors import SqlglotError
 from dagster_agentic.errors import GoalError
 from dagster_agentic.kernel.policy.text import quote, word_set
 from dagster_agentic.warehouse.connection import literal
-from dagster_agentic.warehouse.models import TableProfile
+from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # DuckDB's reserved keywords: as bare identifiers they would not parse.
@@ -47,8 +47,15 @@ def predicate(column: str, values: Sequence[str | int | float | bool]) -> str:
     return f"{ident(column)} IN ({', '.join(literal(v) for v in values)})"
 
 
-def check_cohort_sql(sql: str, table: TableProfile) -> str:
-    """Validate a hand-written cohort predicate over ``table``; return it stripped."""
+def check_cohort_sql(sql: str, table: TableProfile, profile: WarehouseProfile | None = None) -> str:
+    """Validate a cohort predicate over ``table``; return it stripped.
+
+    The predicate compares columns of ``table``. One form of subquery is allowed, the one a
+    cohort over a parent table takes: ``column IN (SELECT key FROM parent WHERE ...)`` where
+    ``parent`` is a table of ``profile``, the subquery selects one of its columns, reads only
+    its columns, and has no join, grouping, ordering, limit, set operation or nested
+    subquery. Anything else is refused.
+    """
     text = sql.strip()
     try:
         statements = sqlglot.parse(text, dialect="duckdb") if text else []
@@ -70,18 +77,97 @@ def check_cohort_sql(sql: str, table: TableProfile) -> str:
             f"{type(tree).__name__.lower()})",
             fix=_FIX,
         )
-    if tree.find(exp.Query, exp.Subquery) is not None:
-        raise GoalError(
-            f"overrides.cohort {quote(text)} contains a subquery; it may only compare columns "
-            f"of {table.name}",
-            fix=_FIX,
-        )
+    outer: set[int] = set()
+    for query in tree.find_all(exp.Query):
+        if isinstance(query, exp.Subquery):
+            continue
+        if not isinstance(query, exp.Select):
+            raise GoalError(
+                f"overrides.cohort {quote(text)} contains a subquery that is not a plain SELECT",
+                fix=_FIX,
+            )
+        if not _in_query(query):
+            parent = _check_subquery(query, tree, table, profile, text)
+            outer.update(id(c) for c in query.find_all(exp.Column))
+            for column in query.find_all(exp.Column):
+                _check_column(column, parent, text, " in the subquery")
     for column in tree.find_all(exp.Column):
-        _check_column(column, table, text)
+        if id(column) not in outer:
+            _check_column(column, table, text)
     return text
 
 
-def _check_column(column: exp.Column, table: TableProfile, text: str) -> None:
+def _in_query(node: exp.Expression) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select | exp.SetOperation):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _check_subquery(
+    query: exp.Select,
+    tree: exp.Expression,
+    table: TableProfile,
+    profile: WarehouseProfile | None,
+    text: str,
+) -> TableProfile:
+    """The parent table of an allowed one-hop subquery; raise for any other subquery."""
+
+    def refuse(why: str) -> GoalError:
+        return GoalError(
+            f"overrides.cohort {quote(text)} contains a subquery that is not allowed: {why}; "
+            f"a subquery may only select a key of one profiled table, as in "
+            f"fk IN (SELECT key FROM parent WHERE ...), and otherwise compare columns of "
+            f"{table.name}",
+            fix=_FIX,
+        )
+
+    holder = query.parent.parent if isinstance(query.parent, exp.Subquery) else query.parent
+    if profile is None:
+        raise refuse("no warehouse profile to check the table against")
+    if not isinstance(holder, exp.In) or not isinstance(holder.this, exp.Column):
+        raise refuse("it is not the right side of column IN (...)")
+    if any(
+        query.args.get(arg)
+        for arg in (
+            "joins",
+            "group",
+            "having",
+            "order",
+            "limit",
+            "offset",
+            "with",
+            "qualify",
+            "windows",
+            "distinct",
+        )
+    ):
+        raise refuse("it joins, groups, orders or limits")
+    if any(isinstance(n, exp.Query) and n is not query for n in query.find_all(exp.Query)):
+        raise refuse("it nests another query")
+    if query.find(exp.AggFunc, exp.Window) is not None:
+        raise refuse("it aggregates")
+    source = query.args.get("from_") or query.args.get("from")
+    named = source.this if source is not None else None
+    if not isinstance(named, exp.Table) or not named.name:
+        raise refuse("it does not read one table")
+    parent = profile.table(named.name)
+    schema = named.db
+    if parent is None or (schema and schema.lower() != parent.schema_name.lower()):
+        raise refuse(f"{named.sql(dialect='duckdb')} is not a profiled table")
+    if named.catalog:
+        raise refuse("it names a catalog")
+    projections = query.expressions
+    if len(projections) != 1 or not isinstance(projections[0], exp.Column):
+        raise refuse("it must select exactly one column")
+    if query.args.get("where") is not None and not _is_boolean(query.args["where"].this, parent):
+        raise refuse("its WHERE clause is not a boolean expression")
+    return parent
+
+
+def _check_column(column: exp.Column, table: TableProfile, text: str, where: str = "") -> None:
     qualifier = column.table
     if qualifier and qualifier.lower() != table.name.lower():
         raise GoalError(
@@ -94,8 +180,8 @@ def _check_column(column: exp.Column, table: TableProfile, text: str) -> None:
         close = difflib.get_close_matches(column.name, names, n=3, cutoff=0.5)
         similar = f" (did you mean {', '.join(close)}?)" if close else ""
         raise GoalError(
-            f"overrides.cohort references the column {column.name!r}, which is not a column of "
-            f"{table.name}{similar}",
+            f"overrides.cohort references the column {column.name!r}{where}, which is not a "
+            f"column of {table.name}{similar}",
             fix=f"use columns of {table.name}: {', '.join(names)}",
         )
 

@@ -1,103 +1,240 @@
-"""The task: binary classification, and a clear refusal of numeric forecasts."""
+"""The task: binary, multiclass or regression, from the words and the target column's nature.
+
+The words give a hint (a quantity asked for, a category asked for, a yes/no question, or the
+metric named); the target column decides: two values make a binary task whatever the words,
+a categorical column with 3 to ``MAX_CLASSES`` values a multiclass one, a numeric column with
+many values a regression. Tasks the kernel does not solve (ranking, forecasting a series over
+time, clustering, multi-label, survival, anomaly detection without a label) are refused by name
+before anything else is read.
+"""
 
 from __future__ import annotations
 
-from dagster_agentic.errors import ObjectiveError
-from dagster_agentic.kernel.policy.text import quote, tokenize, word_set
+import itertools
+import re
+from dataclasses import dataclass
 
-_VERBS = word_set(
-    """
-    predict predicts predicting forecast forecasts forecasting forecasted estimate
-    estimates estimating project projecting
-    """
+from dagster_agentic.errors import GoalError, ObjectiveError
+from dagster_agentic.goals.objective import (
+    BINARY_METRICS,
+    MAX_CLASSES,
+    MULTICLASS_METRICS,
+    REGRESSION_METRICS,
+    ClassValue,
+    TaskType,
 )
+from dagster_agentic.kernel.policy.text import name_match, quote, tokenize, word_set
+from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
+
+SUPPORTED_TASKS = "binary classification, multiclass classification and regression"
+
 # Quantities: asking to predict one of these is a regression.
-_AMOUNTS = word_set(
+QUANTITY_WORDS = word_set(
     """
-    revenue revenues sales amount amounts spend spending price prices value values ltv
-    clv arpu income demand volume volumes quantity quantities number count counts
-    duration cost costs profit profits margin margins balance balances salary salaries
-    lifetime turnover gmv basket
-    """
-)
-# Words between the verb and its object that do not change what is predicted.
-_FILLER = word_set(
-    """
-    the a an next future total monthly weekly daily annual yearly quarterly expected
-    each per customer customers user users our their its month's week's year's quarter's
-    day's
+    revenue revenues sales amount amounts spend spending price prices cost costs value
+    valuation ltv clv arpu income wage wages salary salaries pay earnings demand volume
+    volumes quantity quantities number count counts duration durations length time
+    days hours minutes seconds weeks months years age weight height size area distance
+    temperature fare fares charge charges bill bills consumption usage yield load tip tips
+    total totals balance balances profit profits margin margins rent mileage turnover gmv
+    basket score rating premium premiums claim claims loss losses throughput latency delay
     """
 )
-# Words that make a forecast a yes/no question ("forecast which customers will churn").
-_YES_NO = frozenset({"whether", "which", "who", "if"})
-_SIGNALS = (
-    "churn",
-    "fraud",
-    "default",
-    "classify",
-    "classification",
-    "classifier",
-    "detect",
-    "detection",
-    "predict",
-    "prediction",
-    "predictions",
-    "propensity",
-    "likelihood",
-    "probability",
-    "risk",
-    "model",
+# Categories: asking which of these is a multiclass task.
+CATEGORY_WORDS = word_set(
+    """
+    classify classifies classifying categorise categorize categorised categorized category
+    categories class classes type types kind kinds tier tiers level levels grade grades
+    group groups bucket buckets band bands genre genres species variety label grading
+    """
 )
-_FIX = (
-    "phrase the goal as a yes/no outcome with a classification metric, e.g. 'predict which "
-    "customers will churn with 90% precision'"
+_YES_NO = word_set("whether which who if will won't would churn churns fraud default")
+_MEASURE = {"how much", "how many", "how long", "how big", "how large", "how far", "how old"}
+
+_OUT_OF_SCOPE: tuple[tuple[str, re.Pattern[str], bool], ...] = (
+    (
+        "ranking / recommendation",
+        re.compile(
+            r"\b(?:recommend\w*|recommender|learning[\s-]to[\s-]rank|ranking model|rank "
+            r"(?:the )?(?:items|products|results|documents|listings|movies|songs)"
+            r"|next[\s-]best[\s-](?:offer|action|product)|top[\s-]\d+ (?:items|products))\b"
+        ),
+        False,
+    ),
+    (
+        "time-series forecasting",
+        re.compile(
+            r"\b(?:time[\s-]?series|forecast\w*\b(?!\s+(?:which|whether|who|if)\b)"
+            r"(?=.*\b(?:next|coming|future|upcoming|over time|per (?:day|week|month|year)"
+            r"|daily|weekly|monthly|quarterly|yearly|annual|horizon|trend)\b))"
+        ),
+        False,
+    ),
+    (
+        "clustering / segmentation without a label",
+        re.compile(
+            r"\b(?:cluster\w*|segmentation|unsupervised|segment (?:\w+ ){0,2}into"
+            r"|group (?:\w+ ){0,2}into (?:\d+|similar|segments|groups))\b"
+        ),
+        True,
+    ),
+    (
+        "multi-label classification",
+        re.compile(
+            r"\b(?:multi[\s-]?label|(?:all|every|each of) (?:the )?(?:tags|labels|categories) "
+            r"(?:that )?(?:apply|applies)|several tags|multiple (?:tags|labels))\b"
+        ),
+        False,
+    ),
+    (
+        "survival / time-to-event",
+        re.compile(
+            r"\b(?:survival|hazard|time[\s-](?:to|until)[\s-](?:event|churn|failure|default|death"
+            r"|sale|conversion|purchase|cancel\w*|renewal|repayment|attrition|lapse|exit)"
+            r"|how long (?:until|before|till)|when (?:will|does|do) (?:\w+ ){1,3}"
+            r"(?:churn|fail|leave|die|default|cancel|lapse|quit))\b"
+        ),
+        False,
+    ),
+    (
+        "anomaly detection without a label",
+        re.compile(r"\b(?:anomal\w*|outliers?|novelty detection|unusual behaviou?r)\b"),
+        True,
+    ),
 )
 
 
-def check_task(text: str) -> str:
-    """Return the rationale line for the task; raise when the text asks for a regression."""
-    words = [token.lower for token in tokenize(text) if token.is_word]
-    regression = _regression_words(words)
-    if regression:
-        raise ObjectiveError(
-            f"the objective asks for a numeric prediction ({quote(regression)}), but only "
-            "binary classification goals are supported",
-            fix=_FIX,
-        )
-    for word in words:
-        for signal in _SIGNALS:
-            if word.startswith(signal):
-                return f"task binary_classification from the word '{word}'"
-    return "task binary_classification: the only task the kernel supports"
+@dataclass(frozen=True)
+class TaskHint:
+    """What the words (and the metric named) suggest, before the target is known."""
+
+    task: TaskType | None
+    reason: str
 
 
-def _regression_words(words: list[str]) -> str | None:
-    """The words that ask for a quantity, or None."""
-    if any(word.startswith("regress") for word in words):
-        return next(word for word in words if word.startswith("regress"))
-    for i, word in enumerate(words[:-1]):
-        if word == "how" and words[i + 1] in {"much", "many"}:
-            return f"how {words[i + 1]}"
-        if word in _AMOUNTS and words[i + 1].startswith(("forecast", "prediction", "estimate")):
-            return f"{word} {words[i + 1]}"
-    for i, word in enumerate(words):
-        if word not in _VERBS:
+def refuse_out_of_scope(text: str, profile: WarehouseProfile, has_target: bool) -> None:
+    """Raise an :class:`ObjectiveError` naming the task when the text asks for one the kernel
+    does not solve. Clustering and anomaly wording pass when a column of the warehouse is
+    named by the same word (``is_anomaly``) or a target is given: then they have a label."""
+    lower = text.lower()
+    for name, pattern, label_saves in _OUT_OF_SCOPE:
+        match = pattern.search(lower)
+        if match is None:
             continue
-        obj = _object_of(words, i + 1)
-        if obj in _AMOUNTS:
-            return " ".join(words[i : words.index(obj, i) + 1])
-        is_forecast = word.startswith("forecast")
-        if is_forecast and obj not in _YES_NO and not _has_yes_no_words(words):
-            return word
-    return None
+        word = text[match.start() : match.end()]
+        if label_saves and (has_target or _named_column(profile, word)):
+            continue
+        raise ObjectiveError(
+            f"the objective asks for {name} ({quote(word)}), which is not supported; "
+            f"supported tasks: {SUPPORTED_TASKS}",
+            fix="phrase the goal as predicting one column per entity: a yes/no outcome "
+            "('predict which customers will churn with 90% precision'), a category ('classify "
+            "each order's shipping tier with 80% accuracy') or a quantity ('predict each "
+            "house's sale price with an RMSE below 25,000')",
+        )
 
 
-def _object_of(words: list[str], start: int) -> str | None:
-    for word in words[start : start + 5]:
-        if word not in _FILLER:
-            return word
-    return None
+def _named_column(profile: WarehouseProfile, word: str) -> bool:
+    head = word.split()[0]
+    return any(
+        name_match(head, column.name) for table in profile.tables for column in table.columns
+    )
 
 
-def _has_yes_no_words(words: list[str]) -> bool:
-    return any(word in _YES_NO or word.startswith(_SIGNALS[:6]) for word in words)
+def task_hint(text: str, metric: str | None, override: TaskType | None) -> TaskHint:
+    """The task the words point at, or None when they leave it to the target column."""
+    if override is not None:
+        return TaskHint(override, "overrides.task")
+    if metric in REGRESSION_METRICS:
+        return TaskHint("regression", f"the metric {metric}")
+    if metric in MULTICLASS_METRICS - BINARY_METRICS:
+        return TaskHint("multiclass_classification", f"the metric {metric}")
+    if metric in BINARY_METRICS - MULTICLASS_METRICS:
+        return TaskHint("binary_classification", f"the metric {metric}")
+    words = [t.lower.removesuffix("'s").removesuffix("’s") for t in tokenize(text) if t.is_word]
+    pairs = {f"{a} {b}" for a, b in itertools.pairwise(words)}
+    measure = sorted(pairs & _MEASURE)
+    if measure:
+        return TaskHint("regression", f"the words '{measure[0]}'")
+    category = next((w for w in words if w in CATEGORY_WORDS), None)
+    if category is not None:
+        return TaskHint("multiclass_classification", f"the word '{category}'")
+    quantity = next((w for w in words if w in QUANTITY_WORDS), None)
+    yes_no = next((w for w in words if w in _YES_NO), None)
+    if quantity is not None and yes_no is None:
+        return TaskHint("regression", f"the word '{quantity}'")
+    return TaskHint(None, "the words name no quantity or category")
+
+
+def decide_task(column: ColumnProfile, hint: TaskHint, where: str) -> tuple[TaskType, str]:
+    """The task the target column allows, with its rationale line.
+
+    Two values: binary. Text or boolean with 3..MAX_CLASSES values: multiclass. Numeric:
+    regression with more than MAX_CLASSES values; with fewer, the words decide, and without
+    a hint a column of at most 10 whole numbers is read as classes (a 1-5 rating), any other
+    as a quantity.
+    """
+    if hint.task == "binary_classification" and not column.is_binary:
+        raise GoalError(
+            f"the target {where} is not binary: it has {column.distinct_count} distinct values, "
+            "a binary classification target needs 2",
+            fix="choose a column with two distinct values, or set task= to "
+            "multiclass_classification or regression in the goal's overrides",
+        )
+    if column.is_binary:
+        return "binary_classification", _line("binary_classification", column, where, hint)
+    if column.kind == "numeric":
+        if column.distinct_count > MAX_CLASSES or hint.task == "regression":
+            return "regression", _line("regression", column, where, hint)
+        whole = [v.value for v in column.values if isinstance(v.value, int | float)]
+        small = bool(whole) and len(whole) <= 10 and all(float(v).is_integer() for v in whole)
+        if hint.task == "multiclass_classification" or (hint.task is None and small):
+            return "multiclass_classification", _line(
+                "multiclass_classification", column, where, hint
+            )
+        return "regression", _line("regression", column, where, hint)
+    if column.kind in {"text", "boolean"} and 3 <= column.distinct_count <= MAX_CLASSES:
+        if hint.task == "regression":
+            raise GoalError(
+                f"the target {where} is categorical ({column.distinct_count} values), but the "
+                f"objective asks for a quantity ({hint.reason})",
+                fix="name a numeric target, or set task='multiclass_classification' in the "
+                "goal's overrides",
+            )
+        return "multiclass_classification", _line("multiclass_classification", column, where, hint)
+    raise GoalError(
+        f"the target {where} ({column.data_type}, {column.distinct_count} distinct values) is "
+        f"neither binary, nor categorical with at most {MAX_CLASSES} values, nor numeric",
+        fix="choose a binary, categorical or numeric column as the target (overrides.target)",
+    )
+
+
+def _line(task: TaskType, column: ColumnProfile, where: str, hint: TaskHint) -> str:
+    nature = (
+        "two values"
+        if task == "binary_classification"
+        else f"{column.distinct_count} {'numeric ' if column.kind == 'numeric' else ''}values"
+    )
+    return f"task {task}: the target {where} has {nature}; {hint.reason}"
+
+
+def class_values(column: ColumnProfile, where: str) -> tuple[ClassValue, ...]:
+    """A multiclass target's values, in model class order: ascending by value (numbers by
+    size, text case-insensitively), so that the order survives drifting counts."""
+    listed = column.values or column.top_values
+    values = [v.value for v in listed if v.value is not None]
+    if len(values) < min(column.distinct_count, MAX_CLASSES) or len(values) < 3:
+        raise GoalError(
+            f"cannot list the classes of {where}: its profile lists {len(values)} of its "
+            f"{column.distinct_count} values",
+            fix="profile the warehouse again",
+        )
+    classes: list[ClassValue] = []
+    for value in values:
+        if isinstance(value, float):
+            classes.append(int(value) if value.is_integer() else str(value))
+        else:
+            classes.append(value)
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in classes):
+        return tuple(sorted(classes, key=float))
+    return tuple(sorted(classes, key=lambda v: (str(v).lower(), str(v))))

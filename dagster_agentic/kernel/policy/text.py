@@ -31,17 +31,34 @@ STOPWORDS = word_set(
     detection identify identifying find flag score scores scoring metric metrics
     threshold percent per-cent pct point points level rate at-least least atleast
     existing current likely likelihood probability propensity chance whose ml machine
-    learning system pipeline base overall total
+    learning system pipeline base overall total much many estimate estimates estimated
+    estimating determine calculate compute guess know tell understand figure
     """
 )
 
-# Head nouns of a cohort phrase: "European customers", "on the premium plan".
+# Head nouns of a cohort phrase: "European customers", "trial members", "the SMB segment".
+# The warehouse adds its own (every entity table's name, singular and plural); this list
+# covers the populations goals are commonly written about.
 POPULATION_NOUNS = word_set(
     """
     cohort cohorts customer customers user users client clients account accounts
     subscriber subscribers member members buyer buyers shopper shoppers segment segments
-    market markets population populations people patients patient merchants merchant
-    companies company
+    market markets population populations people person persons individual individuals
+    patient patients merchant merchants company companies employee employees staff worker
+    workers student students pupil pupils learner learners player players athlete athletes
+    team teams flight flights passenger passengers traveller travellers traveler travelers
+    loan loans borrower borrowers applicant applicants application applications visit visits
+    admission admissions order orders shipment shipments delivery deliveries house houses
+    home homes property properties listing listings apartment apartments car cars vehicle
+    vehicles product products item items transaction transactions claim claims policy
+    policies policyholder policyholders household households visitor visitors session
+    sessions lead leads prospect prospects candidate candidates ticket tickets case cases
+    call calls device devices machine machines store stores shop shops restaurant
+    restaurants hotel hotels booking bookings reservation reservations guest guests driver
+    drivers rider riders trip trips ride rides contract contracts deal deals opportunity
+    opportunities invoice invoices donor donors voter voters resident residents tenant
+    tenants owner owners homeowner homeowners card cards cardholder cardholders citizen
+    citizens seniors adults children kids teens teenagers women men couples
     """
 )
 # Words of the metric vocabulary: they say how success is measured, not what is predicted.
@@ -49,7 +66,8 @@ METRIC_WORDS = word_set(
     """
     precision recall f1 f-score fscore f1-score auc roc roc-auc auroc accuracy
     sensitivity false true positive positives negative negatives measure curve area
-    under ppv tpr
+    under ppv tpr rmse mae r2 r² r-squared squared macro-f1 macro f1-macro mean absolute
+    error errors root
     """
 )
 
