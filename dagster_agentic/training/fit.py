@@ -215,21 +215,7 @@ def prepare_training_data(
 def _labels(y: np.ndarray, X: pd.DataFrame, split: str) -> np.ndarray:
     """The labels as 0/1 int, checked against the frame and for both classes."""
     values = np.asarray(y)
-    if values.ndim != 1:
-        raise DataError(
-            f"the {split} labels must be one-dimensional, got shape {values.shape}",
-            fix="pass the target column as a 1-D array",
-        )
-    if len(values) != len(X):
-        raise DataError(
-            f"the {split} labels have {len(values):,} rows but the features have {len(X):,}",
-            fix="build the features and labels from the same rows, in the same order",
-        )
-    if len(values) == 0:
-        raise DataError(
-            f"the {split} set is empty",
-            fix="check the cohort filter and the split: no rows reached training",
-        )
+    _shape_checks(values, X, split)
     numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
     if np.isnan(numeric).any() or not np.isin(numeric, (0.0, 1.0)).all():
         bad = pd.Series(values)[~np.isin(numeric, (0.0, 1.0))].unique()[:5]
