@@ -159,7 +159,8 @@ def _errors(evaluated: Evaluated) -> list[str]:
     return [r["error"].splitlines()[0] for _, r in evaluated if r.get("error")]
 
 
-def _failed(check: str, evaluated: Evaluated) -> Summary | None:
+def unevaluated(check: str, evaluated: Evaluated) -> Summary | None:
+    """The summary of a check some expectation of which could not be evaluated at all."""
     errors = _errors(evaluated)
     if not errors:
         return None
@@ -167,7 +168,7 @@ def _failed(check: str, evaluated: Evaluated) -> Summary | None:
 
 
 def label_summary(evaluated: Evaluated, context: LabelContext) -> Summary:
-    failed = _failed("the label check", evaluated)
+    failed = unevaluated("the label check", evaluated)
     if failed:
         return failed
     (_, in_set), (_, not_null) = evaluated
@@ -199,7 +200,7 @@ def label_summary(evaluated: Evaluated, context: LabelContext) -> Summary:
 
 
 def train_classes_summary(evaluated: Evaluated, context: LabelContext) -> Summary:
-    failed = _failed("the class check", evaluated)
+    failed = unevaluated("the class check", evaluated)
     if failed:
         return failed
     ((_, result),) = evaluated
@@ -247,7 +248,7 @@ def drift_summary(evaluated: Evaluated, context: LabelContext, reference: Any) -
         return True, "no reference label distribution to compare with", {}, ()
     if not evaluated:
         return True, "the reference holds no label distribution to compare with", {}, ()
-    failed = _failed("the label distribution check", evaluated)
+    failed = unevaluated("the label distribution check", evaluated)
     if failed:
         return failed
     if context.task == "regression":

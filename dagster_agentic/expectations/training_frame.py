@@ -27,7 +27,10 @@ from dagster_agentic.expectations.label_checks import (
     LABEL_RATE_FACTOR,
     NAMES,
     QUANTILES,
+    Evaluated,
     LabelContext,
+    Summary,
+    unevaluated,
 )
 from dagster_agentic.plan.models import Plan
 
@@ -300,22 +303,6 @@ def _row_bounds(rows: int) -> tuple[int, int]:
     return math.ceil(rows * ROW_RATIO[0]), math.floor(rows * ROW_RATIO[1])
 
 
-Summary = tuple[bool, str, dict[str, Any], Sequence[Any]]
-Evaluated = list[tuple[Any, dict[str, Any]]]
-
-
-def _errors(evaluated: Evaluated) -> list[str]:
-    return [r["error"].splitlines()[0] for _, r in evaluated if r.get("error")]
-
-
-def _failed(check: str, evaluated: Evaluated) -> Summary | None:
-    """The summary of a check some expectation of which could not be evaluated at all."""
-    errors = _errors(evaluated)
-    if not errors:
-        return None
-    return False, f"{check} could not be evaluated: {errors[0]}", {"errors": errors}, ()
-
-
 def _columns(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
     missing = [e.column for e, r in evaluated if not r["success"]]
     observed = {"expected": len(evaluated), "missing": missing}
@@ -331,7 +318,7 @@ def _columns(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
 
 
 def _splits(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the split check", evaluated)
+    failed = unevaluated("the split check", evaluated)
     if failed:
         return failed
     (_, in_set), (_, not_null), (_, contains) = evaluated
@@ -353,7 +340,7 @@ def _splits(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
 
 
 def _cohort(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the cohort check", evaluated)
+    failed = unevaluated("the cohort check", evaluated)
     if failed:
         return failed
     ((_, contains),) = evaluated
@@ -371,7 +358,7 @@ def _cohort(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
 
 
 def _unique_rows(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the uniqueness check", evaluated)
+    failed = unevaluated("the uniqueness check", evaluated)
     if failed:
         return failed
     ((_, unique),) = evaluated
@@ -391,7 +378,7 @@ def _unique_rows(evaluated: Evaluated, reference: FrameReference | None) -> Summ
 
 
 def _row_count(evaluated: Evaluated, reference: FrameReference | None) -> Summary:
-    failed = _failed("the row count check", evaluated)
+    failed = unevaluated("the row count check", evaluated)
     if failed:
         return failed
     ((expectation, count),) = evaluated
