@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_agentic.agent.exclusions import resolve_exclusions
 from dagster_agentic.agent.plan_checks import check_plan_sql, expected_matrix_rows
 from dagster_agentic.agent.point_in_time import (
     enforce_point_in_time,
@@ -317,8 +318,9 @@ def propose(
     traced = TracedKernel(kernel, trace_for(goal), goal.name)
     warehouse = goal_warehouse(goal)
     objective = traced.interpret_goal(InterpretGoalRequest(goal=goal, profile=profile))
+    excluded = resolve_exclusions(goal.exclude_columns, profile, objective)
     with warehouse.connect(read_only=True) as conn:
-        semantics = analyse_schema(conn, profile, objective)
+        semantics = analyse_schema(conn, profile, objective, excluded=excluded)
     proposal = traced.propose_plan(
         ProposePlanRequest(goal=goal, objective=objective, profile=profile, semantics=semantics)
     )

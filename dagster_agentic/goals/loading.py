@@ -14,6 +14,15 @@ from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Pre
 OVERRIDE_FIELDS = ("task", "target", "entity_table", "metric", "threshold", "cohort")
 
 
+def _entries(value: Any) -> tuple[str, ...]:
+    """A list of names from YAML; one name written without a list is a list of one."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
 def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) -> Goal:
     """Build a ``Goal`` from flat attributes; relative paths are relative to ``project_root``."""
 
@@ -31,6 +40,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         "healing",
         "predictions",
         "state_dir",
+        "exclude_columns",
         *OVERRIDE_FIELDS,
     }
     unknown = sorted(set(attributes) - known)
@@ -47,6 +57,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
             overrides=GoalOverrides(
                 **{k: attributes[k] for k in OVERRIDE_FIELDS if attributes.get(k) is not None}
             ),
+            exclude_columns=_entries(attributes.get("exclude_columns")),
             budget=Budget(**(attributes.get("budget") or {})),
             healing=Healing(**(attributes.get("healing") or {})),
             predictions=Predictions(**(attributes.get("predictions") or {})),

@@ -187,6 +187,12 @@ class Goal(BaseModel):
     objective: str = Field(min_length=1)
     warehouse: Path = Field(description="Path to the DuckDB file.")
     overrides: GoalOverrides = GoalOverrides()
+    exclude_columns: tuple[str, ...] = Field(
+        default=(),
+        description="Columns no feature may read, as 'table.column' or 'column': those recorded"
+        " with or after the outcome (an actual arrival time when delays are predicted at"
+        " departure), or not to be used. Each must exist.",
+    )
     budget: Budget = Budget()
     healing: Healing = Healing()
     # Excluded from dumps, so from the plan's fingerprint: what is scored is not what is planned.
@@ -209,6 +215,17 @@ class Goal(BaseModel):
                 "starting with a letter (it becomes part of asset keys and SQL identifiers)"
             )
         return value
+
+    @field_validator("exclude_columns")
+    @classmethod
+    def _named_columns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not entry.strip() or entry.strip().startswith(".") or entry.strip().endswith("."):
+                raise ValueError(
+                    f"exclude_columns entry {entry!r} must name a column as 'table.column' or"
+                    " 'column'"
+                )
+        return tuple(entry.strip() for entry in value)
 
     @property
     def resolved_state_dir(self) -> Path:

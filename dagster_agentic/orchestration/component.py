@@ -44,6 +44,9 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     metric: str | None = None
     threshold: float | None = None
     cohort: str | None = None
+    exclude_columns: list[str] | None = None
+    """Columns no feature may read ('table.column' or 'column'): recorded with or after the
+    outcome, or not to be used."""
     budget: dict[str, Any] | None = None
     healing: dict[str, Any] | None = None
     predictions: dict[str, Any] | None = None
@@ -76,6 +79,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
                 "budget",
                 "healing",
                 "state_dir",
+                "exclude_columns",
                 *OVERRIDE_FIELDS,
             )
         }

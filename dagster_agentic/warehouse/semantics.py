@@ -21,7 +21,7 @@ the plan reads it through a ``parse_time`` adapter. Only counts per bucket leave
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import duckdb
@@ -31,6 +31,7 @@ from dagster_agentic.goals.objective import Objective
 from dagster_agentic.warehouse.connection import qualified_name, quote_ident
 from dagster_agentic.warehouse.information import uncertainty
 from dagster_agentic.warehouse.label_copies import label_copies
+from dagster_agentic.warehouse.label_derivations import label_derivations
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.times import TimeReading, read_table_times, time_expression
 
@@ -171,8 +172,11 @@ def analyse_schema(
     objective: Objective,
     *,
     schema: str = "main",
+    excluded: Mapping[tuple[str, str], str] | None = None,
 ) -> SchemaSemantics:
-    """Table and column roles for ``objective``, with leakage checks run in the warehouse."""
+    """Table and column roles for ``objective``, with leakage checks run in the warehouse.
+    ``excluded`` (``{(table, column): evidence}``) are columns the goal declares unusable:
+    they are leakage suspects whatever the checks find."""
     times = measure_times(conn, profile, schema)
     table_roles = _table_roles(profile, objective, times)
     event_times = {t.table: t.event_time for t in table_roles}
@@ -190,13 +194,19 @@ def analyse_schema(
             )
     for suspect in _late_columns(conn, profile, objective, table_roles, schema, times):
         roles[(suspect.table, suspect.column)] = suspect
+    for (owner, name), evidence in (excluded or {}).items():
+        roles[(owner, name)] = ColumnSemantics(
+            table=owner, column=name, role="leakage_suspect", evidence=evidence
+        )
     entity = objective.entity_table
     usable = {
         name
         for (owner, name), semantics in roles.items()
         if owner == entity and semantics.role in _COPY_ROLES
     }
-    for name, evidence in label_copies(conn, profile, objective, usable, schema):
+    copies = label_copies(conn, profile, objective, usable, schema)
+    rest = usable - {name for name, _ in copies}
+    for name, evidence in copies + label_derivations(conn, profile, objective, rest, schema):
         roles[(entity, name)] = ColumnSemantics(
             table=entity, column=name, role="leakage_suspect", evidence=evidence
         )

@@ -98,7 +98,18 @@ def entity_attribute_group(
         + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else "")
         + ": static, one row per entity, read as it is"
         + _keyed_lookups(tuple(lookup for lookup, _ in lookups))
-        + _time_note(objective, entity),
+        + _time_note(objective, entity)
+        + _suspects_note(semantics, entity.name),
+    )
+
+
+def _suspects_note(semantics: SchemaSemantics, table: str) -> str:
+    """The columns of ``table`` no feature reads because they restate the label, with why."""
+    suspects = semantics.columns_of(table, "leakage_suspect")
+    if not suspects:
+        return ""
+    return "; left out as leakage suspects: " + "; ".join(
+        f"{c.column} ({c.evidence})" for c in suspects
     )
 
 
@@ -169,12 +180,7 @@ def _rationale(
             text += f" (read as a time: {reading.described})"
     if dimensions:
         text += f"; dimension lookups ({', '.join(dimensions)}) are static: read as they are"
-    suspects = semantics.columns_of(table.name, "leakage_suspect")
-    if suspects:
-        text += "; left out as leakage suspects: " + "; ".join(
-            f"{c.column} ({c.evidence})" for c in suspects
-        )
-    return text
+    return text + _suspects_note(semantics, table.name)
 
 
 def aggregate_group(
@@ -230,7 +236,7 @@ def propose_feature_groups(
     assert entity is not None  # the objective was resolved against this profile
     groups = [entity_attribute_group(objective, entity, profile, semantics)]
     for table, join_column, via in _sources(objective, profile, semantics, entity.name):
-        if _unreadable(objective, table, semantics, via) is None:
+        if _unreadable(objective, table, semantics, via, join_column) is None:
             groups.append(
                 aggregate_group(objective, table, join_column, profile, semantics, via=via)
             )
@@ -246,8 +252,8 @@ def left_out_sources(
     if entity is None:
         return ()
     reasons = []
-    for table, _, via in _sources(objective, profile, semantics, entity.name):
-        why = _unreadable(objective, table, semantics, via)
+    for table, join_column, via in _sources(objective, profile, semantics, entity.name):
+        why = _unreadable(objective, table, semantics, via, join_column)
         if why is not None:
             reasons.append(why)
     return tuple(dict.fromkeys(reasons))
@@ -282,9 +288,25 @@ def _sources(
 
 
 def _unreadable(
-    objective: Objective, table: TableProfile, semantics: SchemaSemantics, via: PathStep | None
+    objective: Objective,
+    table: TableProfile,
+    semantics: SchemaSemantics,
+    via: PathStep | None,
+    join_column: str,
 ) -> str | None:
-    """Why ``table`` (on ``via``'s path) cannot be read as of the cutoff; None when it can."""
+    """Why ``table`` (on ``via``'s path, joined on ``join_column``) cannot be read as of the
+    cutoff, or at all; None when it can. A path through a leakage suspect (a column excluded
+    by the goal, say) is not read: which rows an entity reaches through it is the column's
+    information."""
+    steps = [(table.name, join_column)]
+    if via is not None:
+        steps += [(via.table, via.join_column), (via.table, via.key_column)]
+    for owner, column in steps:
+        if semantics.role(owner, column) == "leakage_suspect":
+            return (
+                f"left out {table.name}: it is reached through {owner}.{column}, a leakage"
+                " suspect"
+            )
     if not objective.cutoff_column:
         return None
     if _time_column(objective, table, semantics) is None:
