@@ -586,7 +586,7 @@ def _error(shelf: Shelf, name: str, text: str, kind: type[Exception] = Objective
         (
             "telco",
             "Predict churn in 2024 with 80% recall",
-            ["'churn in 2024'", "date columns: Customers.SignupDate"],
+            ["condition 'in 2024'", "date columns: Customers.SignupDate"],
         ),
         (
             "telco",

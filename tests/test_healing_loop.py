@@ -54,6 +54,22 @@ CAUSES = {
     for fault, cause in EXPECTED_CAUSES.items()
     if cause is not None and (fault in CORE or fault in REPRESENTATIVE)
 }
+HEALED_ELSEWHERE = {
+    "rename_column": "tests/test_healing_dagster.py, tests/test_crash_safety.py",
+}
+"""Faults healed end to end by other tests, through Dagster's sensor and a killed run."""
+PREFERRED = ("text_time", "duplicate_rows")
+"""Where several faults have one cause (one repair), the one healed here: a time held as
+text exercises the typed adapter most. Each fault's diagnosis is tested alone in
+tests/test_diagnosis.py and every fault is healed in ``make bench-healing``."""
+
+
+def _one_per_cause() -> list[str]:
+    chosen: dict[str, str] = {}
+    for fault in [*PREFERRED, *sorted(CAUSES)]:
+        if fault in CAUSES and fault not in REFUSED and fault not in HEALED_ELSEWHERE:
+            chosen.setdefault(CAUSES[fault], fault)
+    return sorted(chosen.values())
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +113,7 @@ def test_every_fault_type_is_covered() -> None:
     assert set().union(*CLASSES.values()) == set(FAULTS) and len(FAULTS) >= 30
 
 
-@pytest.mark.parametrize("fault", sorted(set(CAUSES) - set(REFUSED)))
+@pytest.mark.parametrize("fault", _one_per_cause())
 def test_the_loop_detects_the_fault_and_ends_green(
     fault: str, healthy: Healthy, restored: Path
 ) -> None:

@@ -178,3 +178,54 @@ def test_the_pairs_checked_are_bounded_and_the_answer_is_the_same_twice(tmp_path
     assert {"m00", "m01"} <= {name for name, _ in first}
     pairs = module._pairs([module._Operand(f"c{k}", f"c{k}", "number", True) for k in range(60)])
     assert 1_000 < len(pairs) <= module.MAX_EXPRESSIONS
+
+
+def test_a_table_with_one_row_per_entity_is_checked_as_the_entity_is(tmp_path: Path) -> None:
+    """A one-to-one table is read as the entity's own attributes, so a copy of the label in it,
+    or a pair the label is computed from, is a suspect there too, and no feature reads it."""
+    rng = np.random.default_rng(9)
+    n = 1_200
+    visits = rng.poisson(4, n)
+    lapsed = np.where(rng.random(n) < 0.2 + 0.05 * (visits < 3), "yes", "no")
+    opened = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 4000, n), "D")
+    closed_days = np.where(lapsed == "yes", rng.integers(1, 30, n), rng.integers(400, 900, n))
+    path = tmp_path / "club.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        members = pd.DataFrame({"MemberNo": np.arange(n) + 500, "Visits": visits})
+        labels = pd.DataFrame({"Member": np.arange(n) + 500, "Lapsed": lapsed})
+        account = pd.DataFrame(
+            {
+                "AccountOf": np.arange(n) + 500,
+                "StatusNote": np.where(lapsed == "yes", "closed", "open"),  # a copy
+                "OpenedOn": opened,
+                "ReviewedOn": opened + pd.to_timedelta(closed_days, "D"),
+                "CreditLimit": rng.integers(1, 60, n) * 100,
+            }
+        )
+        for name, frame in (("Members", members), ("Lapses", labels), ("Accounts", account)):
+            conn.register("frame", frame)
+            conn.execute(f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM frame")
+            conn.unregister("frame")
+    objective = Objective(
+        task="binary_classification",
+        entity_table="Members",
+        entity_key="MemberNo",
+        label_table="Lapses",
+        label_key="Member",
+        target_column="Lapsed",
+        positive_value="yes",
+        metric="roc_auc",
+        threshold=0.7,
+    )
+    found, (profile, semantics) = _suspects(Warehouse(path), objective)
+    assert "StatusNote" in found and "near-copy" in found["StatusNote"], found
+    assert {"OpenedOn", "ReviewedOn"} <= set(found), found
+    assert "CreditLimit" not in found and "Visits" not in found
+    roles = {t.table: t for t in semantics.tables}
+    assert roles["Accounts"].evidence.startswith("one-to-one with Members")
+    read = " ".join(
+        f.expression
+        for g in propose_feature_groups(objective, profile, semantics)
+        for f in g.features
+    )
+    assert '"CreditLimit"' in read and '"StatusNote"' not in read and '"ReviewedOn"' not in read

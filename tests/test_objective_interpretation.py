@@ -610,9 +610,11 @@ def test_a_quantity_is_read_as_a_regression() -> None:
 def test_unknown_target_word() -> None:
     labels = labels_table(col("converted", "INTEGER", "numeric", 2, [(0, 9), (1, 1)]), "signups")
     other = labels_table(col("upgraded", "INTEGER", "numeric", 2, [(0, 9), (1, 1)]), "upgrades")
-    message = _error(
-        ObjectiveError, "predict fraud with 90% precision", warehouse(labels=labels, extra=[other])
-    )
+    profile = warehouse(labels=labels, extra=[other])
+    # Two outcome tables of one row per customer, one binary column each: no structural choice.
+    linked = (*profile.relationships, link("upgrades", "customers"))
+    profile = profile.model_copy(update={"relationships": linked})
+    message = _error(ObjectiveError, "predict fraud with 90% precision", profile)
     assert "'fraud'" in message
     assert "signups.converted" in message and "upgrades.upgraded" in message
     assert "target='table.column'" in message

@@ -130,7 +130,7 @@ def test_fit_best_keeps_the_candidate_with_the_lowest_validation_error(data: dic
         )
         assert spec.validation_metric == metric
         learner, reports = fit_best(X_tr, y_tr, X_va, y_va, spec)
-        errors = {r.family: r.metric(metric) for r in reports}
+        errors = {r.family: -r.selection_value(metric) for r in reports}
         assert learner.family == min(errors, key=lambda f: errors[f]), errors
         assert all(r.task == task for r in reports)
 

@@ -2,7 +2,8 @@
 
 ``check_goal`` is what makes goals.yaml trustworthy: every expected table and column exists in
 the loaded warehouse, the positive value and the classes are values the target holds, and the
-cohort's predicate selects exactly the number of entity rows the file says.
+cohort's predicate selects exactly the number of entity rows the file says. refusals.yaml holds
+the objectives the product should refuse, with the words a helpful refusal names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ import duckdb
 import yaml
 
 GOALS_FILE = Path(__file__).resolve().parent / "goals.yaml"
+REFUSALS_FILE = Path(__file__).resolve().parent / "refusals.yaml"
+ORIGINS = ("development", "held-out-1", "held-out-2")
+"""Who wrote a goal and when it was first measured: ``development`` goals were written and
+measured while the product's reading rules were being developed; the held-out ones by people who
+had not seen those rules, first measured before any change was made against them (then they are
+development data too; bench/corpus/README.md)."""
 TASKS = ("binary_classification", "multiclass_classification", "regression")
 METRICS = {
     "binary_classification": {"precision", "recall", "f1", "roc_auc", "accuracy"},
@@ -56,6 +63,7 @@ class CorpusGoal:
     objective: str
     expect: Expected
     peer_exclude: tuple[str, ...] = ()
+    origin: str = "development"
 
 
 def _expected(raw: dict[str, Any], where: str) -> Expected:
@@ -97,6 +105,9 @@ def load_goals(path: Path = GOALS_FILE, sets: set[str] | None = None) -> list[Co
             continue
         for raw in entry["goals"]:
             where = f"{path.name}: {set_key}/{raw.get('id')}"
+            origin = str(raw.get("origin", "development"))
+            if origin not in ORIGINS:
+                raise ValueError(f"{where}: origin {origin!r} is not one of {ORIGINS}")
             goals.append(
                 CorpusGoal(
                     id=raw["id"],
@@ -105,6 +116,7 @@ def load_goals(path: Path = GOALS_FILE, sets: set[str] | None = None) -> list[Co
                     objective=" ".join(str(raw["objective"]).split()),
                     expect=_expected(raw["expect"], where),
                     peer_exclude=tuple(raw.get("peer_exclude") or ()),
+                    origin=origin,
                 )
             )
     ids = [g.id for g in goals]
@@ -112,6 +124,57 @@ def load_goals(path: Path = GOALS_FILE, sets: set[str] | None = None) -> list[Co
     if duplicated:
         raise ValueError(f"{path.name}: duplicated goal ids {duplicated}")
     return goals
+
+
+@dataclass(frozen=True)
+class CorpusRefusal:
+    """An objective the product should refuse, and what a helpful refusal says: the message
+    names at least one word of every group of ``mention``; ``candidates`` are the values or
+    columns a helpful message would also list (reported, not required)."""
+
+    id: str
+    set_key: str
+    objective: str
+    why: str
+    mention: tuple[tuple[str, ...], ...]
+    candidates: tuple[str, ...] = ()
+    origin: str = "development"
+
+    def missing(self, message: str) -> list[tuple[str, ...]]:
+        """The groups of ``mention`` of which the message names no word (case-insensitive)."""
+        lowered = message.lower()
+        return [g for g in self.mention if not any(w.lower() in lowered for w in g)]
+
+
+def load_refusals(path: Path = REFUSALS_FILE, sets: set[str] | None = None) -> list[CorpusRefusal]:
+    """Every refusal of refusals.yaml (or of ``sets`` only), in file order; ids are unique."""
+    refusals: list[CorpusRefusal] = []
+    for raw in yaml.safe_load(path.read_text())["refusals"]:
+        if sets is not None and raw["set"] not in sets:
+            continue
+        where = f"{path.name}: {raw.get('id')}"
+        origin = str(raw.get("origin", "development"))
+        if origin not in ORIGINS:
+            raise ValueError(f"{where}: origin {origin!r} is not one of {ORIGINS}")
+        mention = tuple(tuple(str(w) for w in group) for group in raw["mention"])
+        if not mention or not all(mention):
+            raise ValueError(f"{where}: mention needs one or more non-empty groups of words")
+        refusals.append(
+            CorpusRefusal(
+                id=raw["id"],
+                set_key=raw["set"],
+                objective=" ".join(str(raw["objective"]).split()),
+                why=raw["why"],
+                mention=mention,
+                candidates=tuple(str(c) for c in raw.get("candidates") or ()),
+                origin=origin,
+            )
+        )
+    ids = [r.id for r in refusals]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ValueError(f"{path.name}: duplicated refusal ids {duplicated}")
+    return refusals
 
 
 def _q(name: str) -> str:

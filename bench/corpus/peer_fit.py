@@ -5,8 +5,12 @@
 The job dir holds ``frame.parquet`` (entity_id, y, split, then the features) and ``job.json``
 (task, peers, time budget, metric to optimise). Each peer fits on the train and valid rows and
 predicts the test rows; ``result.json`` gets, per peer, the test predictions by entity id, the
-fit's seconds and the peer's version, or the error that stopped it. No data leaves this machine:
-AutoGluon and FLAML are run with telemetry and downloads off.
+fit's seconds and the peer's version, or the error that stopped it.
+
+With a ``fold`` column (the product's cross-validation folds, when its metric was
+cross-validated), each peer is fitted once per fold on the rows of every other fold and predicts
+that fold's rows instead: the predictions are then out-of-fold, one per row, as the product's.
+No data leaves this machine: AutoGluon and FLAML are run with telemetry and downloads off.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ for _name, _value in {"AUTOGLUON_TELEMETRY": "0", "DO_NOT_TRACK": "1"}.items():
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-ID_COLUMNS = ("entity_id", "y", "split")
+ID_COLUMNS = ("entity_id", "y", "split", "fold")
 THREADS = int(os.environ.get("BENCH_PEER_THREADS", "2"))
 
 
 def _features(frame: pd.DataFrame) -> pd.DataFrame:
     """Strings as categories, times as epoch seconds: what every peer accepts as is."""
-    out = frame.drop(columns=list(ID_COLUMNS)).copy()
+    out = frame.drop(columns=[c for c in ID_COLUMNS if c in frame.columns]).copy()
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -145,27 +149,41 @@ PEERS = {
 }
 
 
+def _parts(frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, predicted rows) masks: train + valid -> test, or each fold from the others."""
+    if "fold" not in frame.columns:
+        fit_rows = frame["split"].isin(["train", "valid"]).to_numpy()
+        return [(fit_rows, (frame["split"] == "test").to_numpy())]
+    folds = frame["fold"].to_numpy()
+    return [(folds != k, folds == k) for k in sorted(set(folds.tolist()))]
+
+
 def run(job_dir: Path) -> dict[str, Any]:
     job = json.loads((job_dir / "job.json").read_text())
-    frame = pd.read_parquet(job_dir / "frame.parquet")
+    return fit_frame(pd.read_parquet(job_dir / "frame.parquet"), job)
+
+
+def fit_frame(frame: pd.DataFrame, job: dict[str, Any]) -> dict[str, Any]:
+    """Every peer of ``job`` fitted on ``frame``: per peer, predictions by entity id."""
     task = job["task"]
     features = _features(frame)
-    fit_rows = frame["split"].isin(["train", "valid"]).to_numpy()
-    test_rows = (frame["split"] == "test").to_numpy()
-    x, y = features[fit_rows], _target(frame[fit_rows], task)
-    test = features[test_rows]
-    ids = frame.loc[test_rows, "entity_id"].astype(str).tolist()
+    parts = _parts(frame)
     results: dict[str, Any] = {}
     for name in job["peers"]:
         package, fit = PEERS[name]
         started = time.perf_counter()
         try:
-            predictions = np.asarray(fit(x, y, test, task, job))
-            values: list[Any] = (
-                [str(v) for v in predictions]
-                if task == "multiclass_classification"
-                else [round(float(v), 6) for v in predictions]
-            )
+            values: list[Any] = []
+            ids: list[str] = []
+            for fit_rows, predict_rows in parts:
+                x, y = features[fit_rows], _target(frame[fit_rows], task)
+                predictions = np.asarray(fit(x, y, features[predict_rows], task, job))
+                values += (
+                    [str(v) for v in predictions]
+                    if task == "multiclass_classification"
+                    else [round(float(v), 6) for v in predictions]
+                )
+                ids += frame.loc[predict_rows, "entity_id"].astype(str).tolist()
             results[name] = {"predictions": dict(zip(ids, values, strict=True))}
         except Exception as error:  # a peer that fails is recorded, the others still run
             results[name] = {

@@ -59,7 +59,7 @@ def _product_cell(entry: dict[str, Any]) -> tuple[str, str]:
     return status, text
 
 
-def _product_metric(all_test: Any, metric: str) -> str:
+def _product_metric(all_test: Any, metric: str, crossed: bool = False) -> str:
     """The product's value of ``metric`` on every test row, from its evaluation's metadata;
     "(cv)" when the product measured it by cross-validation (a small test split)."""
     if not isinstance(all_test, dict):
@@ -68,7 +68,30 @@ def _product_metric(all_test: Any, metric: str) -> str:
     value = all_test.get(metric, nested.get(metric) if isinstance(nested, dict) else None)
     if value is None:
         return "–"
-    return _num(value) + (" (cv)" if all_test.get("method") == "cross_validation" else "")
+    crossed = crossed or all_test.get("method") == "cross_validation"
+    if value == all_test.get("value") and all_test.get("interval_low") is not None:
+        low, high = all_test["interval_low"], all_test.get("interval_high")
+        text = f"{_num(value)} [{_num(low)}, {_num(high)}]"
+    else:
+        text = _num(value)
+    return text + (" (cv)" if crossed else "")
+
+
+def _cv_cell(entry: dict[str, Any], metric: str) -> str:
+    """LightGBM on the product's folds: on its features, then on the entity table's columns."""
+    block = entry.get("peers_cv")
+    if not block:
+        return "–"
+    cells = []
+    for features in ("product", "entity"):
+        peer = ((block.get(features) or {}).get("peers") or {}).get("lightgbm_defaults")
+        if peer is None:
+            cells.append("–")
+        elif "error" in peer:
+            cells.append("error")
+        else:
+            cells.append(_interval((peer.get(metric) or {}).get("all_rows")))
+    return " / ".join(cells)
 
 
 def _reading_cell(entry: dict[str, Any]) -> str:
@@ -149,15 +172,23 @@ def render(document: dict[str, Any]) -> str:
         "",
         "Against the peers, on every test row of the same split (the goal's metric when it"
         " needs no threshold, else ROC AUC; peers with a 500-draw bootstrap 95% interval;"
-        " cohort figures are in the JSON). Peers see the entity table only; the last column is"
-        " LightGBM on the product's own feature matrix. `rows` says whose split it is: the"
-        " product's training set, or the expected reading's rows split as the product splits"
-        ' by default when the product did not run. "(cv)": the product measured itself by'
-        " cross-validation over every row, its test split being small.",
+        ' cohort figures are in the JSON). Peers see the entity table only; "LightGBM on the'
+        " product's features\" is LightGBM on the product's own feature matrix. `rows` says whose"
+        " split it is: the product's training set, or the expected reading's rows split as the"
+        ' product splits by default when the product did not run. "(cv)": the product measured'
+        " itself by 5-fold cross-validation over every row, its test split being small (its"
+        " own 95% interval). The peers' columns before the last stay on the test split for"
+        " every goal; the last column measures LightGBM with its defaults the product's way"
+        " where the product cross-validated: refitted on the product's own folds (each fold"
+        " predicted by a fit on the four others, where the product trains on three and"
+        " early-stops on the fourth), its pooled out-of-fold metric over every row with the"
+        " product's interval, on the product's features / on the entity table's columns"
+        " (bench/corpus/peers_cv.py).",
         "",
         "| goal | metric | rows | train / valid / test | product | LightGBM | FLAML | AutoGluon |"
-        " LightGBM on the product's features |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+        " LightGBM on the product's features | LightGBM, product's folds: product's features /"
+        " entity table |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for entry in document["goals"]:
         block = entry.get("peers_entity")
@@ -165,12 +196,13 @@ def render(document: dict[str, Any]) -> str:
         rows = entry.get("rows") or {}
         split = " / ".join(str(rows.get(s, "–")) for s in ("train", "valid", "test"))
         all_test = ((entry.get("product") or {}).get("evaluation") or {}).get("all_test") or {}
-        mine = _product_metric(all_test, metric)
+        crossed = entry.get("product_protocol") == "cross_validation"
+        mine = _product_metric(all_test, metric, crossed)
         peers = [_peer_cell(block, name, metric, False) for name, _ in PEERS]
         own = _peer_cell(entry.get("peers_product_features"), "lightgbm_defaults", metric, False)
         lines.append(
             f"| {entry['id']} | {metric} | {entry.get('rows_source', '–')} | {split} |"
-            f" {mine} | {' | '.join(peers)} | {own} |"
+            f" {mine} | {' | '.join(peers)} | {own} | {_cv_cell(entry, metric)} |"
         )
     lines.append("")
     return "\n".join(lines)

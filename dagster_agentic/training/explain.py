@@ -140,7 +140,11 @@ def explain(
         raw, base = _tree_shap(learner, rows)
         method, output = "tree_shap", "log_odds"
     else:
-        n_rows, n_background = _permutation_design(len(columns), len(frame), max_rows)
+        # An ensemble scores each model row once per member: the same time buys fewer rows.
+        members = max(1, len(getattr(learner, "members", ())))
+        n_rows, n_background = _permutation_design(
+            len(columns), len(frame), max_rows, PERMUTATION_MODEL_ROWS // members
+        )
         rows = _sample(frame, n_rows, seed)
         background = _sample(frame, n_background, seed + 1)
         codec = _Codec.fit(pd.concat([rows, background], ignore_index=True))
@@ -295,9 +299,11 @@ def _model_output(learner: Learner) -> Any:
     return learner.predict_proba
 
 
-def _permutation_design(n_features: int, n_available: int, max_rows: int) -> tuple[int, int]:
-    """Rows to explain and background rows, spending about ``PERMUTATION_MODEL_ROWS``."""
-    pairs = PERMUTATION_MODEL_ROWS // (2 * n_features + 1)  # (row, background row) pairs
+def _permutation_design(
+    n_features: int, n_available: int, max_rows: int, model_rows: int = PERMUTATION_MODEL_ROWS
+) -> tuple[int, int]:
+    """Rows to explain and background rows, spending about ``model_rows`` model rows."""
+    pairs = model_rows // (2 * n_features + 1)  # (row, background row) pairs
     background = min(BACKGROUND_ROWS, n_available, max(PERMUTATION_MIN_ROWS, math.isqrt(pairs)))
     rows = min(max_rows, PERMUTATION_MAX_ROWS, max(PERMUTATION_MIN_ROWS, pairs // background))
     return rows, background

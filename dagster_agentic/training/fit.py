@@ -17,6 +17,7 @@ from dagster_agentic.training.learners import (
     Learner,
     TrainingDivergedError,
     make_learner,
+    task_validation,
 )
 from dagster_agentic.training.preprocess import is_numeric_column, numeric_values
 from dagster_agentic.training.spec import ModelSpec, TrainingSpec
@@ -52,21 +53,35 @@ def fit_best(
     own ``max_seconds``), keeps what it learnt when its share runs out
     (``FitReport.stopped_by_budget``), and is not started once the deadline has passed. If
     that leaves no model at all, :class:`GuardrailError` (rule ``budget.train_seconds``).
+
+    On very small data (fewer than :data:`SELECTION_CV_MAX_ROWS` train and valid rows) candidates
+    are compared by cross-validation over the train and valid rows instead of on the
+    validation split alone (:func:`cross_validated_scores`); the kept model is still the one
+    fitted on the train split and early-stopped on the valid split.
     """
     data = prepare_training_data(
         X_train, y_train, X_valid, y_valid, task=spec.task, n_classes=spec.n_classes
     )
     chosen = spec.validation_metric
-    best: tuple[float, Learner] | None = None
-    reports: list[FitReport] = []
     first_error: TrainingDivergedError | None = None
     starved = False  # a candidate was not started: the deadline had passed
-    for index, candidate in enumerate(spec.candidates):
+    # Ensembles after the families they average, which they then reuse (``_composed``); the
+    # reports stay in the spec's order, and so does the preference on a tie.
+    order = sorted(range(len(spec.candidates)), key=lambda i: _is_ensemble(spec.candidates[i]))
+    done: dict[int, tuple[FitReport, Learner | None]] = {}
+    for step, index in enumerate(order):
+        candidate = spec.candidates[index]
+        composed = _composed(candidate, spec, done, data)
+        if composed is not None:
+            done[index] = composed
+            continue
         if deadline is not None and deadline.expired():
-            reports.append(_not_started_report(candidate, deadline, spec.task))
+            done[index] = (_not_started_report(candidate, deadline, spec.task), None)
             starved = True
             continue
-        share = deadline.share(len(spec.candidates) - index) if deadline is not None else None
+        # Shares among the fits still to come: an ensemble of fitted members costs nothing.
+        left = sum(1 for i in order[step:] if not _is_ensemble(spec.candidates[i])) or 1
+        share = deadline.share(left) if deadline is not None else None
         learner = make_learner(candidate, spec.task, spec.n_classes)
         started = time.monotonic()
         try:
@@ -81,10 +96,24 @@ def fit_best(
         except TrainingDivergedError as error:
             log.warning("candidate %s failed: %s", candidate.family, error.message)
             first_error = first_error or error
-            reports.append(_failed_report(candidate, error, time.monotonic() - started, spec.task))
+            failed = _failed_report(candidate, error, time.monotonic() - started, spec.task)
+            done[index] = (failed, None)
             continue
         report.notes[:0] = data.notes
-        reports.append(report)
+        done[index] = (report, learner)
+    slots = [done[i] for i in range(len(spec.candidates))]
+    reports = [report for report, _ in slots]
+    fitted = [
+        (candidate, report, learner)
+        for candidate, (report, learner) in zip(spec.candidates, slots, strict=True)
+        if learner is not None
+    ]
+    if len(fitted) > 1 and len(data.y_train) + len(data.y_valid) < SELECTION_CV_MAX_ROWS:
+        scores = cross_validated_scores(data, spec, [(c, r) for c, r, _ in fitted], deadline)
+        for (_, report, _), cv in zip(fitted, scores, strict=True):
+            report.cv_scores = cv
+    best: tuple[float, Learner] | None = None
+    for _, report, learner in fitted:
         value = report.selection_value(chosen)
         # Strictly better only: on a tie the earlier (preferred) candidate stays.
         if math.isfinite(value) and (best is None or value > best[0]):
@@ -101,6 +130,123 @@ def fit_best(
             else "check the validation split has rows and the features are not constant",
         )
     return best[1], reports
+
+
+SELECTION_CV_MAX_ROWS = 1_000
+"""Fewer train and valid rows than this: candidates are compared by cross-validation. A valid
+split of a few dozen to a hundred-odd rows scores families within noise of each other, and
+picks between them by chance; pooled out-of-fold scores rest on every train and valid row.
+Beyond it the valid split has a few hundred rows and the k refits of every candidate would
+cost more than they tell."""
+SELECTION_CV_FOLDS = 5
+
+
+def cross_validated_scores(
+    data: PreparedData,
+    spec: TrainingSpec,
+    fitted: list[tuple[ModelSpec, FitReport]],
+    deadline: Deadline | None,
+) -> list[dict[str, float]]:
+    """Every fitted candidate's validation scores of its pooled out-of-fold predictions over
+    the train and valid rows (``SELECTION_CV_FOLDS`` folds, each early-stopped on the next).
+
+    An ensemble whose members are candidates too is scored on the mean of their out-of-fold
+    outputs: the same folds, seeds and parameters give the very predictions a refit would.
+    All or nothing: if the time budget (half of what remains, the rest is the evaluation's)
+    or a fold keeps one candidate from being cross-validated, every candidate is compared on
+    the validation split, as on large data, and the report says why.
+    """
+    from dagster_agentic.training.cross_validation import cross_validate
+    from dagster_agentic.training.ensemble import member_params
+
+    X = pd.concat([data.X_train, data.X_valid], ignore_index=True)
+    y = np.concatenate([data.y_train, data.y_valid])
+    rows = np.arange(len(y))  # one row per entity here: the rows are the groups
+    budget = deadline.share(2) if deadline is not None else None
+    reports = [report for _, report in fitted]
+    # Members before the ensembles that average them.
+    order = sorted(range(len(fitted)), key=lambda i: fitted[i][0].family == "ensemble")
+    outputs: dict[int, np.ndarray] = {}
+    for done, index in enumerate(order):
+        candidate = fitted[index][0]
+        if candidate.family == "ensemble":
+            wanted = member_params(candidate.params).items()
+            members = [
+                i
+                for family, params in wanted
+                for i in outputs
+                if fitted[i][0].family == family and fitted[i][0].params == params
+            ]
+            if len(members) == len(wanted):
+                outputs[index] = np.mean([outputs[i] for i in members], axis=0)
+                continue
+        result = cross_validate(
+            X,
+            y,
+            rows,
+            candidate,
+            task=spec.task,
+            n_classes=spec.n_classes,
+            seed=spec.seed,
+            reason="comparing candidates on small data",
+            deadline=budget.share(len(order) - done) if budget is not None else None,
+            folds=SELECTION_CV_FOLDS,
+        )
+        if not result.used:
+            note = f"candidates compared on the validation split: {result.reason}"
+            for each in reports:
+                each.notes.append(note)
+            return [{} for _ in reports]
+        outputs[index] = result.output
+    for report in reports:
+        report.notes.append(
+            f"candidates compared by {SELECTION_CV_FOLDS}-fold cross-validation over"
+            f" {len(y):,} train and valid rows"
+        )
+    return [task_validation(spec.task, y, outputs[i]) for i in range(len(fitted))]
+
+
+def _is_ensemble(candidate: ModelSpec) -> bool:
+    return candidate.family == "ensemble"
+
+
+def _composed(
+    candidate: ModelSpec,
+    spec: TrainingSpec,
+    done: dict[int, tuple[FitReport, Learner | None]],
+    data: PreparedData,
+) -> tuple[FitReport, Learner] | None:
+    """The ensemble ``candidate`` made of candidates already fitted with its members' very
+    parameters (the same data and seed: a refit would give the same models), or None when
+    one of its members is not among them."""
+    if not _is_ensemble(candidate):
+        return None
+    from dagster_agentic.training.ensemble import EnsembleLearner, member_params
+
+    members: list[Learner] = []
+    for family, params in member_params(candidate.params).items():
+        match = next(
+            (
+                learner
+                for i, (_, learner) in done.items()
+                if learner is not None
+                and spec.candidates[i].family == family
+                and spec.candidates[i].params == params
+            ),
+            None,
+        )
+        if match is None:
+            return None
+        members.append(match)
+    ensemble = EnsembleLearner(
+        candidate.resolved_params(),
+        max_seconds=candidate.max_seconds,
+        task=spec.task,
+        n_classes=spec.n_classes,
+    )
+    report = ensemble.compose(members, data.X_valid, data.y_valid)
+    report.notes[:0] = data.notes
+    return report, ensemble
 
 
 def _not_started_report(

@@ -103,6 +103,10 @@ class FitReport:
     valid_scores: dict[str, float] = field(default_factory=dict)
     """Every validation score of the task (binary: average_precision, roc_auc; multiclass:
     log_loss, accuracy, macro_f1; regression: rmse, mae, r2); NaN where undefined."""
+    cv_scores: dict[str, float] = field(default_factory=dict)
+    """The same scores of the candidate's pooled out-of-fold predictions over the train and
+    valid rows, when candidates were compared by cross-validation (small data, see
+    ``training.fit``); empty when they were compared on the validation split."""
 
     def metric(self, name: str) -> float:
         """The validation value of ``name`` (NaN if failed or undefined).
@@ -117,8 +121,10 @@ class FitReport:
         return float(self.valid_scores.get(name, math.nan))
 
     def selection_value(self, name: str) -> float:
-        """``name``'s validation value oriented so that higher is better (errors negated)."""
-        value = self.metric(name)
+        """The value candidates are compared on, oriented so that higher is better (errors
+        negated): ``name``'s cross-validated score when there is one, else its validation
+        value."""
+        value = float(self.cv_scores.get(name, math.nan)) if self.cv_scores else self.metric(name)
         return -value if name in LOWER_IS_BETTER_SCORES else value
 
     def to_dict(self) -> dict[str, Any]:
@@ -287,6 +293,10 @@ def make_learner(
         from dagster_agentic.training.torch_mlp import TorchMLPLearner
 
         return TorchMLPLearner(params, **kwargs)
+    if spec.family == "ensemble":
+        from dagster_agentic.training.ensemble import EnsembleLearner
+
+        return EnsembleLearner(params, **kwargs)
     from dagster_agentic.training.logistic import LogisticLearner
 
     return LogisticLearner(params, **kwargs)
@@ -326,7 +336,11 @@ def load_family(family: str, dir: Path) -> Learner:
         from dagster_agentic.training.logistic import LogisticLearner
 
         return LogisticLearner.load(dir)
+    if family == "ensemble":
+        from dagster_agentic.training.ensemble import EnsembleLearner
+
+        return EnsembleLearner.load(dir)
     raise DataError(
         f"unknown model family {family!r} in {dir}",
-        fix="re-run the model step; known families are lightgbm, torch_mlp and logistic",
+        fix="re-run the model step; known families are lightgbm, torch_mlp, logistic and ensemble",
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
 
-Family = Literal["lightgbm", "torch_mlp", "logistic"]
+Family = Literal["lightgbm", "torch_mlp", "logistic", "ensemble"]
 ParamValue = float | int | str | bool
 
 # Defaults per family. LightGBM accepts any LGBMClassifier parameter on top of these; the
@@ -46,6 +46,9 @@ LOGISTIC_DEFAULTS: dict[str, ParamValue] = {
     "class_weight": "none",
     "top_categories": 20,
 }
+ENSEMBLE_DEFAULTS: dict[str, ParamValue] = {"members": "lightgbm,torch_mlp,logistic"}
+"""The mean of these families' predictions (training.ensemble); a member's own parameters are
+given as ``<family>__<parameter>``."""
 # Hard ceiling on boosting rounds whatever the spec asks: the time budget is the real limit.
 MAX_LIGHTGBM_ESTIMATORS = 20_000
 
@@ -73,6 +76,16 @@ class ModelSpec(BaseModel):
                 raise ValueError(
                     f"unknown {self.family} parameter(s) {unknown}; known: {sorted(known)}"
                 )
+        if self.family == "ensemble":  # each member's parameters, checked as its own
+            from dagster_agentic.errors import DataError
+            from dagster_agentic.training.ensemble import member_params
+
+            try:
+                members = member_params({**ENSEMBLE_DEFAULTS, **self.params})
+            except DataError as error:  # a ValueError, so that pydantic reports it
+                raise ValueError(error.message) from error
+            for family, params in members.items():
+                ModelSpec.model_validate({"family": family, "params": params})
         return self
 
     def resolved_params(self) -> dict[str, ParamValue]:
@@ -81,6 +94,7 @@ class ModelSpec(BaseModel):
             "lightgbm": LIGHTGBM_DEFAULTS,
             "torch_mlp": TORCH_MLP_DEFAULTS,
             "logistic": LOGISTIC_DEFAULTS,
+            "ensemble": ENSEMBLE_DEFAULTS,
         }[self.family]
         return {**defaults, **self.params}
 

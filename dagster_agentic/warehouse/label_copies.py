@@ -21,20 +21,27 @@ NEAR_COPY_UNCERTAINTY = 0.8
 BUCKETS = 20
 
 
-def labelled_rows_sql(profile: WarehouseProfile, objective: Objective, schema: str) -> str:
-    """Every labelled entity row with its label ``y`` (encoded as training encodes it) and,
-    for regression, ``__agentic_target_rank``: the target's midrank scaled into (0, 1), robust
-    to skew and outliers."""
+def labelled_rows_sql(
+    profile: WarehouseProfile,
+    objective: Objective,
+    schema: str,
+    table: str | None = None,
+    join_column: str | None = None,
+) -> str:
+    """Every labelled row of ``table`` (default: the entity; another table holds at most one
+    row per entity, its ``join_column`` holding the entity's id) with its label ``y``
+    (encoded as training encodes it) and, for regression, ``__agentic_target_rank``: the
+    target's midrank scaled into (0, 1), robust to skew and outliers."""
     from dagster_agentic.features.label import label_sql, labelled_sql
 
-    entity = profile.table(objective.entity_table)
-    assert entity is not None
+    name = table or objective.entity_table
+    join = join_column or objective.entity_key
     labels = qualified_name(schema, objective.label_table)
     target = f"l.{quote_ident(objective.target_column)}"
     base = (
         f"SELECT {label_sql(objective, target)} AS y, e.* FROM {labels} AS l JOIN "
-        f"{qualified_name(schema, entity.name)} AS e "
-        f"ON e.{quote_ident(objective.entity_key)} = l.{quote_ident(objective.label_key)} "
+        f"{qualified_name(schema, name)} AS e "
+        f"ON e.{quote_ident(join)} = l.{quote_ident(objective.label_key)} "
         f"WHERE {labelled_sql(objective, target)}"
     )
     if objective.task != "regression":
@@ -113,19 +120,21 @@ def label_copies(
     objective: Objective,
     usable: set[str],
     schema: str,
+    table: str | None = None,
+    join_column: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(column, evidence) of the entity's ``usable`` columns whose binned values determine
-    the label, for every task: the share of the label's entropy the buckets remove
-    (classification, the label encoded as training encodes it) or of the target's rank
-    variance they explain (regression, where a copy cut into k equal buckets explains
-    ``1 - 1/k**2`` of it, so the bar is a share of that)."""
-    entity = profile.table(objective.entity_table)
-    assert entity is not None
-    columns = [c for c in entity.columns if c.name in usable]
+    """(column, evidence) of the ``usable`` columns of the entity (or of ``table``, one row
+    per entity, joined on ``join_column``) whose binned values determine the label, for every
+    task: the share of the label's entropy the buckets remove (classification, the label
+    encoded as training encodes it) or of the target's rank variance they explain
+    (regression, where a copy cut into k equal buckets explains ``1 - 1/k**2`` of it, so the
+    bar is a share of that)."""
+    owner = profile.table(table or objective.entity_table)
+    assert owner is not None
+    columns = [c for c in owner.columns if c.name in usable]
     expressions = [(quote_ident(c.name), c.kind in ("text", "boolean")) for c in columns]
-    shares = expression_shares(
-        conn, objective, labelled_rows_sql(profile, objective, schema), expressions
-    )
+    labelled = labelled_rows_sql(profile, objective, schema, table, join_column)
+    shares = expression_shares(conn, objective, labelled, expressions)
     regression = objective.task == "regression"
     return [
         (

@@ -142,27 +142,32 @@ def label_derivations(
     objective: Objective,
     usable: set[str],
     schema: str,
+    table: str | None = None,
+    join_column: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(column, evidence) for both columns of every pair among the entity's ``usable``
-    numeric and time columns whose difference, sum, ratio or product determines the label
-    while neither column does alone. Columns already found to be copies are not passed in."""
-    entity = profile.table(objective.entity_table)
-    assert entity is not None
+    """(column, evidence) for both columns of every pair among the ``usable`` numeric and
+    time columns of the entity (or of ``table``, one row per entity, joined on
+    ``join_column``) whose difference, sum, ratio or product determines the label while
+    neither column does alone. Columns already found to be copies are not passed in."""
+    owner = profile.table(table or objective.entity_table)
+    assert owner is not None
+    keys = (objective.target_column, objective.entity_key, join_column)
     columns = sorted(
         (
             c
-            for c in entity.columns
+            for c in owner.columns
             if c.name in usable
             and c.kind in ("numeric", "temporal")
             and c.distinct_count >= MIN_DISTINCT
-            and c.name not in (objective.target_column, objective.entity_key)
+            and c.name not in keys
         ),
         key=lambda c: (-c.distinct_count, c.name),
     )
     if len(columns) < 2:
         return []
     labelled = (
-        f"SELECT * FROM ({labelled_rows_sql(profile, objective, schema)}) USING SAMPLE "
+        f"SELECT * FROM ({labelled_rows_sql(profile, objective, schema, table, join_column)})"
+        " USING SAMPLE "
         f"reservoir({SAMPLE_ROWS} ROWS) REPEATABLE ({SAMPLE_SEED})"
     )
     counted = conn.execute(f"SELECT count(*) FROM ({labelled})").fetchone()

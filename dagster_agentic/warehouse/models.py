@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ALL_VALUES_MAX = 50
 """Columns with at most this many distinct values list all of them (``ColumnProfile.values``)."""
+TEXT_VALUES_MAX = 250
+"""Text columns list every value up to this many distinct ones: the words of a goal are
+matched against them (states, cities, product lines), and only counts per value are kept."""
 
 ScalarValue = str | int | float | bool | None
 TimeBucket = Literal["hour", "day"]
@@ -46,7 +49,8 @@ class ColumnProfile(_Frozen):
     values: tuple[TopValue, ...] = Field(
         default=(),
         description="Every value with its count, most frequent first, when the column has at"
-        " most ALL_VALUES_MAX distinct values (classes, categories); empty otherwise.",
+        " most ALL_VALUES_MAX distinct values (TEXT_VALUES_MAX for text: categories, places,"
+        " a dimension's names); empty otherwise.",
     )
     comment: str | None = Field(
         default=None, description="The column's comment in the catalog (COMMENT ON COLUMN)."

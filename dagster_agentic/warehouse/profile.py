@@ -50,8 +50,10 @@ from dagster_agentic.warehouse.connection import (
     table_columns,
     to_scalar,
 )
+from dagster_agentic.warehouse.dimension_values import with_dimension_values
 from dagster_agentic.warehouse.models import (
     ALL_VALUES_MAX,
+    TEXT_VALUES_MAX,
     ColumnProfile,
     ScalarValue,
     TableProfile,
@@ -125,6 +127,7 @@ def profile_warehouse(
         profiles = tuple(profile_table(conn, t, schema=schema, top_k=top_k) for t in selected)
         relationships = discover_relationships(conn, profiles, schema=schema)
         composite = discover_composite_relationships(conn, profiles, schema=schema)
+        profiles = with_dimension_values(conn, profiles, relationships, schema, MAX_TEXT_CHARS)
     profile = WarehouseProfile(
         tables=profiles,
         relationships=relationships,
@@ -188,13 +191,14 @@ def _profile(
             s.distinct = count
     keys = _candidate_keys(conn, source, name, stats, row_count, exact)
     # One query lists the top values and, for low-cardinality columns, every value.
-    everything = max(top_k, ALL_VALUES_MAX) if top_k > 0 else 0
-    tops = _top_values(conn, source, stats, everything)
+    everything = max(top_k, ALL_VALUES_MAX, TEXT_VALUES_MAX) if top_k > 0 else 0
+    tops = _top_values(conn, source, stats, everything, top_k)
     table_comment, column_comments = _comments(conn, schema, name)
     columns_out = []
     for s in stats:
         found = tops.get(s.name, ())
-        complete = 0 < s.distinct <= ALL_VALUES_MAX and len(found) >= s.distinct
+        limit = TEXT_VALUES_MAX if s.kind == "text" else ALL_VALUES_MAX
+        complete = 0 < s.distinct <= limit and len(found) >= s.distinct
         columns_out.append(
             _column_profile(s, row_count, found[:top_k]).model_copy(
                 update={
@@ -375,10 +379,16 @@ def _candidate_keys(
 
 
 def _top_values(
-    conn: duckdb.DuckDBPyConnection, source: _Source, stats: list[_Stats], top_k: int
+    conn: duckdb.DuckDBPyConnection,
+    source: _Source,
+    stats: list[_Stats],
+    top_k: int,
+    unique_max: int,
 ) -> dict[str, tuple[TopValue, ...]]:
-    """Most frequent values of the eligible columns, in one ``UNION ALL BY NAME`` query."""
-    chosen = [(i, s) for i, s in enumerate(stats) if top_k > 0 and _wants_top_values(s, top_k)]
+    """Most frequent values of the eligible columns, in one ``UNION ALL BY NAME`` query; a
+    unique column only when it has at most ``unique_max`` values (a dimension's names are
+    listed in full by ``dimension_values`` instead)."""
+    chosen = [(i, s) for i, s in enumerate(stats) if top_k > 0 and _wants_top_values(s, unique_max)]
     if not chosen:
         return {}
     prefix, target = source.for_branches([s.name for _, s in chosen])

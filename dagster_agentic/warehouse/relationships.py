@@ -12,6 +12,10 @@ counted, so only two integers per pair leave the warehouse, and all pairs go in 
 Value-only matches are guarded against coincidences that small integers make easy (a ``quantity``
 in 1..5 is "included" in every id column): the child needs >= 20 distinct values or a key-like
 name, its range must lie within the parent's, and, for integers, span at least half of it.
+
+When several keys hold a column's values, inclusion decides before names: a key holding every
+value beats a same-named key holding some (a label table for some of the entities), and a
+table's one-to-one extension never takes the children of the table it extends.
 """
 
 from __future__ import annotations
@@ -28,11 +32,28 @@ from dagster_agentic.warehouse.connection import (
     qualified_name,
     quote_ident,
 )
+from dagster_agentic.warehouse.key_names import (
+    GENERIC_KEY_NAMES,
+    STRONG_NAME,
+    has_key_name,
+    name_match,
+    singular,
+    strip_key_suffix,
+    table_stems,
+)
 from dagster_agentic.warehouse.models import ColumnProfile, Relationship, TableProfile
 
-GENERIC_KEY_NAMES = frozenset({"id", "key", "pk", "uuid", "code", "name", "value"})
-KEY_SUFFIXES = ("_id", "_key", "_code", "_ref", "_fk", "_uuid", "id")
-TABLE_PREFIXES = ("dim_", "fact_", "fct_", "stg_", "raw_", "tbl_", "src_")
+__all__ = [
+    "GENERIC_KEY_NAMES",
+    "discover_relationships",
+    "has_key_name",
+    "name_match",
+    "proven_one_to_one",
+    "singular",
+    "strip_key_suffix",
+    "table_stems",
+]
+
 MIN_DISTINCT_FOR_VALUES = 20
 MIN_SPAN_COVERAGE = 0.5
 DENSE_SHARE = 0.98
@@ -43,69 +64,8 @@ MIN_DENSE_COVERAGE = 0.5
 NAME_ONLY_MIN_INCLUSION = 0.5
 """A name match with fewer child values found than this is a naming coincidence, not a key."""
 
-_STRONG_NAME, _SAME_NAME = 2, 1
-
 Evidence = Literal["name", "values", "name_and_values"]
 _EVIDENCE_RANK: dict[str, int] = {"name_and_values": 3, "name": 2, "values": 1}
-
-
-def singular(word: str) -> str:
-    """English singular of a table name: companies -> company, addresses -> address."""
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "xes", "ches", "shes", "zes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
-
-
-def table_stems(table: str) -> frozenset[str]:
-    """Names a column may use to refer to ``table``: the name, its singular, unprefixed forms."""
-    names = {table.lower()}
-    names |= {
-        name[len(prefix) :]
-        for name in names
-        for prefix in TABLE_PREFIXES
-        if name.startswith(prefix)
-    }
-    return frozenset(names | {singular(name) for name in names})
-
-
-def strip_key_suffix(column: str) -> str:
-    """``customer_id`` -> ``customer``; names without a key suffix are returned unchanged."""
-    c = column.lower()
-    for suffix in KEY_SUFFIXES:
-        if c.endswith(suffix) and len(c) > len(suffix):
-            return c[: -len(suffix)].rstrip("_")
-    return c
-
-
-def has_key_name(column: str) -> bool:
-    """``*_id``, ``*_key``, ``customerId``...; a bare ``id`` suffix is not enough (``paid``)."""
-    c = column.lower()
-    camel_id = column.endswith(("Id", "ID")) and len(column) > 2 and column[-3].isalpha()
-    return c in GENERIC_KEY_NAMES or c.endswith(KEY_SUFFIXES[:-1]) or camel_id
-
-
-def name_match(column: str, parent_table: str, parent_key: str) -> int:
-    """Strength of the naming evidence that ``column`` refers to ``parent_table.parent_key``.
-
-    2: the column names the parent table (``customer_id`` -> customers.id / .customer_id,
-    ``carrier`` -> carriers.code, also role-playing ``billing_customer_id``); 1: same
-    non-generic column name (``sku`` -> ``sku``); 0: no naming evidence.
-    """
-    col, key = column.lower(), parent_key.lower()
-    stems = table_stems(parent_table)
-    if col in stems:  # ``carrier`` -> carriers.code: the column is named after the table
-        return _STRONG_NAME
-    for stem in stems:
-        if col in (f"{stem}_{key}", f"{stem}{key}") or col.endswith(f"_{stem}_{key}"):
-            return _STRONG_NAME
-    if key in GENERIC_KEY_NAMES or not (col == key or col.endswith(f"_{key}")):
-        return 0
-    return _STRONG_NAME if strip_key_suffix(key) in stems else _SAME_NAME
 
 
 @dataclass(frozen=True)
@@ -124,76 +84,192 @@ def discover_relationships(
     schema: str = "main",
     min_inclusion: float = 0.95,
 ) -> tuple[Relationship, ...]:
-    """Many-to-one relationships among ``tables``, at most one parent per child column."""
+    """Many-to-one relationships among ``tables``, at most one parent per child column.
+
+    Candidate parents of a column are ranked by inclusion first (all its values found, or
+    only some), then by whether the parent is the table others extend rather than one of its
+    one-to-one extensions (a label table holding some of the entities), then by naming. A
+    column whose name matches find only some of its values, or land on such an extension, is
+    also checked by values (:func:`_second_pairs`), so a key holding every value wins.
+    """
     pairs = _candidate_pairs(tables, min_inclusion)
-    inclusions = _inclusions(conn, pairs, schema)
-    judged = [
-        (pair, inclusion, relationship)
-        for pair, inclusion in zip(pairs, inclusions, strict=True)
-        if (relationship := _judge(pair, inclusion, min_inclusion)) is not None
-    ]
-    extensions = _extension_sides([r for _, _, r in judged], tables)
-    best: dict[tuple[str, str], tuple[tuple[bool, int, int, float, int], Relationship]] = {}
+    judged = _judged(pairs, _inclusions(conn, pairs, schema), min_inclusion)
+    second = _second_pairs(tables, pairs, judged, min_inclusion)
+    if second:
+        judged += _judged(second, _inclusions(conn, second, schema), min_inclusion)
+    found = [r for _, _, r in judged]
+    extensions = _extension_sides(found, tables)
+    extended = _extended_keys(found, tables, min_inclusion)
+    hubs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for pair, _, r in judged:
+        target = (r.parent_table, r.parent_column)
+        if pair.name_strength and target in extended:
+            hubs.setdefault((pair.child.name, pair.column.name), set()).add(extended[target])
+    best: dict[tuple[str, str], tuple[tuple[bool, bool, bool, int, int, float, int], Relationship]]
+    best = {}
     for pair, inclusion, relationship in judged:
         target = (relationship.parent_table, relationship.parent_column)
-        if extensions.get(target) == (pair.child.name, pair.column.name):
-            continue  # the hub of two equal key sets is not a child of its own extension
-        rank = _EVIDENCE_RANK[relationship.evidence]
+        slot = (pair.child.name, pair.column.name)
+        if extensions.get(target) == slot:
+            continue  # the hub of equal key sets is not a child of its own extension
         # Tie-break on the smallest parent: values found in a smaller key set are stronger
-        # evidence; an extension's key is never preferred over the key it extends.
+        # evidence; an extension's key is never preferred over the key it extends, and the
+        # key a named extension extends comes before any other key found by values.
         score = (
-            target not in extensions,
-            rank,
+            inclusion >= min_inclusion,
+            target not in extended,
+            target in hubs.get(slot, set()),
+            _EVIDENCE_RANK[relationship.evidence],
             pair.name_strength,
             inclusion,
             -pair.key.distinct_count,
         )
-        slot = (pair.child.name, pair.column.name)
         if slot not in best or score > best[slot][0]:
             best[slot] = (score, relationship)
-    found = [relationship for _, relationship in best.values()]
-    return tuple(sorted(found, key=lambda r: (r.child_table, r.child_column, r.parent_table)))
+    chosen = [relationship for _, relationship in best.values()]
+    return tuple(sorted(chosen, key=lambda r: (r.child_table, r.child_column, r.parent_table)))
+
+
+Judged = list[tuple["_Pair", float, Relationship]]
+
+
+def _judged(pairs: list[_Pair], inclusions: list[float], min_inclusion: float) -> Judged:
+    return [
+        (pair, inclusion, relationship)
+        for pair, inclusion in zip(pairs, inclusions, strict=True)
+        if (relationship := _judge(pair, inclusion, min_inclusion)) is not None
+    ]
+
+
+def _extended_keys(
+    found: list[Relationship], tables: Sequence[TableProfile], min_inclusion: float
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each key of a one-to-one extension, mapped to the key it extends: the equal key sets of
+    :func:`_extension_sides`, and a unique column whose values are all found in another
+    table's key that holds more (a label table keyed ``player_ref`` for some of the players).
+    A column found in both belongs to the table extended."""
+    by_name = {t.name: t for t in tables}
+    links = {(r.child_table, r.child_column, r.parent_table, r.parent_column) for r in found}
+    extended = dict(_extension_sides(found, tables))
+    for r in found:
+        child = by_name.get(r.child_table)
+        if (
+            child is not None
+            and r.child_table != r.parent_table
+            and r.child_column in child.candidate_keys
+            and r.inclusion >= min_inclusion
+            and (r.parent_table, r.parent_column, r.child_table, r.child_column) not in links
+            and proven_one_to_one(r, tables)
+        ):
+            extended.setdefault((r.child_table, r.child_column), (r.parent_table, r.parent_column))
+    return extended
+
+
+def proven_one_to_one(link: Relationship, tables: Sequence[TableProfile]) -> bool:
+    """Whether a unique column's link says more than chance: its name ties it to the parent
+    (``player_ref`` -> ``player``), its values are found in a key that is not a numbered
+    sequence, or both are the very same numbered sequence. Any scattered integers within
+    ``1..n`` are found in a numbered ``1..n`` key (a customers table with deleted rows inside
+    products' ids), so values alone do not tell an extension from a coincidence there."""
+    by_name = {t.name: t for t in tables}
+    child, parent = by_name.get(link.child_table), by_name.get(link.parent_table)
+    if child is None or parent is None:
+        return False
+    column, key = child.column(link.child_column), parent.column(link.parent_column)
+    if column is None or key is None:
+        return False
+    if link.evidence == "name_and_values" or _extension_ok(child, column, parent):
+        return True
+    same = _dense(column) and (column.min, column.max) == (key.min, key.max)
+    return same or not _dense(key)
+
+
+def _second_pairs(
+    tables: Sequence[TableProfile], pairs: list[_Pair], judged: Judged, min_inclusion: float
+) -> list[_Pair]:
+    """Value-only pairs for the columns whose name matches are weak evidence: none finds
+    (nearly) all of the column's values or each one that does lands on a one-to-one extension,
+    and either the match is only a shared column name (``player_ref`` in a label table) or it
+    lands on an extension. A column named after its parent table (``customer_id``) keeps that
+    parent when some values are missing: a dense id range elsewhere would hold them by chance.
+    """
+    extended = _extended_keys([r for _, _, r in judged], tables, min_inclusion)
+    strong: set[tuple[str, str]] = set()
+    reopen: set[tuple[str, str]] = set()
+    for pair, inclusion, relationship in judged:
+        slot = (pair.child.name, pair.column.name)
+        target = (relationship.parent_table, relationship.parent_column)
+        if not pair.name_strength or (inclusion >= min_inclusion and target not in extended):
+            strong.add(slot)  # read by values already, or a name match that finds every value
+        elif target in extended or pair.name_strength < STRONG_NAME:
+            reopen.add(slot)
+    weak = reopen - strong
+    if not weak:
+        return []
+    tried = {(p.child.name, p.column.name, p.parent.name, p.key.name) for p in pairs}
+    parents = _parents(tables)
+    second: list[_Pair] = []
+    for child in tables:
+        for column in child.columns:
+            if (child.name, column.name) not in weak:
+                continue
+            _, valued = _column_pairs(child, column, parents, min_inclusion)
+            second += [
+                p
+                for p in valued
+                if (child.name, column.name, p.parent.name, p.key.name) not in tried
+            ]
+    return second
 
 
 def _extension_sides(
     found: list[Relationship], tables: Sequence[TableProfile]
 ) -> dict[tuple[str, str], tuple[str, str]]:
-    """For two keys holding the same values (each includes the other): the extension's key,
-    mapped to the key it extends.
+    """For keys holding the same values (each includes the other, possibly through a third):
+    each extension's key, mapped to the one key of the group that the others extend.
 
-    The extended table (the parent) is the one the evidence names (``member_key`` named after
-    ``members``), else the one more other tables link to or from (a label table links to
-    nothing else), else the wider table, else the first name.
+    The extended table (the hub) is the one the evidence names (``member_key`` named after
+    ``members``), else the one more tables outside the group link to or from (a label table
+    links to nothing else), else the widest table, else the first name.
     """
     links = {(r.child_table, r.child_column, r.parent_table, r.parent_column): r for r in found}
+    group: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def root(key: tuple[str, str]) -> tuple[str, str]:
+        while group.get(key, key) != key:
+            key = group[key]
+        return key
+
+    for child_table, child_column, parent_table, parent_column in links:
+        if (parent_table, parent_column, child_table, child_column) in links:
+            a, b = root((child_table, child_column)), root((parent_table, parent_column))
+            if a != b:
+                group[max(a, b)] = min(a, b)
+    members: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key in {k for pair in group.items() for k in pair}:
+        members.setdefault(root(key), []).append(key)
     partners: dict[str, set[str]] = {}
     for r in found:
         partners.setdefault(r.child_table, set()).add(r.parent_table)
         partners.setdefault(r.parent_table, set()).add(r.child_table)
     widths = {t.name: len(t.columns) for t in tables}
     sides: dict[tuple[str, str], tuple[str, str]] = {}
-    decided: set[tuple[str, str]] = set()
-    for r in found:
-        back = (r.parent_table, r.parent_column, r.child_table, r.child_column)
-        if back not in links or (r.child_table, r.child_column) in decided:
-            continue
-        other = links[back]
+    for keys in members.values():
+        inside = {table for table, _ in keys}
 
-        def as_parent(link: Relationship) -> tuple[int, int, int, bool]:
-            table, partner = link.parent_table, link.child_table
-            return (
-                _EVIDENCE_RANK[link.evidence],
-                len(partners.get(table, set()) - {partner}),
-                widths.get(table, 0),
-                table < partner,
+        def as_hub(key: tuple[str, str], inside: set[str] = inside) -> tuple[int, int, int]:
+            named = max(
+                (
+                    _EVIDENCE_RANK[r.evidence]
+                    for r in found
+                    if (r.parent_table, r.parent_column) == key and r.child_table in inside
+                ),
+                default=0,
             )
+            return named, len(partners.get(key[0], set()) - inside), widths.get(key[0], 0)
 
-        hub, extension = (r, other) if as_parent(r) >= as_parent(other) else (other, r)
-        sides[(extension.parent_table, extension.parent_column)] = (
-            hub.parent_table,
-            hub.parent_column,
-        )
-        decided |= {(r.child_table, r.child_column), (r.parent_table, r.parent_column)}
+        hub = min(keys, key=lambda k: (tuple(-v for v in as_hub(k)), k))
+        sides.update({key: hub for key in keys if key != hub})
     return sides
 
 
@@ -217,42 +293,59 @@ def _judge(pair: _Pair, inclusion: float, min_inclusion: float) -> Relationship 
     )
 
 
-def _candidate_pairs(tables: Sequence[TableProfile], min_inclusion: float) -> list[_Pair]:
-    """Pairs worth an inclusion query; value-only pairs only for columns without a name match."""
-    parents = [
+def _parents(tables: Sequence[TableProfile]) -> list[tuple[TableProfile, ColumnProfile]]:
+    return [
         (table, key)
         for table in tables
         for name in table.candidate_keys
         if (key := table.column(name)) is not None
     ]
+
+
+def _candidate_pairs(tables: Sequence[TableProfile], min_inclusion: float) -> list[_Pair]:
+    """Pairs worth an inclusion query; value-only pairs only for columns without a name match
+    (the others get them in a second round when the names find too few values)."""
+    parents = _parents(tables)
     pairs: list[_Pair] = []
     for child in tables:
         for column in child.columns:
-            if column.distinct_count == 0 or not is_key_type(column.data_type):
-                continue
-            named, valued = [], []
-            for parent, key in parents:
-                if parent is child and key.name == column.name:
-                    continue
-                if not _compatible(column, key):
-                    continue
-                strength = name_match(column.name, parent.name, key.name)
-                unique = column.name in child.candidate_keys
-                if unique and parent is child:
-                    continue
-                if unique and not _extension_ok(child, column, parent):
-                    # A unique column whose name does not tie it to the parent: a one-to-one
-                    # extension (a label table keyed ``member_ref``) only if its values say so.
-                    if _extension_values_plausible(child, column, parent, key, min_inclusion):
-                        valued.append(_Pair(child, column, parent, key, 0))
-                    continue
-                pair = _Pair(child, column, parent, key, strength)
-                if strength:
-                    named.append(pair)
-                elif _values_plausible(column, key, min_inclusion):
-                    valued.append(pair)
+            named, valued = _column_pairs(child, column, parents, min_inclusion)
             pairs.extend(named or valued)
     return pairs
+
+
+def _column_pairs(
+    child: TableProfile,
+    column: ColumnProfile,
+    parents: list[tuple[TableProfile, ColumnProfile]],
+    min_inclusion: float,
+) -> tuple[list[_Pair], list[_Pair]]:
+    """(pairs with naming evidence, plausible value-only pairs) for one child column."""
+    named: list[_Pair] = []
+    valued: list[_Pair] = []
+    if column.distinct_count == 0 or not is_key_type(column.data_type):
+        return named, valued
+    for parent, key in parents:
+        if parent is child and key.name == column.name:
+            continue
+        if not _compatible(column, key):
+            continue
+        strength = name_match(column.name, parent.name, key.name)
+        unique = column.name in child.candidate_keys
+        if unique and parent is child:
+            continue
+        if unique and not _extension_ok(child, column, parent):
+            # A unique column whose name does not tie it to the parent: a one-to-one
+            # extension (a label table keyed ``member_ref``) only if its values say so.
+            if _extension_values_plausible(child, column, parent, key, min_inclusion):
+                valued.append(_Pair(child, column, parent, key, 0))
+            continue
+        pair = _Pair(child, column, parent, key, strength)
+        if strength:
+            named.append(pair)
+        elif _values_plausible(column, key, min_inclusion):
+            valued.append(pair)
+    return named, valued
 
 
 def _compatible(column: ColumnProfile, key: ColumnProfile) -> bool:

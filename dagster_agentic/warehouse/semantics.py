@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.warehouse.connection import qualified_name, quote_ident
+from dagster_agentic.warehouse.extensions import entity_joins, row_tables
 from dagster_agentic.warehouse.information import uncertainty
 from dagster_agentic.warehouse.label_copies import label_copies
 from dagster_agentic.warehouse.label_derivations import label_derivations
@@ -198,18 +199,27 @@ def analyse_schema(
         roles[(owner, name)] = ColumnSemantics(
             table=owner, column=name, role="leakage_suspect", evidence=evidence
         )
-    entity = objective.entity_table
-    usable = {
-        name
-        for (owner, name), semantics in roles.items()
-        if owner == entity and semantics.role in _COPY_ROLES
-    }
-    copies = label_copies(conn, profile, objective, usable, schema)
-    rest = usable - {name for name, _ in copies}
-    for name, evidence in copies + label_derivations(conn, profile, objective, rest, schema):
-        roles[(entity, name)] = ColumnSemantics(
-            table=entity, column=name, role="leakage_suspect", evidence=evidence
-        )
+    # The entity's row and every table with one row per entity are read as the entity's
+    # attributes: each is checked for copies of the label and for pairs it is computed from.
+    for table_name, join in row_tables(profile, objective).items():
+        usable = {
+            name
+            for (owner, name), semantics in roles.items()
+            if owner == table_name and semantics.role in _COPY_ROLES and name != join
+        }
+        copies = label_copies(conn, profile, objective, usable, schema, table_name, join)
+        # A label computed from two times may use the row's own event time (opened -> closed).
+        recorded = {
+            name
+            for (owner, name), semantics in roles.items()
+            if owner == table_name and semantics.role == "event_time"
+        }
+        rest = (usable | recorded) - {name for name, _ in copies}
+        derived = label_derivations(conn, profile, objective, rest, schema, table_name, join)
+        for name, evidence in copies + derived:
+            roles[(table_name, name)] = ColumnSemantics(
+                table=table_name, column=name, role="leakage_suspect", evidence=evidence
+            )
     ordered = [roles[(t.name, c.name)] for t in profile.tables for c in t.columns]
     return SchemaSemantics(tables=tuple(table_roles), columns=tuple(ordered), times=times)
 
@@ -218,7 +228,9 @@ def _table_roles(
     profile: WarehouseProfile, objective: Objective, times: tuple[TimeReading, ...] = ()
 ) -> list[TableSemantics]:
     entity = objective.entity_table
+    tied = set(row_tables(profile, objective)) - {entity}
     children = {r.child_table for r in profile.children_of(entity) if r.child_table != entity}
+    children |= tied
     grandchildren = {
         r.child_table
         for child in children
@@ -244,7 +256,11 @@ def _table_roles(
             out.append(TableSemantics(table=name, role="entity", evidence="the predicted rows"))
         elif name in children:
             role: TableRole = "event" if time else "child"
-            evidence = f"references {entity}; {per_entity:g} rows per entity"
+            evidence = (
+                f"one-to-one with {entity}"
+                if name in tied
+                else f"references {entity}; {per_entity:g} rows per entity"
+            )
             if time:
                 evidence += f", recorded at {time}"
                 reading = next((r for r in times if r.table == name and r.column == time), None)
@@ -379,12 +395,10 @@ def _late_columns(
         join = (
             objective.entity_key
             if semantics.role == "entity"
-            else next(
-                r.child_column
-                for r in profile.children_of(objective.entity_table)
-                if r.child_table == table.name
-            )
+            else entity_joins(profile, objective).get(table.name)
         )
+        if join is None:  # reached through another unique column of the entity: no direct id
+            continue
         parsed = {r.column: r for r in readings if r.table == table.name}
         times = [
             c.name

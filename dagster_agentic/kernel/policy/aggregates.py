@@ -22,6 +22,12 @@ MAX_CATEGORY_VALUES = 6
 MAX_CATEGORY_DISTINCT = 30
 MAX_LOOKUP_COLUMNS = 2
 MAX_COMPOSITE_LOOKUP_COLUMNS = 6
+MAX_PIVOT_VALUES = 6
+"""A category with at most this many values can split the entity's rows into one per value."""
+MAX_PIVOT_COLUMNS = 8
+PIVOT_FILL = 0.9
+"""Share of the (entities x values) grid a long table's rows must fill to be read as one row
+per entity and value (a season line and a career line per player)."""
 
 
 def slug(value: object) -> str:
@@ -147,6 +153,48 @@ def numeric_features(source: Source) -> list[FeatureSpec]:
                 ),
             ]
     return features
+
+
+def pivot_features(source: Source) -> list[FeatureSpec]:
+    """Each numeric column per value of a category that splits the entity's rows into one row
+    per value: a long table (minutes per account and PERIOD, stats per player and season) read
+    wide, since the day's minutes and the night's say more apart than mixed in one average.
+
+    The split is read from the profile: the rows fill (nearly) the grid of entities times the
+    category's values. The average over a value's rows is that row's value when there is one.
+    """
+    key = source.table.column(source.join_column)
+    numeric = source.columns("numeric")[:MAX_PIVOT_COLUMNS]
+    if key is None or not numeric or not key.distinct_count:
+        return []
+    rows = source.table.row_count
+    for column in source.columns("categorical"):
+        values = [v.value for v in column.top_values if v.value is not None]
+        grid = key.distinct_count * column.distinct_count
+        if not (
+            2 <= column.distinct_count <= MAX_PIVOT_VALUES
+            and len(values) == column.distinct_count
+            and len({slug(v) for v in values}) == len(values)
+            and column.null_fraction == 0.0
+            and PIVOT_FILL * grid <= rows <= grid
+        ):
+            continue
+        by = f"t.{quote_ident(column.name)}"
+        return [
+            FeatureSpec(
+                name=f"avg_{slug(measure.name)}_{slug(column.name)}_{slug(value)}",
+                expression=(
+                    f"avg(t.{quote_ident(measure.name)}) FILTER (WHERE {by} = {literal(value)})"
+                ),
+                hypothesis=(
+                    f"{measure.name} in the entity's {column.name} {value!r} row of"
+                    f" {source.table.name} says more than its mix over every {column.name}"
+                ),
+            )
+            for value in values
+            for measure in numeric
+        ]
+    return []
 
 
 def category_features(source: Source) -> list[FeatureSpec]:

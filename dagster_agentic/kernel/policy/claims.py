@@ -6,25 +6,32 @@ from Torgersen', 'who pay by electronic check', 'United Airlines flights'), so t
 also read against the data itself:
 
 * **Value spans.** A run of words equal to a category value of any table (a text column of
-  at most ``MAX_CLASSES`` values), in any case and with any separators ('north ames' =
-  'North_Ames'), or to the leading words of one written together ('United Airlines' = 'United
-  Air Lines Inc.'); several joined by 'and'/'or'/',' are one span ('North Ames and Old Town').
+  at most ``MAX_CLASSES`` values, or every value of a dimension's name column), in any case,
+  with any separators ('north ames' = 'North_Ames', 'ELK_GROVE' as stored), without a
+  numbered prefix ('married' = '2. Married') and in any inflected or derived form ('condos' =
+  'Condo', 'renters' = 'rent', 'data scientists' = 'Data scientist'), or to the leading words
+  of one written together ('United Airlines' = 'United Air Lines Inc.'); the longest run
+  wins; several joined by 'and'/'or'/',' are one span ('North Ames and Old Town').
   A frequent value of a column of many values counts only as written, case included ('ATL'
   of ``dest``): ordinary words ('manager', 'other') are too often such values by chance.
   A referenced key is left out: the foreign key that holds the same codes is read instead.
 * **Flag spans.** Words that name a two-valued column and nothing else ('students' ~
   ``student``, 'senior citizens' ~ ``senior_citizen``).
 
-A span is a cohort when a cohort word precedes it in its clause, at most six words back (for,
-in, of, from, among, excluding, leaving out, except, who, that, whose, with, ...; or a
-previous cohort span and 'and'), or when it qualifies the population noun ('United Airlines
-flights'). A negation before it ('leaving out', 'excluding', 'not', 'non-', 'other than')
-negates it, unless a word naming a column lies between (the outcome's verb: 'will not churn
-in Oncology'). A span that names only the target's own values describes the outcome, not a
-cohort (the caller drops it).
+A run that starts inside a phrase found by its shape and runs on past its end is a wider
+reading of that phrase ('in the national league' + 'west' = 'National League West').
 
-Finally :func:`unread_names` lists capitalised words that follow a placing cohort word ('in',
-'from', 'among', 'excluding', ...; see ``_PLACING``) and that nothing claimed (no phrase,
+A span is a cohort when a cohort word precedes it in its clause, at most six words back (for,
+in, of, from, among, excluding, leaving out, except, who, that, whose, where, with, ...; or a
+previous cohort span, right before it or joined by 'and'), when it stands where the population
+noun stands ('which renters will ...', 'each freelancer'), or when it qualifies the population
+noun ('United Airlines flights'). A negation before it ('leaving out', 'excluding', 'not',
+'non-', 'other than') negates it, unless a word naming a column lies between (the outcome's
+verb: 'will not churn in Oncology'). A span that names only the target's own values
+describes the outcome, not a cohort (the caller drops it).
+
+Finally ``unread.unread_names`` lists capitalised words that follow a placing cohort word
+('in', 'from', 'among', 'excluding', ...; see ``PLACING``) and that nothing claimed (no phrase,
 condition, metric, column or table): the caller refuses the objective instead of answering
 a broader question than the one asked.
 """
@@ -36,29 +43,48 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dagster_agentic.goals.objective import MAX_CLASSES
-from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.phrases import Phrase
+from dagster_agentic.kernel.policy.row_phrases import (
+    absences,
+    numbered,
+)
 from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
     Token,
+    abbreviates,
     name_match,
     name_tokens,
+    singular,
+    spelled_by_prefixes,
     word_match,
     word_set,
 )
-from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
+from dagster_agentic.kernel.policy.value_forms import (
+    category_forms,
+    glued,
+    is_run,
+    value_at,
+)
+from dagster_agentic.kernel.policy.value_forms import (
+    unclaimed_values as unclaimed_values,  # read with the other claims by the objective
+)
+from dagster_agentic.warehouse.models import WarehouseProfile
 
 Column = tuple[str, str]  # (table, column)
 
 INTRO = word_set(
     """
-    for in of from among amongst excluding except exclude without who that whose with on
-    within across outside out at besides
+    for in of from among amongst excluding except exclude without who that whose where with
+    on within across outside out at besides
     """
 )
-_PLACING = word_set(
+# Words after which a noun names the population ('which renters will', 'each freelancer').
+_POPULATION_LEADS = word_set("which each every all per")
+_DETERMINERS = word_set("the our all my your their its those these a an any")
+_COPULAS = frozenset({"is", "are", "=", "equals", "of"})
+_RELATIVES = frozenset({"who", "that", "which", "where"})
+PLACING = word_set(
     "in from among amongst excluding except exclude without outside within across besides"
 )
 """The cohort words after which an unread capitalised name is refused: they place or leave
@@ -66,10 +92,19 @@ out rows ('from Narnia', 'excluding Acme'); 'for' and 'with' also introduce who 
 for ('for the Retention team'), so a name after them alone is not refused."""
 NEGATING = word_set("not non excluding except exclude without outside besides")
 _NEGATING_PAIRS = frozenset({("leaving", "out"), ("leave", "out"), ("other", "than")})
-_CONNECTORS = frozenset({"and", "or", "&", ",", "nor"})
-_CLAUSE_END = re.compile(r"[.;:!?()]")
+_CONNECTORS = frozenset({"and", "or", "&", ",", "nor", "/"})
+# Nouns that name a group of rows rather than the population ('the placebo arm', 'the
+# control group', 'the Test set'): a value right before one is a cohort like one before the
+# population noun.
+_GROUP_NOUNS = word_set(
+    """arm arms group groups cohort cohorts segment segments subgroup subgroups sample samples
+    subset subsets set sets category categories class classes bucket buckets band bands
+    stratum strata batch batches split splits"""
+)
+# 'Test case only', 'only Europe': a word that restricts the rows to the span.
+_ONLY = frozenset({"only", "solely", "exclusively"})
+CLAUSE_END = re.compile(r"[.;:!?()]")
 _WINDOW = 6
-_MAX_SPAN = 6
 _UNITS = re.compile(
     r"\b(?:in|as)\s+(?:seconds|minutes|mins|hours|days|weeks|months|years|grams|kilograms|kg"
     r"|pounds|lbs|dollars|euros|cents|percent|percentage\s+points|points|miles|kilometres"
@@ -105,41 +140,6 @@ def unit_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _UNITS.finditer(text)]
 
 
-def _categories(profile: WarehouseProfile) -> dict[str, set[Column]]:
-    """Normalised value forms -> the columns that hold them: the value itself, and its
-    leading runs of two or more words squashed together ('unitedairlines')."""
-    forms: dict[str, set[Column]] = {}
-    # A referenced key is reached through the foreign key that holds the same codes; a
-    # small dimension's unique name ('United Air Lines Inc.') is a value like any other.
-    joins = {(r.parent_table, r.parent_column) for r in profile.relationships}
-    for table in profile.tables:
-        for column in table.columns:
-            if column.kind != "text" or (table.name, column.name) in joins:
-                continue
-            many = not _is_category(column)
-            for listed in column.values or column.top_values:
-                if not isinstance(listed.value, str) or len(listed.value.strip()) < 2:
-                    continue
-                words = norm(listed.value).split()
-                if not words:
-                    continue
-                where = (table.name, column.name)
-                if many:
-                    # A column of many values ('ATL' of 101 airports): only its frequent
-                    # values, and only as written (case and all), are read from the text.
-                    forms.setdefault("=" + listed.value.strip(), set()).add(where)
-                    continue
-                forms.setdefault(" ".join(words), set()).add(where)
-                forms.setdefault("".join(words), set()).add(where)
-                for k in range(2, len(words)):
-                    forms.setdefault("".join(words[:k]), set()).add(where)
-    return forms
-
-
-def _is_category(column: ColumnProfile) -> bool:
-    return column.kind == "text" and 2 <= column.distinct_count <= MAX_CLASSES
-
-
 def _flags(profile: WarehouseProfile) -> list[tuple[Column, list[str]]]:
     found = []
     for table in profile.tables:
@@ -151,22 +151,6 @@ def _flags(profile: WarehouseProfile) -> list[tuple[Column, list[str]]]:
     return found
 
 
-def _value_at(words: list[Token], forms: dict[str, set[Column]]) -> tuple[int, set[Column]] | None:
-    """The longest run of ``words`` (from the first) that is one value: its length, columns."""
-    for n in range(min(_MAX_SPAN, len(words)), 0, -1):
-        run = words[:n]
-        if not all(t.is_word for t in run) or all(t.lower in STOPWORDS for t in run):
-            continue
-        if any(t.lower in METRIC_WORDS for t in run):
-            continue
-        spaced = norm(" ".join(t.text for t in run))
-        written = "=" + " ".join(t.text for t in run)
-        found = forms.get(spaced) or forms.get(spaced.replace(" ", "")) or forms.get(written)
-        if found:
-            return n, found
-    return None
-
-
 def _flag_at(
     words: list[Token], flags: list[tuple[Column, list[str]]]
 ) -> tuple[int, set[Column]] | None:
@@ -174,11 +158,15 @@ def _flag_at(
         run = [t.lower for t in words[:n]]
         if not all(words[i].is_word and run[i] not in STOPWORDS for i in range(n)):
             continue
+        parts = [p for w in run for p in re.split(r"[\-_]+", w) if p]
         hits = {
             where
             for where, tokens in flags
-            if len(tokens) == n
-            and all(word_match(w, t) == 2 for w, t in zip(run, tokens, strict=True))
+            if (
+                len(tokens) == n
+                and all(word_match(w, t) == 2 for w, t in zip(run, tokens, strict=True))
+            )
+            or (len(tokens) == 1 and spelled_by_prefixes(tokens[0], parts))
         }
         if hits:
             return n, hits
@@ -194,38 +182,71 @@ def value_phrases(
 ) -> list[ValuePhrase]:
     """Cohort phrases read from the data: value and flag spans a cohort word introduces or
     that qualify the population noun (see the module doc)."""
-    spans = list(taken)
-    tokens = _split_negations(tokens)
-    forms, flags = _categories(profile), _flags(profile)
+    tokens = _split_negations(glued(tokens))
+    # A span right after 'not' ('not in Europe or Asia') is read again here, so that the
+    # negation governs the whole list; the cohort keeps the wider, negated reading.
+    # A phrase's shape may run across a comma that ends a clause ('quitting, Beta squad
+    # only'): its parts are read on their own too; the cohort keeps the widest reading.
+    spans = [_clauses(text, span)[0] for span in taken if not _after_not(tokens, span)]
+    forms, flags = category_forms(profile), _flags(profile)
     names = [c.name for t in profile.tables for c in t.columns]
     found: list[ValuePhrase] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.is_word or _inside(token, spans):
+        if not token.is_word and not is_run(tokens[i : i + 3]):
             i += 1
             continue
-        free = list(itertools.takewhile(lambda t: not _inside(t, spans), tokens[i:]))
-        hit = _value_at(free, forms) or _flag_at(free, flags)
+        within = next((span for span in spans if span[0] <= token.start < span[1]), None)
+        if within is not None:
+            hit = _widening(tokens, i, within, spans, forms)
+        else:
+            free = list(itertools.takewhile(lambda t: not _inside(t, spans), tokens[i:]))
+            hit = value_at(free, forms) or _flag_at(free, flags)
         if hit is None:
             i += 1
             continue
         n, columns = hit
         end = i + n
-        # 'North Ames and Old Town': values of the same column joined by connectors.
+        # 'North Ames and Old Town', 'Europe and the Americas', 'Sat/Sun': values of the
+        # same column joined by connectors.
         while end + 1 < len(tokens) and tokens[end].lower in _CONNECTORS:
-            rest = list(itertools.takewhile(lambda t: not _inside(t, spans), tokens[end + 1 :]))
-            more = _value_at(rest, forms)
+            skip = end + 1
+            while skip < len(tokens) and tokens[skip].lower in {"the", "a", "an"}:
+                skip += 1
+            # The next value may open a phrase its shape found ('Sat/Sun orders'): the list
+            # is read whole, and the cohort keeps the wider reading.
+            opened = (
+                [span for span in spans if span[0] == tokens[skip].start]
+                if skip < len(tokens)
+                else []
+            )
+            others = [span for span in spans if span not in opened]
+            rest = _free_run(tokens[skip:], others)
+            more = value_at(rest, forms)
             if more is None or not (more[1] & columns):
                 break
             columns = columns & more[1]
-            end = end + 1 + more[0]
-        introduced, negation = _introduction(tokens, i, end, found, population, names)
+            end = skip + more[0]
+        tables = [t.name for t in profile.tables]
+        introduced, negation = _introduction(
+            tokens, i, end, found, population, names, columns, spans, tables
+        )
+        introduced = introduced or within is not None  # a phrase already, read wider
         negated = negation is not None
         if introduced:
-            words = tuple(t.text for t in tokens[i:end])
+            read = spans + [(v.phrase.start, v.phrase.end) for v in found]
+            first = i if within is not None else _modifiers(tokens, i, read, population, names)
+            first = _column_named(tokens, first, read, columns)
+            # 'Test case': the noun after the value names its column and is part of the phrase.
+            named = end < len(tokens) and _names_one(tokens[end], columns)
+            words = _phrase_words(tokens[first : end + int(named)])
+            end += int(named) + int(_described(tokens, end + int(named)))
             # The negation's words ('leaving out') belong to the phrase, not to the outcome.
-            begin = negation.start if negation is not None else tokens[i].start
+            begin = negation.start if negation is not None else tokens[first].start
+            marker = _aside(tokens, i)
+            if marker is not None and negation is None and first == i:
+                begin = tokens[marker].start  # the aside's text opens with its marker
             stop = tokens[end - 1].end
             phrase = Phrase(
                 ("not", *words) if negated else words,
@@ -238,7 +259,174 @@ def value_phrases(
             )
             found.append(ValuePhrase(phrase, frozenset(columns)))
         i = end
-    return found
+    read = [*spans, *((v.phrase.start, v.phrase.end) for v in found)]
+    found += [ValuePhrase(p, c) for p, c in numbered(text, tokens, read, profile, INTRO)]
+    read = [*spans, *((v.phrase.start, v.phrase.end) for v in found)]
+    return found + [ValuePhrase(p, c) for p, c in absences(text, tokens, read)]
+
+
+def _free_run(tokens: list[Token], spans: list[tuple[int, int]]) -> list[Token]:
+    """The tokens up to the first one inside a span."""
+    return list(itertools.takewhile(lambda t: not _inside(t, spans), tokens))
+
+
+def _clauses(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """A span cut at each ', ' inside it ('15,000' stays whole); the parts after the first
+    are read again as free words."""
+    parts: list[tuple[int, int]] = []
+    start = span[0]
+    for match in re.finditer(r",\s", text[span[0] : span[1]]):
+        parts.append((start, span[0] + match.start()))
+        start = span[0] + match.end()
+    parts.append((start, span[1]))
+    return [(a, b) for a, b in parts if b > a]
+
+
+def _after_not(tokens: list[Token], span: tuple[int, int]) -> bool:
+    before = [t for t in tokens if t.end <= span[0]]
+    return bool(before) and before[-1].lower in {"not", "never"}
+
+
+def _phrase_words(run: list[Token]) -> tuple[str, ...]:
+    """The words of a span as the cohort reads them: a list number kept with its value ('2.
+    Married' one word), the copula between a column's name and its value left out."""
+    words: list[str] = []
+    k = 0
+    while k < len(run):
+        if k + 2 < len(run) and run[k].text.isdigit() and run[k + 1].text in {".", ")"}:
+            words.append(f"{run[k].text}{run[k + 1].text} {run[k + 2].text}")
+            k += 3
+            continue
+        if run[k].lower not in _COPULAS:
+            words.append(run[k].text)
+        k += 1
+    return tuple(words)
+
+
+def _column_named(
+    tokens: list[Token], i: int, spans: list[tuple[int, int]], columns: set[Column]
+) -> int:
+    """Where the phrase starts when a column holding the value is written, as stored, right
+    before it ('with INTL_PLAN yes', 'whose ShelveLoc is Good', 'where plan = gold'): the name
+    then belongs to the phrase and decides between columns holding the same value."""
+    k = i - 1
+    if k >= 0 and tokens[k].lower in _COPULAS:
+        k -= 1
+    if k < 0 or not tokens[k].is_word or _inside(tokens[k], spans):
+        return i
+    written = name_tokens(tokens[k].text)
+    return k if any(name_tokens(name) == written for _, name in columns) else i
+
+
+def _modifiers(
+    tokens: list[Token],
+    i: int,
+    spans: list[tuple[int, int]],
+    population: frozenset[str],
+    columns: list[str],
+) -> int:
+    """Where the phrase of a value span at ``tokens[i]`` starts: at the words that qualify it
+    between its cohort word and itself ('of senior data scientists' -> 'senior'), so that
+    every word of the phrase is read or the cohort is an error, never a narrower one
+    silently. Only a plain run counts: cohort word, determiners, qualifiers, the span;
+    a function word, a population noun or a word naming a column ends it ('where the car
+    seats get a good ...' is no run), and a relative pronoun starts none (its verb follows:
+    'who work 2. Night')."""
+    k = i - 1
+    qualifiers: list[int] = []
+    while k >= 0 and tokens[k].is_word and not _inside(tokens[k], spans):
+        word = tokens[k].lower
+        if word in _DETERMINERS or word in INTRO or word in _POPULATION_LEADS:
+            break
+        if (
+            word in STOPWORDS
+            or word in METRIC_WORDS
+            or word.removesuffix("'s") in population
+            or any(name_match(word, c) == 2 for c in columns)
+        ):
+            return i
+        qualifiers.insert(0, k)
+        k -= 1
+    if not qualifiers:
+        return i
+    while k >= 0 and tokens[k].lower in _DETERMINERS:
+        k -= 1
+    lead = tokens[k].lower if k >= 0 else ""
+    # After a relative pronoun a verb comes first ('who work nights', 'that rent'): no run.
+    introduced = (lead in INTRO or lead in _POPULATION_LEADS) and lead not in _RELATIVES
+    return qualifiers[0] if introduced else i
+
+
+def _widening(
+    tokens: list[Token],
+    i: int,
+    span: tuple[int, int],
+    spans: list[tuple[int, int]],
+    forms: dict[str, set[Column]],
+) -> tuple[int, set[Column]] | None:
+    """A value that starts inside an already found phrase and runs to its end or past it:
+    'national league west' over the phrase 'in the national league' (its noun 'league' names
+    a column), 'Latin America and the Caribbean' over 'in Latin America', 'American league'
+    over 'American' + the noun 'league'. The longest whole value wins: the wider phrase is
+    proposed, and the cohort keeps it over the one it contains."""
+    run = list(
+        itertools.takewhile(
+            lambda t: span[0] <= t.start < span[1] or not _inside(t, spans), tokens[i:]
+        )
+    )
+    hit = value_at(run, forms)
+    if hit is None or run[hit[0] - 1].end < span[1]:
+        return None
+    return hit
+
+
+def _names_one(token: Token, columns: set[Column]) -> bool:
+    """Whether a word names one of the columns holding a value ('case' of ``case``)."""
+    return token.is_word and any(
+        word_match(token.lower, part) == 2 for _, name in columns for part in name_tokens(name)
+    )
+
+
+def _described(tokens: list[Token], k: int) -> bool:
+    """Whether ``tokens[k]`` is a word that only describes the span before it: a noun of a
+    group ('placebo arm') or 'only' ('Test case only')."""
+    if k + 1 < len(tokens) and tokens[k].is_word and tokens[k + 1].lower in _ONLY:
+        return tokens[k].lower not in STOPWORDS  # 'Beta squad only'
+    return k < len(tokens) and tokens[k].lower in _GROUP_NOUNS | _ONLY
+
+
+def is_aside(phrase: Phrase) -> bool:
+    """Whether a phrase restates the words before it ('(Sat/Sun)', 'i.e. Sat and Sun')."""
+    return phrase.text.lower().startswith(("(", "i.e", "ie ", "namely", "that is"))
+
+
+_ASIDES = (("(",), ("i", ".", "e", "."), ("ie",), ("namely",), ("that", "is"), ("i", ".", "e"))
+
+
+def _aside(tokens: list[Token], start: int) -> int | None:
+    """Where an aside that restates the words before it opens, right before ``start``: '('
+    ('weekend orders (Sat/Sun)'), 'i.e.', 'namely', 'that is', a comma after it allowed."""
+    end = start - 1 if start > 0 and tokens[start - 1].text == "," else start
+    for marker in _ASIDES:
+        begin = end - len(marker)
+        if begin >= 0 and tuple(t.lower for t in tokens[begin:end]) == marker:
+            if begin > 0 and tokens[begin - 1].text == "," and marker != ("(",):
+                return begin - 1 if begin - 1 > 0 else None
+            return begin
+    return None
+
+
+def _population_like(word: str, population: frozenset[str], tables: list[str]) -> bool:
+    """A population noun, or a noun a table's name abbreviates ('countries' of ``ctry``)."""
+    if word in population:
+        return True
+    one = singular(word)
+    return any(
+        abbreviates(part, one) or word_match(part, one) == 2
+        for table in tables
+        for part in name_tokens(table)
+        if len(part) >= 3
+    )
 
 
 def _introduction(
@@ -248,18 +436,36 @@ def _introduction(
     found: list[ValuePhrase],
     population: frozenset[str],
     columns: list[str],
+    held: set[Column] = frozenset(),  # type: ignore[assignment]
+    spans: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    tables: list[str] = (),  # type: ignore[assignment]
 ) -> tuple[bool, Token | None]:
     """Whether a span at tokens[start:end] is a cohort, and the word that negates it.
 
     A negation counts unless a word naming a column lies between it and the span: 'will not
-    churn in Oncology' negates the outcome, 'not living in Oncology' the cohort."""
+    churn in Oncology' negates the outcome, 'not living in Oncology' the cohort. A span
+    joined by a connector to a negated one is negated too: 'not in Europe or Asia' leaves
+    out both. A span in brackets or after 'i.e.' right after a phrase or a population noun
+    restates it ('weekend orders (Sat/Sun)', 'weekend orders, i.e. Sat and Sun')."""
     window: list[Token] = []
     chained = False
+    inherited = False
+    marker = _aside(tokens, start)
+    if marker is not None and marker > 0:
+        before = tokens[marker - 1]
+        if _inside(before, [*spans, *((v.phrase.start, v.phrase.end) for v in found)]) or (
+            before.is_word and _population_like(before.lower, population, list(tables))
+        ):
+            return True, None
     for token in reversed(tokens[:start]):
-        if _CLAUSE_END.fullmatch(token.text) or len(window) >= _WINDOW:
+        if CLAUSE_END.fullmatch(token.text) or len(window) >= _WINDOW:
             break
-        if any(v.phrase.start <= token.start < v.phrase.end for v in found):
-            chained = bool(window) and any(t.lower in _CONNECTORS for t in window)
+        previous = next((v for v in found if v.phrase.start <= token.start < v.phrase.end), None)
+        if previous is not None:
+            # Right after a cohort span ('remote data scientists') or joined to it by 'and'.
+            joined = any(t.lower in _CONNECTORS for t in window)
+            chained = not window or joined
+            inherited = joined and previous.phrase.words[:1] == ("not",)
             break
         window.insert(0, token)
     lowers = [t.lower for t in window]
@@ -273,41 +479,19 @@ def _introduction(
         if word not in STOPWORDS and any(name_match(word, c) == 2 for c in columns):
             break  # the outcome's verb: 'will not churn in ...'
     introduced = chained or any(w in INTRO for w in lowers) or negation is not None
+    if lowers and lowers[-1] in _POPULATION_LEADS | _ONLY:
+        introduced = True  # the span stands where the population does: 'which renters will'
     if end < len(tokens) and tokens[end].is_word:
+        # 'African countries', 'placebo arm', 'Test case', 'Europe only': the span
+        # qualifies the population, a group or its own column.
         following = tokens[end].lower.removesuffix("'s")
-        introduced = introduced or following in population
+        introduced = (
+            introduced
+            or _population_like(following, population, list(tables))
+            or _names_one(tokens[end], held)
+            or _described(tokens, end)
+        )
+    if negation is None and inherited:
+        # Marked at the span's own start: the phrase reads 'not' + its words.
+        return introduced, Token("not", "not", tokens[start].start, tokens[start].start)
     return introduced, negation
-
-
-def unread_names(
-    text: str,
-    tokens: list[Token],
-    claimed: Iterable[tuple[int, int]],
-    profile: WarehouseProfile,
-) -> list[Token]:
-    """Capitalised words after a cohort word that nothing claimed and the warehouse does not
-    name (no table, column or value): a cohort that would otherwise be dropped unread."""
-    spans = list(claimed)
-    names = [t.name for t in profile.tables] + [c.name for t in profile.tables for c in t.columns]
-    unread: list[Token] = []
-    for i, token in enumerate(tokens):
-        if not token.is_word or not token.text[0].isupper() or i == 0:
-            continue
-        if any(a <= token.start < b for a, b in spans):
-            continue
-        before = text[: token.start].rstrip()
-        if not before or before[-1] in ".!?:;(\"'":
-            continue  # a sentence's first word
-        lower = token.lower
-        if lower in STOPWORDS or lower in METRIC_WORDS:
-            continue
-        if any(name_match(lower, name) == 2 for name in names):
-            continue
-        window: list[str] = []
-        for prior in reversed(tokens[:i]):
-            if _CLAUSE_END.fullmatch(prior.text) or len(window) >= 3:
-                break
-            window.append(prior.lower)
-        if any(w in _PLACING for w in window):
-            unread.append(token)
-    return unread

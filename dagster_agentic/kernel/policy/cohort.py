@@ -1,17 +1,34 @@
-"""Resolve cohort phrases into a SQL predicate over the entity table's columns."""
+"""Resolve cohort phrases into a SQL predicate over the entity table's columns.
+
+A phrase is read against the entity's columns, those one hop away and, for category values,
+those of a child with several rows per entity ("has such a row"). A value the warehouse holds
+as written ('CA' of a state column) is read before a country or region guess. A phrase that
+cannot be resolved is an error that lists what was looked for; the description of each
+clause says only what its SQL does.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
+from dataclasses import dataclass, field, replace
 
 from dagster_agentic.errors import ObjectiveError
-from dagster_agentic.kernel.policy.categories import Match, Scope, ambiguous, match_phrase, places
+from dagster_agentic.kernel.policy.categories import (
+    Match,
+    Scope,
+    ambiguous,
+    children,
+    match_phrase,
+    norm,
+    places,
+)
+from dagster_agentic.kernel.policy.claims import is_aside
+from dagster_agentic.kernel.policy.cohort_rows import (
+    numbered_clause,
+    on_place,
+    rows_clause,
+    via_note,
+)
 from dagster_agentic.kernel.policy.conditions import Condition
 from dagster_agentic.kernel.policy.geography import (
     Place,
@@ -23,9 +40,16 @@ from dagster_agentic.kernel.policy.geography import (
 )
 from dagster_agentic.kernel.policy.phrases import Phrase
 from dagster_agentic.kernel.policy.ranges import resolve_condition
-from dagster_agentic.kernel.policy.sql import check_cohort_sql, ident, literal, predicate
+from dagster_agentic.kernel.policy.sql import (
+    CohortColumn,
+    check_cohort_sql,
+    cohort_columns,
+    cohort_tables,
+    ident,
+    literal,
+    predicate,
+)
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote
-from dagster_agentic.warehouse.connection import qualified_name
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 # Column names that say "geography", best first; a penalty for look-alikes (US states and
@@ -43,6 +67,8 @@ _GEO_NAMES = {
 _NOT_GEO = frozenset({"state", "province", "city", "language", "lang", "locale", "currency"})
 _FORMS = ("code", "name", "region")
 _NEGATIONS = frozenset({"excluding", "except", "exclude", "not", "non", "outside"})
+# Read back from a predicate by the planner and the expectations; they live with the SQL.
+__all__ = ["Cohort", "CohortColumn", "cohort_columns", "cohort_tables", "resolve_cohort"]
 
 
 @dataclass(frozen=True)
@@ -90,9 +116,12 @@ def resolve_cohort(
         notes.append(f"cohort from overrides.cohort: {sql}")
         return Cohort(sql, f"{table.name} where {sql}")
     label = label or ((table.name, exclude) if exclude else None)
-    context = _Context(table, places(profile, table), label, population)
+    context = _Context(table, places(profile, table), label, population, children(profile, table))
     clauses: list[_Clause] = []
-    items: list[Phrase | Condition] = sorted([*phrases, *conditions], key=lambda p: p.start)
+    items: list[Phrase | Condition] = sorted(
+        [*_widest(phrases), *conditions], key=lambda p: p.start
+    )
+    previous: tuple[Phrase | Condition, _Clause] | None = None
     for item in items:
         if isinstance(item, Condition):
             clause: _Clause | None = _condition_clause(item, context)
@@ -100,8 +129,21 @@ def resolve_cohort(
             clause = _resolve(item, context)
         if clause is None:
             notes.append(f"ignored {quote(item.text)}: {table.name} has no geographic column")
-        elif all(clause.sql != kept.sql for kept in clauses):
+            continue
+        if isinstance(item, Phrase) and is_aside(item) and previous is not None:
+            before, kept = previous
+            # Right after the phrase, or after its population noun: 'weekend orders (...)'.
+            near = before.end <= item.start <= before.end + 20
+            same = kept.sql.split(" ", 1)[0] == clause.sql.split(" ", 1)[0]  # one column
+            if near and same and kept.sql != clause.sql:
+                raise ObjectiveError(
+                    f"the cohort {quote(before.text)} reads as {kept.sql}, but the words "
+                    f"{quote(item.text)} right after it, which restate it, read as {clause.sql}",
+                    fix=_fix(context),
+                )
+        if all(clause.sql != kept.sql for kept in clauses):
             clauses.append(clause)
+        previous = (item, clause)
     if not clauses:
         notes.append(f"cohort: all rows of {table.name} (the objective names no cohort)")
         return Cohort(None, "all rows")
@@ -112,38 +154,49 @@ def resolve_cohort(
     return Cohort(sql, " and ".join(clause.description for clause in clauses))
 
 
+def _widest(phrases: list[Phrase]) -> list[Phrase]:
+    """Of two overlapping phrases, the one whose words are all the other's and more (a value
+    read wider than the phrase its shape gave: 'national league west' over 'national'); of
+    two with the same words, the first."""
+
+    def words(phrase: Phrase) -> set[str]:
+        return {w.lower() for w in phrase.words} - _NEGATIONS - {"the"}
+
+    def covers(q: int, p: int) -> bool:
+        a, b = phrases[q], phrases[p]
+        if q == p or not (a.start < b.end and b.start < a.end) or not words(b) <= words(a):
+            return False
+        return len(a.words) > len(b.words) or (words(a) == words(b) and q < p)
+
+    return [p for i, p in enumerate(phrases) if not any(covers(q, i) for q in range(len(phrases)))]
+
+
 @dataclass(frozen=True)
 class _Context:
     table: TableProfile
     places: list[Scope]
     label: tuple[str, str] | None
     population: frozenset[str]
-
-
-def _on_place(place: Scope, sql: str) -> str:
-    """A predicate over a parent's columns as one over the entity's foreign key."""
-    if place.via is None:
-        return sql
-    fk, key = place.via
-    parent = qualified_name(place.table.schema_name, place.table.name)
-    return f"{ident(fk)} IN (SELECT {ident(key)} FROM {parent} WHERE {sql})"
+    children: list[Scope] = field(default_factory=list)  # several rows per entity
 
 
 def _condition_clause(condition: Condition, context: _Context) -> _Clause:
-    resolved = resolve_condition(condition, context.places, context.label)
-    sql = _on_place(resolved.place, resolved.sql)
+    resolved = resolve_condition(condition, context.places, context.label, context.children)
+    sql = on_place(resolved.place, resolved.sql)
+    # The comparison as written, without the words before it ('freelancers aged 30 to 45'
+    # describes 'aged 30 to 45'): those are another phrase's, or name the column the SQL shows.
+    core = condition.text[max(condition.core - condition.start, 0) :].strip() or condition.text
+    shown = resolved.sql
+    if resolved.place.many:  # a child table: the entity has such a row
+        shown = f"has a {resolved.place.table.name} row where {resolved.sql}"
+    elif resolved.place.via:
+        shown = f"{resolved.place.table.name}.{resolved.sql}"
     return _Clause(
         sql,
-        f"{condition.text} ({resolved.sql})",
+        f"{core} ({shown})",
         f"cohort from the words {quote(condition.text)}: {resolved.sql} on {resolved.note}"
-        + _via(resolved.place),
+        + via_note(resolved.place),
     )
-
-
-def _via(place: Scope) -> str:
-    if place.via is None:
-        return ""
-    return f", reached through the foreign key {place.via[0]} -> {place.table.name}.{place.via[1]}"
 
 
 def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
@@ -159,15 +212,42 @@ def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
     if clause is None:
         return None
     sql = f"NOT ({clause.sql})"
-    adjective = clause.description.split(f" {table.name} (")[0]
-    description = f"non-{adjective} {table.name} ({sql})"
+    marker = f" {table.name} ("
+    if marker in clause.description:  # a place: 'European customers (...)'
+        adjective = clause.description.split(marker)[0]
+        description = f"{_neither(adjective.split(' and '), 'non-')} {table.name} ({sql})"
+    else:
+        description = f"{_neither(_listed(rest), 'not ')} ({sql})"
     return _Clause(sql, description, f"{clause.note}; negated by {first!r}")
+
+
+def _listed(words: tuple[str, ...]) -> list[str]:
+    """The items of a list of words: 'Europe and the Americas' -> 'Europe', 'the Americas'."""
+    items: list[list[str]] = [[]]
+    for word in words:
+        if word.lower() in {"and", "or", ",", "/", "&", "nor"}:
+            items.append([])
+        else:
+            items[-1].append(word)
+    return [" ".join(item) for item in items if item]
+
+
+def _neither(items: list[str], single: str) -> str:
+    """A negated list as it reads: 'non-Asian', 'neither Europe nor the Americas'."""
+    if len(items) == 1:
+        return f"{single}{items[0]}"
+    return f"neither {', '.join(items[:-1])} nor {items[-1]}"
 
 
 def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
     table = context.table
     found = find_places(list(phrase.words))
     if found and not phrase.hint:
+        # A value the warehouse holds as written ('CA' of a state column, 'Georgia' of a
+        # state name) is read as that value, not as the country or region it also spells.
+        literal_clause = _value_clause(phrase, context, literal_only=True)
+        if literal_clause is not None:
+            return literal_clause
         clause = _geo_clause(phrase, found, table)
         if clause is not None:
             return clause
@@ -183,10 +263,29 @@ def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
         )
     if not phrase.strong:
         return None
-    clause = _value_clause(phrase, context)
+    numbered = numbered_clause(phrase, context.places, context.children, context.label)
+    if numbered is not None:
+        return _Clause(*numbered)
+    counted = rows_clause(phrase, context.children)
+    rows = _Clause(*counted) if counted is not None else None
+    if rows is not None and not _strong_value(phrase, context):
+        return rows  # 'without any fines' names the fines table, not the value 'F'
+    clause = _value_clause(phrase, context) or rows
     if clause is None:
         raise _unresolved(phrase, context)
     return clause
+
+
+def _strong_value(phrase: Phrase, context: _Context) -> bool:
+    """Whether the words are a value by a strong fit (the same words or stems)."""
+    matches = match_phrase(
+        phrase.words,
+        phrase.hint,
+        [*context.places, *context.children],
+        context.label,
+        context.population,
+    )
+    return any(m.score[1] for m in matches)
 
 
 def _geo_columns(table: TableProfile) -> list[_GeoColumn]:
@@ -289,18 +388,38 @@ def _geo_result(
     )
 
 
-def _value_clause(phrase: Phrase, context: _Context) -> _Clause | None:
+def _value_clause(phrase: Phrase, context: _Context, literal_only: bool = False) -> _Clause | None:
     """'premium' of 'on the premium plan', 'monthly-contract', 'Support department': values of
-    a column of the entity or of a parent (or a flag column the words name)."""
+    a column of the entity, of a table one hop away or of a child (or a flag column the words
+    name). ``literal_only`` keeps only values the words spell exactly as stored."""
     matches = match_phrase(
-        phrase.words, phrase.hint, context.places, context.label, context.population
+        phrase.words,
+        phrase.hint,
+        [*context.places, *context.children],
+        context.label,
+        context.population,
     )
+    if literal_only:
+        matches = [m for m in matches if _spelled(phrase.words, m)]
     if not matches:
         return None
     best = [m for m in matches if m.score == matches[0].score]
     if len({(m.place.table.name, m.column.name) for m in best}) > 1:
         raise ambiguous(phrase.text, best)
     return _match_clause(phrase, best[0])
+
+
+def _spelled(words: tuple[str, ...], match: Match) -> bool:
+    """Whether the words spell the match's one value as stored: the same words whatever the
+    case and separators ('Latin America and the Caribbean' = 'Latin America & the
+    Caribbean'), and, for a short code, the same case too ('CA', not 'ca')."""
+    if match.flag or len(match.values) != 1 or not isinstance(match.values[0], str):
+        return False
+    value = match.values[0].strip()
+    written = " ".join(words)
+    if len(value) <= 3:
+        return written == value
+    return norm(written) == norm(value)
 
 
 def _match_clause(phrase: Phrase, match: Match) -> _Clause:
@@ -316,18 +435,20 @@ def _match_clause(phrase: Phrase, match: Match) -> _Clause:
         shown = ", ".join(literal(v) for v in match.values)
         verb = "is a value" if len(match.values) == 1 else "are values"
         note = f"cohort from the words {quote(phrase.text)}: {shown} {verb} of {where}"
-    sql = _on_place(match.place, inner)
+    sql = on_place(match.place, inner)
     words = " ".join(phrase.words)
     shown_inner = f"{match.place.table.name}.{inner}" if match.place.via else inner
-    return _Clause(sql, f"{words} ({shown_inner})", note + _via(match.place))
+    if match.place.many:
+        shown_inner = f"has a {match.place.table.name} row where {inner}"
+    return _Clause(sql, f"{words} ({shown_inner})", note + via_note(match.place))
 
 
 def _unresolved(phrase: Phrase, context: _Context) -> ObjectiveError:
     words = quote(" ".join(phrase.words))
-    where = " or ".join(p.table.name for p in context.places)
+    where = " or ".join(p.table.name for p in [*context.places, *context.children])
     what = f"a known country or region, nor a value of a column of {where}"
-    detail = ""
-    if phrase.hint:
+    detail = _partly(phrase, context)
+    if phrase.hint and not detail:
         for place in context.places:
             hinted = [
                 c
@@ -346,10 +467,35 @@ def _unresolved(phrase: Phrase, context: _Context) -> ObjectiveError:
                 )
             if detail:
                 break
+    if context.children and not detail:
+        tables = ", ".join(sorted(p.table.name for p in context.children))
+        detail = f", nor the name of a table with several rows per entity (candidates: {tables})"
     return ObjectiveError(
         f"cannot resolve the cohort {quote(phrase.text)}: {words} is not {what}{detail}",
         fix=_fix(context),
     )
+
+
+def _partly(phrase: Phrase, context: _Context) -> str:
+    """What of a phrase the data does read, and the words it does not: 'data scientists' is
+    a role, 'senior' is nothing the warehouse holds. Empty when no part of it reads."""
+    words = [w for w in phrase.words if w.lower() != "not"]
+    candidates = [*context.places, *context.children]
+    for size in range(len(words) - 1, 0, -1):
+        for start in range(len(words) - size + 1):
+            part = tuple(words[start : start + size])
+            matches = match_phrase(part, None, candidates, context.label, context.population)
+            matches = [m for m in matches if m.score[1]]  # a strong fit, not an initial
+            if matches:
+                best = matches[0]
+                shown = ", ".join(literal(v) for v in best.values) or "the flag"
+                unread = ", ".join(quote(w) for w in words[:start] + words[start + size :])
+                return (
+                    f" ({quote(' '.join(part))} reads as {best.place.table.name}."
+                    f"{best.column.name} {shown}, but {unread} is no value or column of the "
+                    "warehouse, and a cohort is never read narrower than written)"
+                )
+    return ""
 
 
 def _fix(context: _Context) -> str:
@@ -368,80 +514,3 @@ def _fix(context: _Context) -> str:
         f'set cohort="<SQL predicate>" explicitly in the goal\'s overrides, a boolean SQL '
         f'predicate over {table.name}, e.g. cohort="{example}"; or rephrase the cohort'
     )
-
-
-@dataclass(frozen=True)
-class CohortColumn:
-    """A column of the entity table the cohort predicate reads, and the values it selects
-    (as text, the way ``CAST(column AS VARCHAR)`` shows them) when it compares to literals."""
-
-    column: str
-    values: tuple[str, ...] = ()
-
-
-def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
-    """The entity columns a cohort predicate reads, in order of first use (none for all rows).
-
-    A one-hop clause (``fk IN (SELECT key FROM parent WHERE ...)``) reads the foreign key;
-    the parent's columns inside the subquery are not the entity's.
-
-    Parsed, never pattern-matched, so a hand-written predicate is read the same way as one
-    the kernel wrote; an unparseable one names no column (the planner refuses those earlier).
-    """
-    if not sql:
-        return ()
-    try:
-        tree = sqlglot.parse_one(sql, dialect="duckdb")
-    except SqlglotError:
-        return ()
-    selected: dict[str, list[str]] = {}
-    for column in tree.find_all(exp.Column):
-        if not _in_subquery(column):
-            selected.setdefault(column.name, [])
-    for node in tree.find_all(exp.EQ, exp.In):
-        if _in_subquery(node):
-            continue  # a parent's column, read through the foreign key the IN names
-        target = node.this if isinstance(node.this, exp.Column) else None
-        if isinstance(node, exp.EQ):
-            other = node.expression
-            if target is None and isinstance(other, exp.Column):
-                target, other = other, node.this
-            options = [other]
-        else:
-            options = list(node.expressions)
-        if target is None or not options or not all(_is_literal(o) for o in options):
-            continue
-        selected.setdefault(target.name, []).extend(_text(o) for o in options)
-    return tuple(CohortColumn(c, tuple(dict.fromkeys(v))) for c, v in selected.items())
-
-
-def cohort_tables(sql: str | None, schema: str = "main") -> frozenset[str]:
-    """The parent tables a cohort predicate reads through a one-hop subquery, as
-    ``schema.table`` (the form ``guardrails.sql_policy.check_select`` allows tables in)."""
-    if not sql:
-        return frozenset()
-    try:
-        tree = sqlglot.parse_one(sql, dialect="duckdb")
-    except SqlglotError:
-        return frozenset()
-    return frozenset(f"{t.db or schema}.{t.name}" for t in tree.find_all(exp.Table) if t.name)
-
-
-def _in_subquery(node: Any) -> bool:
-    """Whether a node lies inside a subquery (it reads a parent table, not the entity)."""
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, exp.Query | exp.Subquery):
-            return True
-        parent = parent.parent
-    return False
-
-
-def _is_literal(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Literal | exp.Boolean)
-
-
-def _text(node: exp.Expression) -> str:
-    if isinstance(node, exp.Boolean):
-        return "true" if node.this else "false"
-    return str(node.this)

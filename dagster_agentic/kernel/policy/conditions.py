@@ -6,153 +6,57 @@ comparison right after a metric's name ('RMSE below 25,000') is the threshold an
 alone. A percentage is a threshold too ('90% recall'), unless it sits next to a word that
 names a numeric column ('more than 13% alcohol', 'alcohol above 13%'): then it bounds that
 column. A month with no year ('in December'; 'may' only when written 'May') is a condition of
-its own. Which column a condition reads is decided later, against the warehouse
-(:mod:`dagster_agentic.kernel.policy.ranges`).
+its own, and so is a year after a preposition ('in 2009', 'for 2016,', 'in the 2009 survey';
+'for 2000 workers' is a count, not a year). Numbers may be written as words ('at least two').
+
+The words that name a condition's column sit on either side of the number: before it
+('income above 20k') or after it ('more than 5,000 applications', '2 or more bedrooms', '3
+bedrooms or more', 'with 3 bedrooms', 'more than 10 years in the majors'). Words after the
+number are claimed only when they name a numeric column (by a name part or an abbreviation
+the column uses), so that they never name the target as well. A negation a few words back
+turns a comparison into its opposite ('excluding loans above 20k', 'who are not older than
+30'); ages have their idioms ('in their 50s', 'over 60 years old'). Which column a condition
+reads is decided later, against the warehouse (:mod:`dagster_agentic.kernel.policy.ranges`).
+Time conditions are found by :mod:`dagster_agentic.kernel.policy.condition_time`, counts and
+the words after a number by :mod:`dagster_agentic.kernel.policy.condition_counts`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from dagster_agentic.kernel.policy.numbers import Number, find_numbers
-from dagster_agentic.kernel.policy.text import POPULATION_NOUNS, word_set
+from dagster_agentic.kernel.policy.condition_base import (
+    Condition,
+    after_metric,
+    before_metric,
+    make_condition,
+    negation,
+    percent_after,
+    value,
+)
+from dagster_agentic.kernel.policy.condition_counts import equalities, with_noun_after
+from dagster_agentic.kernel.policy.condition_patterns import (
+    AGE_DECADE,
+    AGE_OPS,
+    AGED_RANGE,
+    ALL_OPS,
+    AND_OVER,
+    BETWEEN,
+    COMPARATIVE,
+    COMPARE,
+    DECADE_WORDS,
+    LESS,
+    NEGATORS,
+    OPEN_YEAR,
+    OPPOSITE,
+    VALUE,
+    YEARS_OLD,
+)
+from dagster_agentic.kernel.policy.condition_time import time_conditions
 
-_AGE_OPS = {
-    "older than": ">",
-    "younger than": "<",
-    "aged over": ">",
-    "aged under": "<",
-    "aged above": ">",
-    "aged below": "<",
-    "over the age of": ">",
-    "under the age of": "<",
-    "aged at least": ">=",
-    "aged at most": "<=",
-}
-_OPS = {
-    "more than": ">",
-    "greater than": ">",
-    "higher than": ">",
-    "larger than": ">",
-    "bigger than": ">",
-    "longer than": ">",
-    "above": ">",
-    "over": ">",
-    "exceeding": ">",
-    "in excess of": ">",
-    ">": ">",
-    "less than": "<",
-    "fewer than": "<",
-    "lower than": "<",
-    "smaller than": "<",
-    "shorter than": "<",
-    "below": "<",
-    "under": "<",
-    "<": "<",
-    "at least": ">=",
-    "no less than": ">=",
-    "not less than": ">=",
-    ">=": ">=",
-    "≥": ">=",
-    "at most": "<=",
-    "no more than": "<=",
-    "not more than": "<=",
-    "up to": "<=",
-    "<=": "<=",
-    "≤": "<=",
-}
-_ALL_OPS = {**_AGE_OPS, **_OPS}
-# Comparatives that mean 'less': any other '<word>er than' ('taller than') means 'more'.
-_LESS = word_set(
-    """
-    smaller shorter lower younger lighter cheaper fewer thinner narrower slower closer
-    nearer earlier sooner less
-    """
-)
-_COMPARATIVE = re.compile(
-    r"(?<![\w])(?P<op>(?:more|less)\s+[a-z]+\s+than|[a-z]{2,}er\s+than)\s*", re.IGNORECASE
-)
-_OP_PATTERN = "|".join(
-    re.escape(op).replace(r"\ ", r"\s+") for op in sorted(_ALL_OPS, key=len, reverse=True)
-)
-_VALUE = (
-    r"[$€£¥]?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*(?:k|m|bn|thousand|million|billion)\b)?"
-)
-_COMPARE = re.compile(rf"(?<![\w])(?P<op>{_OP_PATTERN})\s*(?P<value>{_VALUE})", re.IGNORECASE)
-_BETWEEN = re.compile(
-    rf"(?<![\w])(?P<lead>aged\s+|ages\s+)?(?:between\s+)(?P<low>{_VALUE})\s*(?:and|-|–|to)\s*"
-    rf"(?P<high>{_VALUE})",
-    re.IGNORECASE,
-)
-_AND_OVER = re.compile(
-    rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{_VALUE})\s*(?:\+|(?:years?\s+old\s+)?(?:or|and)\s+"
-    r"(?:older|over|above|more|up))",
-    re.IGNORECASE,
-)
-_AGED_RANGE = re.compile(
-    rf"(?<![\w])aged?\s+(?P<low>{_VALUE})\s*(?:-|–|to)\s*(?P<high>{_VALUE})", re.IGNORECASE
-)
-_MONTHS = tuple(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-)
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_TIME = re.compile(
-    rf"(?<![\w])(?P<prep>in|during|after|before|since|until|till|prior\s+to|from)\s+"
-    rf"(?:(?P<month>{_MONTH})\s+)?(?P<year>(?:18|19|20)\d\d)(?![\d\w])"
-    rf"|(?<![\w])(?P<prep2>after|before|since|until|on|from)\s+(?P<date>\d{{4}}-\d\d-\d\d)",
-    re.IGNORECASE,
-)
-_MONTH_ONLY = re.compile(
-    r"(?<![\w])(?:in|during)\s+(?:the\s+month\s+of\s+)?(?P<month>" + "|".join(_MONTHS) + r")"
-    r"(?!\s*,?\s*\d)(?![\w])",
-    re.IGNORECASE,
-)
-"""'in December' with no year: a month of any year (see ``ranges._month``)."""
-_TIME_OPS = {"in": "in", "during": "in", "on": "in", "by": "<", "until": "<", "till": "<"}
-_TIME_OPS |= {"before": "<", "prior to": "<", "after": ">", "since": ">=", "from": ">="}
-_BOUNDARY = word_set(
-    """
-    for with who whom whose that which where and or but among on in from to at by predict
-    classify estimate model optimise optimize maximise maximize when while if
-    """
-)
-_FILLER = word_set("a an the is are be been being was were has have had of to =")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A numeric or time condition of the cohort, as written."""
-
-    kind: str  # "range" | "time" | "month" (low: the month's number, '12')
-    text: str
-    start: int
-    end: int
-    context: tuple[
-        str, ...
-    ]  # words before it that may name the column: ('income',), ('signed', 'up')
-    op: str  # '>', '<', '>=', '<=', 'between'; time: 'in', '>', '<', '>='
-    low: float | str | None  # numbers, or ISO dates for time
-    high: float | str | None = None
-    age: bool = False  # 'older than', 'aged'
-    money: bool = False  # a currency sign or a scale suffix
-    core: int = -1  # where the comparison itself starts (the context words come before)
-    percent: bool = False  # '13% alcohol': compared in the column's own scale (13 or 0.13)
+__all__ = ["Condition", "find_conditions"]
 
 
 def find_conditions(
@@ -167,12 +71,12 @@ def find_conditions(
     bound the column, not a score.
     """
     found: list[Condition] = []
-    for match in _BETWEEN.finditer(text):
-        low, high = _value(match.group("low")), _value(match.group("high"))
-        if low is None or high is None or _after_metric(text, match.start(), metric_spans):
+    for match in BETWEEN.finditer(text):
+        low, high = value(match.group("low")), value(match.group("high"))
+        if low is None or high is None or after_metric(text, match.start(), metric_spans):
             continue
         found.append(
-            _condition(
+            make_condition(
                 text,
                 "range",
                 match.start(),
@@ -184,11 +88,11 @@ def find_conditions(
                 money=low.currency or high.currency,
             )
         )
-    for match in _AGED_RANGE.finditer(text):
-        low, high = _value(match.group("low")), _value(match.group("high"))
+    for match in AGED_RANGE.finditer(text):
+        low, high = value(match.group("low")), value(match.group("high"))
         if low is not None and high is not None:
             found.append(
-                _condition(
+                make_condition(
                     text,
                     "range",
                     match.start(),
@@ -199,12 +103,19 @@ def find_conditions(
                     age=True,
                 )
             )
-    for match in _AND_OVER.finditer(text):
-        number = _value(match.group("low"))
-        if number is None or number.kind == "percent":
-            continue
+    for match in AGE_DECADE.finditer(text):
+        digits, word = match.group("digits"), match.group("word")
+        first = float(digits) if digits else float(DECADE_WORDS[word.lower()])
+        condition = make_condition(
+            text, "range", match.start(), match.end(), "span", first, first + 10, age=True
+        )
+        found.append(replace(condition, context=()))
+    for match in AND_OVER.finditer(text):
+        number = value(match.group("low"))
+        if number is None or number.kind == "percent" or OPEN_YEAR.match(text, match.start("low")):
+            continue  # '1976+ models' is a time (condition_time), not a number
         found.append(
-            _condition(
+            make_condition(
                 text,
                 "range",
                 match.start(),
@@ -215,62 +126,102 @@ def find_conditions(
                 money=number.currency or number.kind == "amount",
             )
         )
-    for match in _COMPARE.finditer(text):
+    for match in COMPARE.finditer(text):
         op_text = " ".join(match.group("op").lower().split())
-        number = _value(match.group("value"))
+        number = value(match.group("value"))
         if number is None:
             continue
-        if number.kind == "percent" or _percent_after(text, match.end()):
+        if number.kind == "percent" or percent_after(text, match.end()):
             share = _percent_condition(text, match, metric_spans, names_numeric)
             if share is not None:
                 found.append(share)
             continue
-        if _before_metric(text, match.end(), metric_spans):
+        if before_metric(text, match.end(), metric_spans):
             continue
-        age = op_text in _AGE_OPS
-        if not age and _after_metric(text, match.start(), metric_spans):
+        age = op_text in AGE_OPS
+        if not age and after_metric(text, match.start(), metric_spans):
             continue
         found.append(
-            _condition(
+            make_condition(
                 text,
                 "range",
                 match.start(),
                 match.end(),
-                _ALL_OPS[op_text],
+                ALL_OPS[op_text],
                 number.value,
                 age=age,
                 money=number.currency or number.kind == "amount",
             )
         )
-    for match in _COMPARATIVE.finditer(text):
-        value = re.match(_VALUE, text[match.end() :])
-        number = _value(value.group(0)) if value else None
+    for match in COMPARATIVE.finditer(text):
+        written = re.match(VALUE, text[match.end() :])
+        number = value(written.group(0)) if written else None
         words = match.group("op").lower().split()
-        if value is None or number is None or " ".join(words) in _ALL_OPS:
+        if written is None or number is None or " ".join(words) in ALL_OPS:
             continue
-        if number.kind == "percent" or _after_metric(text, match.start(), metric_spans):
+        if number.kind == "percent" or after_metric(text, match.start(), metric_spans):
             continue
-        end = match.end() + len(value.group(0))
-        if _percent_after(text, end) or _before_metric(text, end, metric_spans):
+        end = match.end() + len(written.group(0))
+        if percent_after(text, end) or before_metric(text, end, metric_spans):
             continue
-        op = "<" if words[0] in _LESS else ">"
-        condition = _condition(
+        op = "<" if words[0] in LESS else ">"
+        condition = make_condition(
             text, "range", match.start(), end, op, number.value, money=number.kind == "amount"
         )
         adjective = tuple(w for w in words if w not in {"more", "less", "than"})
         found.append(replace(condition, context=(*condition.context, *adjective)))
-    for match in _MONTH_ONLY.finditer(text):
-        if match.group("month") == "may":
-            continue  # the verb, not the month
-        month = _MONTHS.index(match.group("month").lower()) + 1
-        found.append(_condition(text, "month", match.start(), match.end(), "in", str(month)))
-    for match in _TIME.finditer(text):
-        prep = " ".join((match.group("prep") or match.group("prep2")).lower().split())
-        first, after = _period(match)
-        found.append(
-            _condition(text, "time", match.start(), match.end(), _TIME_OPS[prep], first, after)
-        )
+    found = [_years_old(text, _negated(text, c)) for c in found]
+    spans, times = time_conditions(text)
+    found = [*spans, *found, *times]
+    # 'between 2015 and 2018' reads as a span of years rather than a range of numbers.
+    spans = [c for c in [*spans, *times] if c.op == "between"]
+    found = [
+        c
+        for c in found
+        if c.kind != "range" or not any(t.core <= c.core and c.end <= t.end for t in spans)
+    ]
+    if names_numeric is None:
+        return _without_overlaps(found)
+    found = [with_noun_after(text, c, names_numeric) for c in found]
+    found.extend(equalities(text, metric_spans, names_numeric))
     return _without_overlaps(found)
+
+
+def _negated(text: str, condition: Condition) -> Condition:
+    """A comparison a word before it negates, as its opposite: 'excluding loans above 20k'
+    is amount <= 20000, 'who are not older than 30' is age <= 30 (see
+    :func:`~dagster_agentic.kernel.policy.condition_base.negation`)."""
+    where = negation(text, condition.core)
+    if where is None:
+        return condition
+    op = "not between" if condition.op == "between" else OPPOSITE[condition.op]
+    start = min(where, condition.start)
+    named = tuple(w for w in condition.context if not _negating(w))
+    return replace(
+        condition,
+        op=op,
+        start=start,
+        core=where,
+        text=text[start : condition.end].strip(),
+        context=named,
+    )
+
+
+def _years_old(text: str, condition: Condition) -> Condition:
+    """'over 60 years old': the words after the number say it is an age, and are the
+    condition's own (they never name the target)."""
+    if condition.kind != "range":
+        return condition
+    match = YEARS_OLD.match(text, condition.end)
+    if match is None:
+        return condition
+    end = match.end()
+    return replace(condition, end=end, text=text[condition.start : end].strip(), age=True)
+
+
+def _negating(word: str) -> bool:
+    lower = word.lower()
+    return lower in NEGATORS or lower.endswith(("n't", "n’t"))
 
 
 def _percent_condition(
@@ -282,20 +233,20 @@ def _percent_condition(
     """'more than 13% alcohol' / 'alcohol above 13%': a percentage next to a numeric
     column's name, not after or before a metric's name."""
     sign = re.match(r"\s*(?:%|per\s*cent\b|percent\b)", text[match.end() :], re.IGNORECASE)
-    if names_numeric is None or sign is None or _after_metric(text, match.start(), metric_spans):
+    if names_numeric is None or sign is None or after_metric(text, match.start(), metric_spans):
         return None
     end = match.end() + sign.end()
-    if _before_metric(text, end, metric_spans):
+    if before_metric(text, end, metric_spans):
         return None
-    number = _value(match.group("value"))
+    number = value(match.group("value"))
     if number is None:
         return None
-    condition = _condition(
+    condition = make_condition(
         text,
         "range",
         match.start(),
         end,
-        _ALL_OPS[" ".join(match.group("op").lower().split())],
+        ALL_OPS[" ".join(match.group("op").lower().split())],
         number.value,
     )
     after = re.match(r"\s*([A-Za-z][A-Za-z_\-]*)", text[end:])
@@ -310,84 +261,6 @@ def _percent_condition(
     if any(names_numeric(w) for w in condition.context):
         return replace(condition, percent=True)
     return None
-
-
-def _condition(
-    text: str,
-    kind: str,
-    start: int,
-    end: int,
-    op: str,
-    low: float | str | None,
-    high: float | str | None = None,
-    *,
-    age: bool = False,
-    money: bool = False,
-) -> Condition:
-    context, begin = _context(text, start)
-    text_ = text[begin:end].strip()
-    return Condition(kind, text_, begin, end, context, op, low, high, age, money, start)
-
-
-def _context(text: str, start: int) -> tuple[tuple[str, ...], int]:
-    """Up to three words before a comparison that may name its column ('lot area'), back to
-    the population noun they qualify ('loans above $20k')."""
-    words = list(_WORD.finditer(text[:start]))
-    picked: list[re.Match[str]] = []
-    for word in reversed(words):
-        lower = word.group(0).lower()
-        between = text[word.end() : (picked[0].start() if picked else start)]
-        if re.search(r"[^\s]", between) or lower in _BOUNDARY or len(picked) >= 3:
-            break
-        picked.insert(0, word)
-        if lower in POPULATION_NOUNS:
-            break  # 'fiber optic customers older than 65': the words before are the population's
-    kept = [w for w in picked if w.group(0).lower() not in _FILLER]
-    begin = kept[0].start() if kept else start
-    return tuple(w.group(0) for w in kept), begin
-
-
-def _after_metric(text: str, start: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether a comparison follows a metric's name, with only filler words between."""
-    before = text[:start].rstrip()
-    while True:
-        if any(end == len(before) for _, end in spans):
-            return True
-        match = re.search(r"(?:^|\s)(\S+)$", before)
-        if match is None or match.group(1).lower() not in _FILLER | {"of", "score", "an"}:
-            return False
-        before = before[: match.start(1)].rstrip()
-
-
-def _percent_after(text: str, end: int) -> bool:
-    """Whether the number ending at ``end`` is a percentage ('at least 60% macro-F1'): the
-    value pattern stops before the sign, so the comparison reads a score, not a cohort."""
-    return re.match(r"\s*(?:%|per\s*cent\b|percent\b)", text[end:], re.IGNORECASE) is not None
-
-
-def _before_metric(text: str, end: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether a metric's name follows the number right away ('at least 0.8 ROC AUC'): the
-    comparison is the threshold."""
-    gap = len(text[end:]) - len(text[end:].lstrip())
-    return any(start == end + gap for start, _ in spans)
-
-
-def _value(raw: str) -> Number | None:
-    numbers = find_numbers(raw.strip())
-    return numbers[0] if len(numbers) == 1 else None
-
-
-def _period(match: re.Match[str]) -> tuple[str, str | None]:
-    """The first day of the period a time phrase names, and the first day after it."""
-    if match.group("date"):
-        return match.group("date"), None
-    year = int(match.group("year"))
-    month_text = (match.group("month") or "").lower().rstrip(".")
-    if not month_text:
-        return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
-    month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(month_text[:3]))
-    after = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year:04d}-{month:02d}-01", f"{after[0]:04d}-{after[1]:02d}-01"
 
 
 def _without_overlaps(found: list[Condition]) -> list[Condition]:

@@ -1,15 +1,18 @@
 """The policy kernel's feature hypotheses, derived from the profile and the schema's semantics.
 
-Entity attributes come from the entity's own row (and the dimension rows it points at);
-behaviour comes from aggregating every table that references the entity, and every table that
-references those (depth-2 paths such as customers <- sessions <- transactions). Nothing here
+Entity attributes come from the entity's own row (and the dimension rows it points at) and
+from every table one-to-one with it (``warehouse/extensions.py``: a unique column holding the
+entity's ids, whatever its name); behaviour comes from aggregating every table that references
+the entity (or a key holding its ids one-to-one), and every table that references those
+(depth-2 paths such as customers <- sessions <- transactions). Nothing here
 knows any table by name: columns are used by their semantic role, and leakage suspects never
 enter a feature except through a point-in-time filter.
 
 Point in time: under a goal with a cutoff, a table with many rows per entity is aggregated only
 through its event time (a time type, or text/epochs read through a ``parse_time`` adapter); a
 table whose event time cannot be read is left out (:func:`left_out_sources` says why), never
-aggregated across all time. Entity attributes and dimension lookups are read as static.
+aggregated across all time. Entity attributes (one-to-one tables included) and dimension
+lookups are read as static.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from dagster_agentic.kernel.policy.aggregates import (
     lookup_features,
     lookups_for,
     numeric_features,
+    pivot_features,
     slug,
     volume_features,
 )
 from dagster_agentic.kernel.policy.time_features import entity_time_features
 from dagster_agentic.plan.models import FeatureGroup, FeatureSpec, Lookup, PathStep
 from dagster_agentic.warehouse.connection import quote_ident
+from dagster_agentic.warehouse.extensions import Tie, key_holders, one_to_one_tables
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 from dagster_agentic.warehouse.semantics import SchemaSemantics
 
@@ -42,16 +47,42 @@ def entity_attribute_group(
     profile: WarehouseProfile,
     semantics: SchemaSemantics,
 ) -> FeatureGroup:
+    features = attribute_features(objective, entity, semantics, objective.entity_key)
+    source = Source(entity, objective.entity_key, None, semantics)
+    skip = {entity.name, objective.label_table} | {t.table for t in _extensions(objective, profile)}
+    lookups = lookups_for(source, profile, skip=skip)
+    for lookup, parent in lookups:
+        features += lookup_features(source, lookup, parent, aggregate=False)
+    return FeatureGroup(
+        name=slug(entity.name),
+        kind="entity_attributes",
+        source_table=entity.name,
+        join_column=objective.entity_key,
+        lookups=tuple(lookup for lookup, _ in lookups),
+        features=tuple(features),
+        rationale=f"attributes of the {entity.name} row itself"
+        + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else "")
+        + ": static, one row per entity, read as it is"
+        + _keyed_lookups(tuple(lookup for lookup, _ in lookups))
+        + _time_note(objective, entity)
+        + _suspects_note(semantics, entity.name),
+    )
+
+
+def attribute_features(
+    objective: Objective, table: TableProfile, semantics: SchemaSemantics, join_column: str
+) -> list[FeatureSpec]:
+    """One feature per usable column of a row that describes the entity (alias ``t``)."""
     features: list[FeatureSpec] = []
-    for column in entity.columns:
-        role = semantics.role(entity.name, column.name)
+    for column in table.columns:
+        role = semantics.role(table.name, column.name)
         col, name = f"t.{quote_ident(column.name)}", slug(column.name)
         if role == "numeric":
             features.append(
                 FeatureSpec(
                     name=name,
                     expression=col,
-                    hypothesis=f"{column.name} of the {entity.name} row carries signal on its own",
+                    hypothesis=f"{column.name} of the {table.name} row carries signal on its own",
                 )
             )
         elif role == "boolean":
@@ -72,9 +103,9 @@ def entity_attribute_group(
                 )
             )
         elif column.kind == "temporal" or role in ("timestamp", "event_time", "prediction_time"):
-            features += entity_time_features(objective, entity, column, role)
-        elif role == "foreign_key" and column.name != objective.entity_key:
-            features += _reference_feature(entity, column)
+            features += entity_time_features(objective, table, column, role)
+        elif role == "foreign_key" and column.name != join_column:
+            features += _reference_feature(table, column)
         elif role == "free_text":
             features.append(
                 FeatureSpec(
@@ -83,23 +114,64 @@ def entity_attribute_group(
                     hypothesis=f"how much is written in {column.name}",
                 )
             )
-    source = Source(entity, objective.entity_key, None, semantics)
-    lookups = lookups_for(source, profile, skip={entity.name, objective.label_table})
+    return features
+
+
+def _extensions(objective: Objective, profile: WarehouseProfile) -> tuple[Tie, ...]:
+    """Tables with at most one row per entity besides the entity (the label table aside)."""
+    skip = frozenset({objective.label_table}) - {objective.entity_table}
+    return one_to_one_tables(profile, objective.entity_table, objective.entity_key, skip)
+
+
+def extension_group(
+    objective: Objective,
+    tie: Tie,
+    profile: WarehouseProfile,
+    semantics: SchemaSemantics,
+) -> FeatureGroup | None:
+    """The columns of a table one-to-one with the entity, read as the entity's own attributes.
+
+    Its row is found by the entity's id (``tie.column`` holds the key's values) or, when it is
+    tied to another unique column of the entity, through the entity's row. Like the entity's
+    own columns it is static: read as it is, not as of the cutoff.
+    """
+    table = profile.table(tie.table)
+    if table is None:
+        return None
+    via = None
+    if tie.entity_column != objective.entity_key:
+        via = PathStep(
+            table=objective.entity_table,
+            join_column=objective.entity_key,
+            key_column=tie.entity_column,
+        )
+    features = attribute_features(objective, table, semantics, tie.column)
+    source = Source(table, tie.column, None, semantics)
+    tied = {t.table for t in _extensions(objective, profile)}
+    skip = {objective.entity_table, objective.label_table} | tied
+    lookups = lookups_for(source, profile, skip=skip)
     for lookup, parent in lookups:
         features += lookup_features(source, lookup, parent, aggregate=False)
+    joined = (
+        f"by {objective.entity_table}.{tie.entity_column}"
+        if via
+        else f"by the entity's id ({tie.table}.{tie.column})"
+    )
     return FeatureGroup(
-        name=slug(entity.name),
+        name=slug(table.name),
         kind="entity_attributes",
-        source_table=entity.name,
-        join_column=objective.entity_key,
+        source_table=table.name,
+        join_column=tie.column,
+        via=via,
         lookups=tuple(lookup for lookup, _ in lookups),
         features=tuple(features),
-        rationale=f"attributes of the {entity.name} row itself"
-        + (f" and its {', '.join(p.name for _, p in lookups)}" if lookups else "")
-        + ": static, one row per entity, read as it is"
+        rationale=f"attributes of the {table.name} row one-to-one with the entity, found"
+        f" {joined}: {tie.evidence}"
+        + (f"; with its {', '.join(p.name for _, p in lookups)}" if lookups else "")
+        + "; static, at most one row per entity, read as it is (as the entity's own attributes"
+        " are)"
         + _keyed_lookups(tuple(lookup for lookup, _ in lookups))
-        + _time_note(objective, entity)
-        + _suspects_note(semantics, entity.name),
+        + _suspects_note(semantics, table.name),
     )
 
 
@@ -161,6 +233,7 @@ def _reference_feature(entity: TableProfile, column: ColumnProfile) -> list[Feat
 def _aggregates(source: Source, objective: Objective) -> list[FeatureSpec]:
     features = volume_features(source)
     features += numeric_features(source)
+    features += pivot_features(source)
     features += category_features(source)
     features += free_text_features(source)
     if objective.cutoff_column:
@@ -235,6 +308,10 @@ def propose_feature_groups(
     entity = profile.table(objective.entity_table)
     assert entity is not None  # the objective was resolved against this profile
     groups = [entity_attribute_group(objective, entity, profile, semantics)]
+    for tie in _extensions(objective, profile):
+        extension = extension_group(objective, tie, profile, semantics)
+        if extension is not None and _tie_unreadable(objective, tie, semantics) is None:
+            groups.append(extension)
     for table, join_column, via in _sources(objective, profile, semantics, entity.name):
         if _unreadable(objective, table, semantics, via, join_column) is None:
             groups.append(
@@ -247,16 +324,31 @@ def left_out_sources(
     objective: Objective, profile: WarehouseProfile, semantics: SchemaSemantics
 ) -> tuple[str, ...]:
     """Why each table with many rows per entity is left out: its (or its path's) event time
-    cannot be read, and aggregating it across all time would read rows after the cutoff."""
+    cannot be read, and aggregating it across all time would read rows after the cutoff; or
+    it (or a one-to-one table) is reached only through a leakage suspect."""
     entity = profile.table(objective.entity_table)
     if entity is None:
         return ()
-    reasons = []
+    reasons = [
+        why
+        for tie in _extensions(objective, profile)
+        if (why := _tie_unreadable(objective, tie, semantics)) is not None
+    ]
     for table, join_column, via in _sources(objective, profile, semantics, entity.name):
         why = _unreadable(objective, table, semantics, via, join_column)
         if why is not None:
             reasons.append(why)
     return tuple(dict.fromkeys(reasons))
+
+
+def _tie_unreadable(objective: Objective, tie: Tie, semantics: SchemaSemantics) -> str | None:
+    """Why a one-to-one table is not read: it is found through a leakage suspect (a column
+    the goal excludes, say), whose values would choose the row."""
+    steps = [(tie.table, tie.column), (objective.entity_table, tie.entity_column)]
+    for owner, column in steps:
+        if semantics.role(owner, column) == "leakage_suspect":
+            return f"left out {tie.table}: it is found through {owner}.{column}, a leakage suspect"
+    return None
 
 
 def _sources(
@@ -304,8 +396,7 @@ def _unreadable(
     for owner, column in steps:
         if semantics.role(owner, column) == "leakage_suspect":
             return (
-                f"left out {table.name}: it is reached through {owner}.{column}, a leakage"
-                " suspect"
+                f"left out {table.name}: it is reached through {owner}.{column}, a leakage suspect"
             )
     if not objective.cutoff_column:
         return None
@@ -326,14 +417,21 @@ def _unreadable(
 def _children(
     objective: Objective, profile: WarehouseProfile, entity: str
 ) -> list[tuple[TableProfile, str]]:
-    """Tables with many rows per entity: (table, the column that references the entity)."""
-    found = []
-    for relation in profile.children_of(entity):
+    """Tables with many rows per entity: (table, the column that references the entity).
+
+    A table referencing another table's key that holds the entity's ids one-to-one (the
+    entity extends it, or it extends the entity) references the entity's id as well.
+    """
+    holders = key_holders(
+        profile, entity, objective.entity_key, frozenset({objective.label_table}) - {entity}
+    )
+    found: list[tuple[TableProfile, str]] = []
+    for relation in profile.relationships:
         child = profile.table(relation.child_table)
         if (
             child is None
+            or (relation.parent_table, relation.parent_column) not in holders
             or child.name == objective.label_table
-            or relation.parent_column != objective.entity_key
             or relation.child_column in child.candidate_keys
         ):
             continue

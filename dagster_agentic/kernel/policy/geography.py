@@ -153,8 +153,9 @@ _REGION_BY_KEY = {region.key: region for region in _REGIONS}
 
 
 def normalise(text: str) -> str:
-    """Lower case, dots dropped, separators as single spaces: 'U.S.' -> 'us'."""
-    text = text.lower().replace(".", "")
+    """Lower case, dots dropped, '&' as 'and', separators as single spaces: 'U.S.' -> 'us',
+    'Latin America & the Caribbean' -> 'latin america and the caribbean'."""
+    text = re.sub(r"\s*&\s*", " and ", text.lower().replace(".", ""))
     return " ".join(re.split(r"[\s_\-/]+", text)).strip()
 
 

@@ -29,7 +29,7 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
-    version = "6"
+    version = "7"
     """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
@@ -76,14 +76,25 @@ class PolicyKernel:
     def _training(self, request: ProposePlanRequest, rows: int) -> TrainingSpec:
         budget = request.goal.budget
         objective = request.objective
+        boosting = lightgbm_params(rows)
+        mlp: dict[str, float | int | str | bool] = {"hidden_units": 64, "max_epochs": 80}
         candidates = [
-            ModelSpec(family="lightgbm", params=lightgbm_params(rows)),
-            ModelSpec(family="torch_mlp", params={"hidden_units": 64, "max_epochs": 80}),
+            ModelSpec(family="lightgbm", params=boosting),
+            ModelSpec(family="torch_mlp", params=mlp),
             ModelSpec(family="logistic"),
         ]
         if rows > MLP_MAX_ROWS:
             candidates = [c for c in candidates if c.family != "torch_mlp"]
         candidates = candidates[: budget.max_trials]
+        # Small data: the mean of every family, first so that it is kept on a tie (a few dozen
+        # validation rows often score several families alike), when the trial budget allows
+        # each member twice (alone and in the mean).
+        fits_twice = budget.max_trials >= 2 * len(candidates)
+        if rows < ENSEMBLE_MAX_ROWS and len(candidates) > 1 and fits_twice:
+            members: dict[str, dict[str, float | int | str | bool]] = {
+                c.family: c.params for c in candidates
+            }
+            candidates.insert(0, ModelSpec(family="ensemble", params=ensemble_params(members)))
         seconds = budget.max_train_seconds / len(candidates)
         n_classes = len(objective.classes) if objective.task == "multiclass_classification" else 2
         return TrainingSpec(
@@ -94,6 +105,25 @@ class PolicyKernel:
             task=objective.task,
             n_classes=n_classes,
         )
+
+
+ENSEMBLE_MAX_ROWS = 1_000
+"""Below this many labelled rows the mean of the families is a candidate too: the validation
+split then holds a few dozen rows, too few to tell families apart, and on the corpus' small
+sets their mean was as good as the best of them or better (training.ensemble). Candidates
+are compared there by cross-validation (``training.fit.SELECTION_CV_MAX_ROWS``). Above it the
+split tells families apart, and explaining an ensemble (SHAP over every member) costs several
+times a single model's."""
+
+
+def ensemble_params(
+    members: dict[str, dict[str, float | int | str | bool]],
+) -> dict[str, float | int | str | bool]:
+    """The ensemble candidate's flat parameters: its members and each member's own."""
+    params: dict[str, float | int | str | bool] = {"members": ",".join(members)}
+    for family, own in members.items():
+        params.update({f"{family}__{name}": value for name, value in own.items()})
+    return params
 
 
 SMALL_ROWS = 5_000

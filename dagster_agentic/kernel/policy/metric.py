@@ -63,6 +63,37 @@ _METRIC_PATTERNS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# Metrics said in general words: 'catch at least 75% of the fraud cases', 'find 80% of the
+# churners' ask for recall (the share of actual positives found); 'of those flagged, 90%
+# should be right', '90% of the flagged ones must be correct' ask for precision (the share
+# of flagged ones that are positives). The verb must be followed by 'N% of', or the share by
+# 'should be right', so an ordinary 'identify' or 'flag' is no metric.
+_SAID_METRICS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
+    (
+        "precision",
+        re.compile(
+            r"\b(?:of\s+(?:those|the\s+ones|the\s+\w+|them|all|what)(?:\s+\w+){0,3}?\s+"
+            r"(?:flag(?:ged|s)?|predict(?:ed|s)?|select(?:ed|s)?|pick(?:ed|s)?|alert(?:ed|s)?"
+            r"|mark(?:ed|s)?|chosen|choose)\b[^.;!?]{0,30}?"
+            r"\d+(?:\.\d+)?\s*%|\d+(?:\.\d+)?\s*%\s+of\s+(?:those|the\s+ones|the|them|all)?"
+            r"(?:\s+\w+){0,3}?\s*(?:flagged|predicted|selected|picked|alerts?|flags))"
+            r"[^.;!?]{0,30}?\b(?:should|must|need\s+to|has\s+to|have\s+to|will|to)\s+be\s+"
+            r"(?:right|correct|true|real|genuine|accurate|actual)\b"
+        ),
+    ),
+    (
+        "recall",
+        re.compile(
+            r"\b(?:catch(?:es)?|find(?:s)?|flag(?:s)?|identif(?:y|ies)|detect(?:s)?|spot(?:s)?"
+            r"|captur(?:e|es)|recover(?:s)?|pick\s+up|pick(?:s)?\s+out)"
+            r"(?=\s+(?:at\s+least\s+|over\s+|more\s+than\s+|no\s+less\s+than\s+"
+            r"|a\s+minimum\s+of\s+|about\s+|around\s+)?\d+(?:\.\d+)?\s*%\s+of\b)"
+        ),
+    ),
+)
+# A parenthesised list of values ('(bottom 25%, mid 50% or top 25%)') names classes: its
+# numbers are parts of the values, not thresholds.
+_VALUE_LIST = re.compile(r"\(([^()]*?(?:,|\bor\b|\band\b|/)[^()]*?)\)")
 # Metrics people ask for that the kernel does not optimise: named so the error can say so.
 _UNSUPPORTED = re.compile(
     r"\b(?:pr[\s_-]?auc|auprc|average precision|precision[\s-]recall (?:auc|curve)|log[\s-]?loss"
@@ -70,6 +101,10 @@ _UNSUPPORTED = re.compile(
     r"|micro[\s_-]?f1|weighted[\s_-]?f1|cohen'?s kappa|kappa)\b"
 )
 _MAX_GAP = 30  # characters between a number and the metric words it belongs to
+_BEFORE_METRIC = re.compile(
+    r"^[\s\-]*(?:or\s+(?:higher|better|more|above|greater|lower|less|below)\s+)?"
+    r"(?:(?:of|in|on)\s+(?:the\s+)?)?$"
+)
 
 
 DEFAULT_METRICS: dict[str, tuple[Metric, float]] = {
@@ -104,7 +139,10 @@ class _Reading:
 
 @dataclass(frozen=True)
 class MetricReading:
-    """What the text says about success; ``metric`` is None when it names no metric."""
+    """What the text says about success; ``metric`` is None when it names no metric.
+
+    ``untied`` are the numbers no metric claims and no cohort condition read: the reader
+    must account for each (a value of a cohort phrase) or refuse the objective."""
 
     metric: Metric | None
     threshold: float | None
@@ -140,7 +178,11 @@ def read_metric(
     if metric is None:
         return MetricReading(None, overrides.threshold, tuple(notes), reading.untied)
     threshold = _choose_threshold(text, reading, metric, overrides, notes)
-    return MetricReading(metric, threshold, tuple(notes))
+    # With the metric from the overrides, the one loose number is its threshold.
+    loose = [n for n in reading.untied if _fits(n, metric)] if overrides.metric else []
+    used = loose if len(loose) == 1 and loose[0].value == threshold else []
+    untied = tuple(n for n in reading.untied if n not in used)
+    return MetricReading(metric, threshold, tuple(notes), untied)
 
 
 def settle_metric(reading: MetricReading, task: str, notes: list[str]) -> tuple[Metric, float]:
@@ -190,7 +232,9 @@ def _read(text: str, claimed: Sequence[tuple[int, int]]) -> _Reading:
             fix=f"name one of {SUPPORTED} with a threshold, e.g. {_EXAMPLE}",
         )
     mentions = _mentions(lower)
-    numbers = [n for n in find_numbers(text) if not any(a <= n.start < b for a, b in claimed)]
+    lists = [(m.start(), m.end()) for m in _VALUE_LIST.finditer(lower)]
+    skip = [*claimed, *lists]
+    numbers = [n for n in find_numbers(text) if not any(a <= n.start < b for a, b in skip)]
     for number in numbers:
         if number.kind == "percent" and number.value > 1:
             raise ObjectiveError(
@@ -217,6 +261,11 @@ def _mentions(lower: str) -> list[_Mention]:
             # already claimed (the 'auc' of 'roc auc', the 'f1' of 'macro-f1').
             if not any(span.start < m.end and m.start < span.end for m in found):
                 found.append(span)
+    for metric, pattern in _SAID_METRICS:
+        for match in pattern.finditer(lower):
+            span = _Mention(match.start(), match.end(), metric)
+            if not any(span.start < m.end and m.start < span.end for m in found):
+                found.append(span)
     return sorted(found, key=lambda m: m.start)
 
 
@@ -227,6 +276,11 @@ def _nearest(lower: str, number: Number, mentions: list[_Mention]) -> _Mention |
         before = mention.end <= number.start
         gap = lower[mention.end : number.start] if before else lower[number.end : mention.start]
         if len(gap.strip()) > _MAX_GAP or re.search(r"[;!?]|\.\s|\d", gap):
+            continue
+        # A number before the metric is its threshold only when written against it ('95%
+        # precision', '0.9 ROC AUC', '80% of accuracy'): in 'workers in 2009, MAE under 25' or
+        # 'for 2016 with an RMSE under 0.3' the year belongs to the cohort, not the metric.
+        if not before and not _BEFORE_METRIC.match(gap):
             continue
         # On equal distance the metric before the number wins: "precision 0.9, recall 0.8".
         rank = (len(gap.strip()), 0 if before else 1, mention)

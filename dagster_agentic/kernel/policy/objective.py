@@ -18,14 +18,17 @@ resolved against the warehouse.
 A phrase that only describes the outcome is no cohort: one naming the target column ('for
 churned customers'), one whose head is the target and whose other words name nothing in the
 warehouse ('caravan purchase propensity'), and a span of the target's own values. Every other
-phrase becomes a clause or an error. Last, a capitalised word after a cohort word that nothing
-claimed and no table, column or value is called ('customers from Narnia') is an error: the
-objective is never read as a broader question than the one asked.
+phrase becomes a clause or an error, and so does a phrase that spells one of the target's
+values ('minute maid purchases' of a brand target: the class, read as the positive value).
+Last, a capitalised word after a cohort word that nothing claimed and no table, column or
+value is called ('customers from Narnia') is an error, and so is a number that neither the
+metric nor a cohort condition reads ('workers whose year is 2009'): the objective is never
+read as a broader question than the one asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import MAX_CLASSES, ClassValue, Objective
@@ -33,16 +36,30 @@ from dagster_agentic.goals.spec import GoalOverrides
 from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.claims import (
     ValuePhrase,
+    unclaimed_values,
     unit_spans,
-    unread_names,
     value_phrases,
 )
 from dagster_agentic.kernel.policy.cohort import resolve_cohort
 from dagster_agentic.kernel.policy.conditions import Condition, find_conditions
 from dagster_agentic.kernel.policy.entity import find_cutoff, resolve_entity
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
-from dagster_agentic.kernel.policy.phrases import Nouns, Phrase, find_phrases
-from dagster_agentic.kernel.policy.target import positive_value, resolve_target
+from dagster_agentic.kernel.policy.morphology import kinship
+from dagster_agentic.kernel.policy.naming import abbreviates, asked_measures, phrasal_verbs
+from dagster_agentic.kernel.policy.outcome_words import (
+    UNIT,
+    after_number,
+    counted,
+    name_nouns,
+    name_parts,
+    plain,
+    refuse_unread_numbers,
+    written_names,
+)
+from dagster_agentic.kernel.policy.phrases import Nouns, Phrase, find_phrases, known_words
+from dagster_agentic.kernel.policy.positive import positive_value
+from dagster_agentic.kernel.policy.ranges import numeric_namer
+from dagster_agentic.kernel.policy.target import resolve_target
 from dagster_agentic.kernel.policy.task import (
     class_values,
     decide_task,
@@ -59,9 +76,15 @@ from dagster_agentic.kernel.policy.text import (
     name_tokens,
     quote,
     tokenize,
+    word_set,
 )
-from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
+from dagster_agentic.kernel.policy.unread import unread_names
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
+_PREPOSITIONS = word_set(
+    """in at from of on with for by to into over under among within without out than who
+    whose where that which aged older younger born based located"""
+)
 _TABLE_PREFIXES = ("dim_", "tbl_", "fact_", "fct_", "stg_", "raw_", "src_", "t_")
 # A noun right after one of these names the population: "which shipments", "each house".
 _POPULATION_LEADS = frozenset({"which", "each", "every", "per", "whose", "all"})
@@ -115,7 +138,7 @@ def interpret_objective(
         phrases: list[Phrase] = []
         conditions: list[Condition] = []
     else:
-        conditions = find_conditions(text, metric_spans(text), _numeric_namer(profile))
+        conditions = find_conditions(text, metric_spans(text), numeric_namer(profile))
         phrases = [
             p
             for p in find_phrases(text, masked, nouns)
@@ -127,15 +150,36 @@ def interpret_objective(
         phrases = sorted([*phrases, *(v.phrase for v in values)], key=lambda p: p.start)
     claimed = [(c.start, c.end) for c in conditions]
     reading = read_metric(text, overrides, claimed)
-    hint = task_hint(text, reading.metric, overrides.task)
-
     spans = [(p.start, p.end) for p in phrases] + claimed + fixed
+    hint = task_hint(
+        text, reading.metric, overrides.task, [(p.start, p.end) for p in phrases] + claimed
+    )
     in_spans = [t for t in tokens if any(a <= t.start < b for a, b in spans)]
     free = [t for t in tokens if t not in in_spans]
+    # The unit of a number ('5-year wage', 'within 30 days') is a window, not the outcome.
+    free = [t for t in free if not (UNIT.fullmatch(t.lower) and after_number(t, tokens))]
     population = population_words(free, nouns)
-    words = content_words([t for t in free if _plain(t) not in population], nouns.population)
+    quantities = {_plain(t) for i, t in enumerate(free) if counted(free, i)}
+    words = content_words(
+        [t for t in free if _plain(t) not in population], nouns.population - quantities
+    )
+    words = [*written_names(text, spans, profile), *words, *name_parts(free, profile, words)]
+    # 'how heavy' asks for a weight, 'turned down' is one verb: both may name the outcome.
+    lowered = [_plain(t) for t in free if t.is_word]
+    words += [w for w in [*asked_measures(lowered), *phrasal_verbs(lowered)] if w not in words]
     notes: list[str] = []
-    target = resolve_target(profile, words, overrides.target, notes, content_words(in_spans), hint)
+    weak = name_nouns([t for t in free if _plain(t) not in population])
+    # Of the cohort phrases' words, a bare modifier of the population noun ('minute maid
+    # purchases') may name the outcome's class; a phrase with a preposition ('stores in the
+    # South region') names a cohort, so its words are tried last.
+    modifiers = [(p.start, p.end) for p in phrases if not _PREPOSITIONS & _lower_words(p.text)]
+    first = content_words([t for t in in_spans if _inside(t, modifiers)])
+    extra = [*first, *(w for w in content_words(in_spans) if w not in first)]
+    backing = [g for g in name_nouns(in_spans, anywhere=True) if g not in weak]
+    sequence = content_words(free, frozenset())
+    target = resolve_target(
+        profile, words, overrides.target, notes, extra, hint, weak, len(first), backing, sequence
+    )
     label = _table(profile, target.table)
     column = label.column(target.column)
     assert column is not None  # the target comes from the profile
@@ -145,7 +189,7 @@ def interpret_objective(
     classes: tuple[ClassValue, ...] = ()
     positive: ClassValue = 1
     if task == "binary_classification":
-        positive, reason = positive_value(column, words)
+        positive, reason = positive_value(column, words, text)
         notes.append(f"positive class {positive!r}: {reason}")
     elif task == "multiclass_classification":
         classes = class_values(column, where)
@@ -164,8 +208,11 @@ def interpret_objective(
         if not _names_column(p, target.column)
         and not _describes_target(p, target.column, profile)
         and not any(v.phrase == p and v.columns <= outcome for v in values)
+        and not _spells_value(p, column)
+        and not _names_table(p, profile, notes)
     ]
 
+    conditions = [c for c in conditions if not _defines_target(text, c, target.column, notes)]
     entity_words = words + sorted(population)
     entity = resolve_entity(
         profile,
@@ -194,6 +241,21 @@ def interpret_objective(
     )
     if overrides.cohort is None:
         read = [(p.start, p.end) for p in phrases] + spans
+        refuse_unread_numbers(text, reading.untied, read, entity_table, label, target.column)
+        named = unclaimed_values(
+            text, tokens, read, profile, (label.name, target.column), cohort_sql=cohort.sql
+        )
+        if named:
+            shown = ", ".join(
+                f"{quote(words)} ({', '.join(sorted(f'{t}.{c}' for t, c in columns))})"
+                for words, columns in named
+            )
+            raise ObjectiveError(
+                f"the objective names {shown}, values the warehouse holds, but no cohort"
+                " reads them: the goal would be answered for every row",
+                fix="say which rows they select (e.g. 'for <population> in <value>'), or set"
+                ' cohort="<SQL predicate>" in the goal\'s overrides',
+            )
         unread = unread_names(text, tokens, read, profile)
         if unread:
             shown = ", ".join(quote(t.text) for t in unread)
@@ -256,7 +318,7 @@ def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
                 if parts:
                     columns |= _forms(parts[-1])
     population -= columns - POPULATION_NOUNS
-    return Nouns(frozenset(population), frozenset(columns))
+    return Nouns(frozenset(population), frozenset(columns), known=known_words(profile))
 
 
 def _forms(word: str) -> set[str]:
@@ -275,8 +337,7 @@ def _forms(word: str) -> set[str]:
     return forms
 
 
-def _plain(token: Token) -> str:
-    return token.lower.removesuffix("'s").removesuffix("’s")
+_plain = plain
 
 
 def population_words(tokens: list[Token], nouns: Nouns) -> set[str]:
@@ -287,7 +348,12 @@ def population_words(tokens: list[Token], nouns: Nouns) -> set[str]:
         word = _plain(token)
         if not token.is_word:
             continue
-        after_lead = i > 0 and tokens[i - 1].lower in _POPULATION_LEADS
+        if counted(tokens, i):  # 'the number of applications': the quantity, not who
+            continue
+        # Right after the lead in the text: with a cohort span between ('each boy's intake
+        # band', 'boy's' taken by the cohort) the word is no longer the population noun.
+        next_to = i > 0 and token.start - tokens[i - 1].end <= 1
+        after_lead = next_to and tokens[i - 1].lower in _POPULATION_LEADS
         if tokens[i - 1].lower == "which" if i > 0 else False:
             after_lead = i + 1 < len(tokens) and tokens[i + 1].lower in _VERBS_AFTER
         if word in nouns.population or (after_lead and word not in STOPWORDS | METRIC_WORDS):
@@ -331,7 +397,10 @@ def _ordered(notes: list[str]) -> list[str]:
 
 
 def _names_column(phrase: Phrase, column: str) -> bool:
-    return any(name_match(word, column) == 2 for word in phrase.words)
+    """A phrase word names the target, whole or as a part of a compound ('low-birth-weight
+    cases' of ``low``)."""
+    parts = [p for word in phrase.words for p in word.split("-") if "-" in word]
+    return any(name_match(word, column) == 2 for word in [*phrase.words, *parts])
 
 
 def _describes_target(phrase: Phrase, column: str, profile: WarehouseProfile) -> bool:
@@ -342,6 +411,56 @@ def _describes_target(phrase: Phrase, column: str, profile: WarehouseProfile) ->
     if not any(name_match(w, column) == 2 for w in heads):
         return False
     return not any(_in_data(word, profile) for word in phrase.words)
+
+
+_CLOSES = re.compile(r"(?:[A-Za-z%°$€£/]+\.?\s*){0,2}\)")  # ' kg)', ' mg/dl)', ')'
+
+
+def _defines_target(text: str, condition: Condition, column: str, notes: list[str]) -> bool:
+    """A condition in parentheses right after words naming the target ('a low birth weight
+    baby (under 2.5 kg)' of ``low``; 'late deliveries (over 30 minutes)' of ``late``) says
+    what the outcome means, not which rows: noted, and no cohort."""
+    before = text[: condition.start].rstrip()
+    after = text[condition.end :].lstrip()
+    if not before.endswith("(") or not _CLOSES.match(after):
+        return False
+    lead = [t for t in tokenize(before[:-1]) if t.is_word][-5:]
+    if not any(name_match(t.lower, column) == 2 or kinship(t.lower, column) for t in lead):
+        return False
+    notes.append(
+        f"{quote(condition.text)} in parentheses defines the outcome {column}, not a cohort"
+    )
+    return True
+
+
+def _names_table(phrase: Phrase, profile: WarehouseProfile, notes: list[str]) -> bool:
+    """A phrase whose words, head included, spell a table's name ('mortgage applications'
+    of mortgage_apps) names the population itself, every row of it, not a subset: noted."""
+    words = [*phrase.words, *([phrase.head] if phrase.head else [])]
+    if len(words) < 2:
+        return False
+    for table in profile.tables:
+        parts = [p for p in name_tokens(table.name) if p.isalpha()]
+        if len(parts) >= 2 and all(
+            any(name_match(w, p) == 2 or kinship(w, p) or abbreviates(w, p) for p in parts)
+            for w in words
+        ):
+            notes.append(
+                f"{quote(phrase.text)} names the table {table.name}: the population, no cohort"
+            )
+            return True
+    return False
+
+
+def _spells_value(phrase: Phrase, column: ColumnProfile) -> bool:
+    """A phrase whose words are one of the target's own values ('minute maid purchases' of a
+    brand target) names the outcome's class, not a cohort: the positive class is read from
+    the same words."""
+    written = norm(" ".join(phrase.words))
+    return bool(written) and any(
+        isinstance(v.value, str) and norm(v.value) == written
+        for v in (column.values or column.top_values)
+    )
 
 
 def _in_data(word: str, profile: WarehouseProfile) -> bool:
@@ -360,21 +479,12 @@ def _in_data(word: str, profile: WarehouseProfile) -> bool:
     return False
 
 
+def _lower_words(text: str) -> set[str]:
+    return {t.lower for t in tokenize(text) if t.is_word}
+
+
 def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
     return any(a <= token.start < b for a, b in spans)
-
-
-def _numeric_namer(profile: WarehouseProfile) -> Callable[[str], bool]:
-    """Whether a word names a numeric column (stem of a name part): 'alcohol' ~ alcohol."""
-    names = [c.name for t in profile.tables for c in t.columns if c.kind == "numeric"]
-
-    def names_numeric(word: str) -> bool:
-        lower = word.lower()
-        if lower in STOPWORDS or lower in METRIC_WORDS:
-            return False
-        return any(name_match(lower, name) == 2 for name in names)
-
-    return names_numeric
 
 
 def _table(profile: WarehouseProfile, name: str) -> TableProfile:

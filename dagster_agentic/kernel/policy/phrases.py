@@ -1,8 +1,21 @@
-"""Find the phrases of an objective that narrow its population: "on European cohorts"."""
+"""Find the phrases of an objective that narrow its population: "on European cohorts".
+
+A phrase is proposed when its words may select rows. Words that only set the scene ('our
+retention team covers ...', 'each worker from the rest of the survey', 'stores from best to
+worst', 'for our audit team') are no cohort: when the warehouse's words are known
+(``Nouns.known``), a phrase whose words name nothing (no value, table, category or flag
+column of the warehouse, no place, no proper name) is left out, unless a cohort word
+introduces it ('for high-value customers', 'excluding ...') or it gives an attribute
+('customers with the highest spend'): those are always proposed, so that they select rows or
+are an error, never dropped. A unit of the organisation ('team', 'department', ...) the
+warehouse does not hold is who the model is for, so a cohort word before it does not count.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from dagster_agentic.kernel.policy.geography import find_places
 from dagster_agentic.kernel.policy.text import (
@@ -11,7 +24,11 @@ from dagster_agentic.kernel.policy.text import (
     POPULATION_NOUNS,
     STOPWORDS,
     Token,
+    name_tokens,
+    stem,
+    word_set,
 )
+from dagster_agentic.warehouse.models import WarehouseProfile
 
 # Words that introduce a cohort: "on European cohorts", "for German customers".
 _INTRO = frozenset(
@@ -27,6 +44,17 @@ _CONNECTORS = frozenset({"and", "or", "&", ","})
 _LOCATORS = frozenset({"in", "from", "outside", "on", "at", "within"})
 _LOCATOR_LEADS = frozenset({"based", "located", "living", "headquartered"})
 _MAX_WORDS = 5
+# Units of an organisation ('our retention team', 'the finance department'): who the model
+# is for, rarely whom it is about.
+_ORGANISATION = word_set(
+    """
+    team teams group groups staff board department departments unit units division divisions
+    desk office committee squad crew function org organisation organization
+    """
+)
+# Locators that give an attribute of the head ('customers with the highest spend'): always a
+# cohort, unlike a source or a setting ('worker from the rest of the survey').
+_ATTRIBUTES = frozenset({"with", "having", "whose", "without"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +79,9 @@ class Nouns:
 
     population: frozenset[str] = POPULATION_NOUNS
     columns: frozenset[str] = PLAN_NOUNS
+    # Whether a word names something of the warehouse (see :func:`known_words`); None when
+    # the warehouse is not known, and then every phrase is proposed.
+    known: Callable[[str], bool] | None = field(default=None, compare=False)
 
     def is_head(self, word: str) -> bool:
         return word in self.population or word in self.columns
@@ -62,10 +93,13 @@ class Nouns:
 def find_phrases(text: str, tokens: list[Token], nouns: Nouns | None = None) -> list[Phrase]:
     """All cohort phrases, left to right; overlapping readings keep the longest."""
     nouns = nouns or Nouns()
+    tokens = _identifiers(tokens)
     found: list[Phrase] = []
     for i, token in enumerate(tokens):
         if nouns.is_head(token.lower):
-            found.extend(_around_head(text, tokens, i, nouns))
+            found.extend(
+                p for p in _around_head(text, tokens, i, nouns) if _selects(p, tokens, nouns)
+            )
         elif token.lower.startswith("non-") and len(token.lower) > 4:
             bare = _bare_negation(text, tokens, i)
             if bare is not None:
@@ -75,6 +109,109 @@ def find_phrases(text: str, tokens: list[Token], nouns: Nouns | None = None) -> 
             if weak is not None:
                 found.append(weak)
     return _longest(found)
+
+
+def _identifiers(tokens: list[Token]) -> list[Token]:
+    """Tokens with each identifier written in the text whole again: 'years_in_majors' is
+    one word, not 'years', '_', 'in', ..."""
+    merged: list[Token] = []
+    for token in tokens:
+        last = merged[-1] if merged else None
+        joins = last is not None and last.end == token.start
+        if joins and last is not None and (token.text == "_" or last.text.endswith("_")):
+            text = last.text + token.text
+            merged[-1] = Token(text, text.lower(), last.start, token.end)
+        else:
+            merged.append(token)
+    return [t for t in merged if t.text != "_"]
+
+
+def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
+    """Whether a phrase may select rows rather than set the scene (see the module doc).
+
+    Always: a phrase naming a column ('in the Support department'), an attribute or a
+    negation after the head ('customers with ...', 'customers not in ...'), a phrase whose
+    head a cohort word introduces ('for premium customers', 'for customers in ...'; 'of' and
+    'to' only link a head to what is said of it). Else it needs a word the warehouse knows, a
+    place or a proper name; a qualifier before its head may also be named by that head
+    ('premium customers' over a table of customers)."""
+    if nouns.known is None or phrase.hint:
+        return True
+    first = next(i for i, t in enumerate(tokens) if t.start >= phrase.start)
+    located = phrase.places_only
+    words = [t for t in tokens if phrase.start <= t.start < phrase.end and t.is_word]
+    if located:
+        # 'customers with the highest spend', 'not in ...', 'outside ...': an attribute or a
+        # negation; 'for customers in ...': the head itself is introduced as a cohort.
+        first -= 1  # the head noun, right before the span
+        if words and words[0].lower in _ATTRIBUTES | _NEGATING | {"not"}:
+            return True
+    k = first - 1
+    while k >= 0 and tokens[k].lower in _DETERMINERS:
+        k -= 1
+    # 'of' and 'to' only link the head to what is said of it ('the level of workers from
+    # the rest of the survey'); they introduce a qualifier before the head, not after it.
+    intro = _INTRO - {"of", "to", "which", "from", "at"} if located else _INTRO
+    # 'for our retention team': a unit of the organisation the model is for, unless the
+    # warehouse holds such units (a table of teams) - then it may be the population.
+    for_whom = not located and phrase.head in _ORGANISATION and not nouns.known(phrase.head)
+    if k >= 0 and tokens[k].lower in intro | _NEGATING and not for_whom:
+        return True
+    if not located and phrase.words[0].lower() in _NEGATING | {"not"}:
+        return True
+    if not located and nouns.known(phrase.head):
+        return True
+    for token in words:
+        if _proper(token, tokens) or find_places([token.text]):
+            return True
+        if token.lower in STOPWORDS | _CONNECTORS:
+            continue
+        parts = [p for p in re.split(r"[\-_/]+", token.lower) if p]
+        if any(nouns.known(part) for part in parts):
+            return True
+    return False
+
+
+def _proper(token: Token, tokens: list[Token]) -> bool:
+    """A name written as one: capitalised away from a sentence's start ('Narnia'), or an
+    acronym ('US')."""
+    if len(token.text) >= 2 and token.text.isupper():
+        return True
+    if not token.text[0].isupper():
+        return False
+    index = tokens.index(token)
+    return index > 0 and tokens[index - 1].text not in {".", "!", "?", ":", ";"}
+
+
+def known_words(profile: WarehouseProfile) -> Callable[[str], bool]:
+    """Whether a word names something that can select rows of the warehouse: a table (a part
+    of its name), a category or flag column (a part of its name: 'student', 'contract'), or
+    a word of a text value, in any of their forms ('renters' ~ 'rent', 'freelancers' ~
+    'freelance', 'condos' ~ 'Condo'). A measure's name ('sales', 'income') is left out: on
+    its own before a noun it says whose team or report it is ('our sales team'), not which
+    rows."""
+    stems: set[str] = set()
+    for table in profile.tables:
+        stems.update(stem(w) for w in name_tokens(table.name))
+        for column in table.columns:
+            if column.kind != "numeric" or column.is_binary:
+                stems.update(stem(w) for w in name_tokens(column.name))
+            for value in (*column.values, *column.top_values):
+                if isinstance(value.value, str):
+                    stems.update(stem(w) for w in re.findall(r"[a-z0-9]+", value.value.lower()))
+    stems = {s for s in stems if len(s) >= 2}
+    long = sorted(s for s in stems if len(s) >= 4)
+
+    def known(word: str) -> bool:
+        lower = word.lower()
+        if len(lower) < 2 or lower in STOPWORDS:
+            return False
+        root = stem(lower)
+        if {root, stem(lower + "s")} & stems:  # 'tree' ~ 'trees' (stem 'tre')
+            return True
+        return len(root) >= 4 and any(s.startswith(root) or root.startswith(s) for s in long)
+
+    return known
 
 
 def _bare_negation(text: str, tokens: list[Token], i: int) -> Phrase | None:

@@ -1,10 +1,21 @@
 """Resolve a cohort's numeric and time conditions to a column: 'older than 60' -> age > 60,
 'loans above $20k' -> loan_amount > 20000, 'signed up in 2024' -> signup_date in 2024.
 
-The column is the one the condition's words name (its name or comment: 'income', 'loans' ~
-loan_amount, 'signed up' ~ signup_date, 'built' ~ YearBuilt); failing that, the one column of
-the right sort: an age for 'older than', the one money-like column for '$20k', the one date
-column for a time. Anything else is an error that lists the columns it could have meant.
+The column is the one the condition's words name, before or after the number (its name or
+comment: 'income', 'loans' ~ loan_amount, 'signed up' ~ signup_date, 'built' ~ YearBuilt,
+'years in the majors' ~ years_in_majors; an abbreviation the column alone uses: 'bedrooms' ~
+beds, 'applications' ~ apps). Of columns named equally often, the one whose whole name the
+words cover wins ('price' is Price, not CompPrice). Failing a name, the one column of the right
+sort: an age for 'older than', the one money-like column for '$20k', the one date column for
+a time, the one calendar-year column (whole numbers within 1800..2100, named year, yr or
+season) for a year when there is no date. Names are read by their letters
+(:mod:`dagster_agentic.kernel.policy.condition_names`: 'years' ~ yrs, 'payments-to-income
+ratio' ~ pirat). A bare number after people ('mothers under 25') is an age; with no column
+named as one (in English or another language: Alter, edad), 'older than 40' reads the one
+column whose values look like ages and span 40. A year reads a DATE column named as a year by
+its year part ('up to 1980' of cars.Year). A child's column (several rows per entity) is read
+when the words name it, as the entities with at least one such row. Anything else is an
+error that lists the columns it could have meant, or those whose values span the number.
 
 A percentage bound ('more than 13% alcohol') is compared in the column's own scale: 13 for a
 column of percents, 0.13 for one of fractions (at most 1). A month with no year ('in
@@ -14,14 +25,25 @@ date. An entity keyed by its date (a table of days) reads that date for a bare '
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.categories import Scope
+from dagster_agentic.kernel.policy.condition_names import (
+    begins,
+    name_parts,
+    naming_words,
+    numeric_namer,
+    part_names,
+)
+from dagster_agentic.kernel.policy.condition_patterns import EVENT_WORDS
 from dagster_agentic.kernel.policy.conditions import Condition
 from dagster_agentic.kernel.policy.sql import ident, literal
-from dagster_agentic.kernel.policy.text import name_tokens, quote, stem, word_match, word_set
+from dagster_agentic.kernel.policy.text import name_tokens, quote, singular, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
+
+__all__ = ["Resolved", "numeric_namer", "resolve_condition"]
 
 # Words in column names that mark an amount of money (for '$20k', 'above 50k').
 MONEY_WORDS = word_set(
@@ -31,18 +53,29 @@ MONEY_WORDS = word_set(
     premium fare rent sales usd eur gbp dollars euros budget deposit principal valuation
     """
 )
-_AGE_WORDS = frozenset({"age", "aged", "ages"})
+# Column names that say "age", in English and the languages warehouses are often named in
+# (Alter, edad, idade, età, âge, leeftijd, ålder, wiek, yaş).
+_AGE_WORDS = word_set(
+    "age aged ages alter edad idade eta età âge leeftijd alder ålder wiek yas yaş"
+)
+# Nouns for people: a bare number after them ('mothers under 25', 'customers over 65') is an
+# age. Kept broad: who goals are written about, and the words for people by age, sex, family
+# or role.
 PEOPLE = word_set(
     """
     customers users clients members subscribers people persons individuals patients
     employees staff workers students pupils players athletes passengers travellers travelers
     borrowers applicants candidates residents tenants drivers riders guests visitors buyers
     shoppers donors voters citizens policyholders cardholders homeowners adults
+    men women boys girls children kids babies infants toddlers teens teenagers youths
+    seniors elderly retirees pensioners mothers fathers parents moms mums dads wives
+    husbands spouses couples singles respondents participants subjects volunteers
+    professors teachers lecturers faculty doctors physicians nurses owners renters smokers
+    nonsmokers drinkers runners golfers gamers viewers readers listeners fans consumers
+    owners holders insureds claimants recipients beneficiaries victims survivors
     """
 )
-_YEAR_WORDS = frozenset({"year", "yr", "years"})
-# Past forms that do not end in -ed: 'signed up', 'born', 'built in 1990'.
-_EVENT_WORDS = word_set("up born built made sold began begun won lost left came went got took")
+_YEAR_WORDS = frozenset({"year", "yr", "years", "season", "seasons"})
 _FILLER = word_set("is are was were a an the of who whose that with has have had")
 
 
@@ -55,12 +88,20 @@ class Resolved:
 
 
 def resolve_condition(
-    condition: Condition, candidates: list[Scope], exclude: tuple[str, str] | None
+    condition: Condition,
+    candidates: list[Scope],
+    exclude: tuple[str, str] | None,
+    children: list[Scope] = (),  # type: ignore[assignment]
 ) -> Resolved:
-    """The column and predicate of one condition; raises when it fits none or several."""
+    """The column and predicate of one condition; raises when it fits none or several.
+
+    ``candidates`` are the entity and the tables one hop away; ``children`` the tables with
+    several rows per entity. A child's column is read only when the words name it
+    ('patients whose bilirubin went above 10' of lab results: the entities with at least one
+    such row), never as the only column of a sort, and the entity's own columns win a tie."""
     if condition.kind in {"time", "month"}:
         return _time(condition, candidates, exclude)
-    return _range(condition, candidates, exclude)
+    return _range(condition, candidates, exclude, list(children))
 
 
 def _columns(
@@ -90,23 +131,35 @@ def _identifier(table: TableProfile, name: str) -> bool:
     return float(high) - float(low) + 1 <= 1.01 * max(table.row_count, 1)
 
 
-def _named(words: tuple[str, ...], column: ColumnProfile) -> int:
-    """How many of ``words`` name the column (verbs too: 'hired' ~ hire_date)."""
-    tokens = name_tokens(column.name) + (name_tokens(column.comment) if column.comment else [])
-    joined = "".join(stem(w) for w in words)  # 'signed up' -> 'signup'
-    count = 0
-    for word in [*(w.lower() for w in words if w.lower() not in _FILLER), joined]:
-        if any(_verb_match(word, token) for token in tokens):
-            count += 1
-    return count
+def _scores(
+    words: tuple[str, ...], pool: list[tuple[Scope, ColumnProfile]]
+) -> list[tuple[tuple[int, float], Scope, ColumnProfile]]:
+    """Each column's score for the words: how many words name it, then how much of its own
+    name they cover ('price' covers all of Price but half of CompPrice, so Price wins).
 
-
-def _verb_match(word: str, token: str) -> bool:
-    if len(word) < 3:
-        return False
-    if word_match(word, token) == 2 or word_match(word.removesuffix("d"), token) == 2:
-        return True
-    return len(stem(word)) >= 4 and stem(token).startswith(stem(word))
+    A word no column's name matches may still name one by abbreviation ('applications' ~
+    apps), when exactly one column of the pool abbreviates it that way."""
+    named = [naming_words(words, c) for _, c in pool]
+    plain = [w.lower() for w in words if w.lower() not in _FILLER and len(w) >= 3]
+    unmatched = [w for w in plain if not any(w in n for n in named)]
+    for word in unmatched:
+        short = [i for i, (_, c) in enumerate(pool) if any(begins(t, word) for t in name_parts(c))]
+        if len(short) == 1:
+            named[short[0]].add(word)
+    scored = []
+    for (place, column), found in zip(pool, named, strict=True):
+        tokens = name_tokens(column.name)
+        # The name's own words; 'in' of years_in_majors only joins them.
+        parts = [t for t in tokens if t not in _FILLER and len(t) >= 3] or tokens
+        covered = sum(
+            1
+            for t in parts
+            if any(part_names(w, t) for w in found if w in plain)
+            or (len(parts) == 1 and len(found) >= 2)  # an initialism: 'pirat'
+        )
+        share = covered / len(parts) if parts else 0.0
+        scored.append(((len(found), share if found else 0.0), place, column))
+    return scored
 
 
 def _pick(
@@ -114,74 +167,164 @@ def _pick(
     pool: list[tuple[Scope, ColumnProfile]],
     fallback: list[tuple[Scope, ColumnProfile]],
     sort: str,
+    far: list[tuple[Scope, ColumnProfile]] = (),  # type: ignore[assignment]
 ) -> tuple[Scope, ColumnProfile, str]:
-    scored = [(_named(condition.context, c), p, c) for p, c in pool]
-    best = max((s for s, _, _ in scored), default=0)
-    if best:
+    """The column the words name (of ``pool``, then of the children's columns ``far``);
+    else the one column of ``fallback``; else an error listing the candidates."""
+    scored = _scores(condition.words, [*pool, *far])
+    best = max((s for s, _, _ in scored), default=(0, 0.0))
+    kind = f"{sort} columns"
+    if best[0]:
         top = [(p, c) for s, p, c in scored if s == best]
-        if len(top) == 1:
-            return top[0][0], top[0][1], "its words name the column"
-        fallback = [(p, c) for p, c in top if (p, c) in fallback] or top
+        near = [(p, c) for p, c in top if not p.many] or top  # the entity's own win a tie
+        if len(near) == 1:
+            return near[0][0], near[0][1], "its words name the column"
+        fallback = [(p, c) for p, c in near if (p, c) in fallback] or near
+        kind = "its words name each of the columns"
     if len(fallback) == 1:
         return fallback[0][0], fallback[0][1], f"the only {sort} column"
-    listed = fallback or pool
+    if not fallback:
+        kind = "date columns" if sort == "date" else "numeric columns"
+    listed = fallback or _spanning(condition, [*pool, *far]) or pool
+    if not fallback and len(listed) < len(pool) + len(far):
+        kind = f"numeric columns whose values span {_bounds(condition)}"
     names = ", ".join(sorted(f"{p.table.name}.{c.name}" for p, c in listed)) or "none"
     raise ObjectiveError(
         f"cannot tell which column the cohort condition {quote(condition.text)} reads; "
-        f"{sort} columns: {names}",
+        f"{kind}: {names}",
         fix="name the column in the objective (e.g. 'with income above 20k'), or set "
         'cohort="<SQL predicate>" in the goal\'s overrides',
     )
 
 
+def _spanning(
+    condition: Condition, pool: list[tuple[Scope, ColumnProfile]]
+) -> list[tuple[Scope, ColumnProfile]]:
+    """The columns whose values (min to max) contain the condition's numbers."""
+    bounds = [float(b) for b in (condition.low, condition.high) if isinstance(b, int | float)]
+    if condition.kind != "range" or not bounds:
+        return []
+    return [
+        (p, c)
+        for p, c in pool
+        if isinstance(c.min, int | float)
+        and isinstance(c.max, int | float)
+        and all(float(c.min) <= b <= float(c.max) for b in bounds)
+    ]
+
+
+def _bounds(condition: Condition) -> str:
+    numbers = [_num(float(b)) for b in (condition.low, condition.high) if b is not None]
+    return " and ".join(numbers)
+
+
 def _people(words: tuple[str, ...]) -> bool:
-    """Whether the words before a bare number name people ('customers over 65')."""
-    return any(w.lower() in PEOPLE for w in words)
+    """Whether the words before a bare number name people ('customers over 65', 'Black
+    mothers under 25'), in the plural or the singular."""
+    return any(w.lower() in PEOPLE or f"{singular(w)}s" in PEOPLE for w in words)
+
+
+def _adjective(condition: Condition) -> bool:
+    """Whether the comparison is an adjective's ('taller than 180', 'heavier than 90'): it
+    says what is compared, so the number is no bare age."""
+    if not condition.context:
+        return False
+    word = re.escape(condition.context[-1])
+    return re.search(rf"(?<![\w]){word}\s+than\b", condition.text, re.IGNORECASE) is not None
+
+
+def _is_age(column: ColumnProfile) -> bool:
+    """A column named as an age (age, age_at_entry, customer_age, Alter) or commented so."""
+    return bool(_AGE_WORDS & set(name_parts(column)))
+
+
+def _age_like(
+    condition: Condition, numeric: list[tuple[Scope, ColumnProfile]]
+) -> list[tuple[Scope, ColumnProfile]]:
+    """For 'older than 40' where no column is named as an age: the entity's columns whose
+    values look like a person's age (within 0..125, reaching past 18) and contain the number."""
+    spanning = _spanning(condition, [(p, c) for p, c in numeric if p.via is None])
+    return [
+        (p, c)
+        for p, c in spanning
+        if isinstance(c.min, int | float)
+        and isinstance(c.max, int | float)
+        and float(c.min) >= 0
+        and 18 <= float(c.max) <= 125
+    ]
 
 
 def _range(
-    condition: Condition, candidates: list[Scope], exclude: tuple[str, str] | None
+    condition: Condition,
+    candidates: list[Scope],
+    exclude: tuple[str, str] | None,
+    children: list[Scope],
 ) -> Resolved:
-    numeric = _columns(candidates, exclude, lambda c: c.kind == "numeric" and not c.is_binary)
-    if condition.age:
+    keep = lambda c: c.kind == "numeric" and not c.is_binary  # noqa: E731
+    numeric = _columns(candidates, exclude, keep)
+    far = _columns(children, exclude, keep)
+    dated = _columns(candidates, exclude, lambda c: c.kind == "temporal" and _named_year(c))
+    if _years(condition):
+        numeric += dated  # 'up to 1980' of a DATE column named Year: its year is compared
+    else:
+        # A calendar year is never compared with a count: 'more than 10 years' of
+        # experience is not 'year > 10'.
+        numeric = [(p, c) for p, c in numeric if not _is_year(c)]
+    bare = not (condition.after or condition.money or condition.percent or _adjective(condition))
+    low = condition.low
+    person = bare and isinstance(low, float) and 0 <= low <= 120 and _people(condition.context)
+    if condition.age or person:
+        # 'older than 40', 'mothers under 25': a person's number with no unit is an age.
         sort = "age"
-        fallback = [(p, c) for p, c in numeric if _AGE_WORDS & set(name_tokens(c.name))]
+        fallback = [(p, c) for p, c in numeric if _is_age(c)]
+        if not fallback and condition.age:
+            fallback, sort = _age_like(condition, numeric), "age-like"
     elif condition.money:
         sort = "money-like"
         fallback = [(p, c) for p, c in numeric if MONEY_WORDS & set(name_tokens(c.name))]
+    elif _years(condition):
+        # 'between 2015 and 2018': whole numbers that are calendar years read the one year
+        # column when no word names another.
+        years = [(p, c) for p, c in numeric if _is_year(c) or c.kind == "temporal"]
+        own = [(p, c) for p, c in years if p.via is None]
+        fallback, sort = (own if len(own) == 1 else years), "year"
     else:
         sort, fallback = "numeric", []
-        ages = [(p, c) for p, c in numeric if _AGE_WORDS & set(name_tokens(c.name))]
-        low = condition.low
-        if isinstance(low, float) and 0 <= low <= 120 and _people(condition.context):
-            fallback = ages  # 'customers over 65': a person's number with no unit is an age
-            sort = "age" if ages else sort
-    place, column, why = _pick(condition, numeric, fallback, sort)
+    place, column, why = _pick(condition, numeric, fallback, sort, far)
     col = ident(column.name)
+    if column.kind == "temporal":
+        col = f"year({col})"
     if condition.percent and isinstance(column.max, int | float) and float(column.max) <= 1:
         # '13%' against a column of fractions (0..1) is 0.13; against one of percents, 13.
         condition = replace(condition, low=float(condition.low or 0) / 100)
-    if condition.op == "between":
+    if condition.op == "span":  # 'in their 50s': from 50 up to (not including) 60
+        low, high = float(condition.low or 0), float(condition.high or 0)
+        sql = f"{col} >= {_num(low)} AND {col} < {_num(high)}"
+    elif condition.op in {"between", "not between"}:
         low, high = sorted((float(condition.low or 0), float(condition.high or 0)))
-        sql = f"{col} BETWEEN {_num(low)} AND {_num(high)}"
+        sql = f"{col} {condition.op.upper()} {_num(low)} AND {_num(high)}"
     else:
         sql = f"{col} {condition.op} {_num(float(condition.low or 0))}"
+    if why.startswith("the only age-like"):
+        why = f"no column is named as an age; the only one whose values ({column.min} to "
+        why += f"{column.max}) fit a person's age and span {_bounds(condition)}"
     note = f"{place.table.name}.{column.name} ({why})"
     return Resolved(place, column, sql, note)
+
+
+def _named_year(column: ColumnProfile) -> bool:
+    """A column whose name says it holds a year ('Year', 'model_year', 'yr_built')."""
+    return bool(_YEAR_WORDS & set(name_tokens(column.name)))
 
 
 def _time(
     condition: Condition, candidates: list[Scope], exclude: tuple[str, str] | None
 ) -> Resolved:
     dated = _columns(candidates, exclude, lambda c: c.kind == "temporal")
-    years = _columns(
-        candidates,
-        exclude,
-        lambda c: c.kind == "numeric" and bool(_YEAR_WORDS & set(name_tokens(c.name))),
-    )
+    years = _columns(candidates, exclude, _is_year)
     # The one date column is meant only when a verb says which event: 'who joined in 2024',
     # not a bare 'in 2024' (that may be the label's period).
-    told = any(w.lower().endswith("ed") or w.lower() in _EVENT_WORDS for w in condition.context)
+    told = any(w.lower().endswith("ed") or w.lower() in EVENT_WORDS for w in condition.context)
     entity_dates = [(p, c) for p, c in dated if p.via is None] if told else []
     # An entity that is a day (or any time) keyed by its date: 'days in 2015' reads that date.
     entity_dates = entity_dates or [
@@ -193,16 +336,28 @@ def _time(
     ]
     if condition.kind == "month":
         return _month(condition, candidates, exclude, dated, entity_dates)
+    if not entity_dates:
+        # A column of the entity whose name says year, a date ('Year' of cars) or a whole
+        # number: a bare year ('1976 and later models') is that column's.
+        named = [(p, c) for p, c in dated + years if p.via is None and _named_year(c)]
+        entity_dates = named if len(named) == 1 else []
+    if not dated and not entity_dates:
+        # No date anywhere: the one year column ('in 2009', 'surveyed in 2009', 'for 2016'
+        # over workers.year) is the only column the year can be compared with.
+        own = [(p, c) for p, c in years if p.via is None]
+        entity_dates = own if len(own) == 1 else years
     place, column, why = _pick(condition, dated + years, entity_dates, "date")
     col = ident(column.name)
     low, high = str(condition.low), condition.high
-    if column.kind == "numeric":  # a year column: 'built after 2000'
+    if column.kind == "numeric" and condition.op == "between":  # 'from 2008 to 2012'
+        sql = f"{col} BETWEEN {int(low[:4])} AND {int(str(high)[:4]) - 1}"
+    elif column.kind == "numeric":  # a year column: 'built after 2000'
         year = int(low[:4])
         op = {"in": "=", ">": ">", "<": "<", ">=": ">=", "<=": "<="}[condition.op]
         sql = f"{col} {op} {year}"
     else:
         start, end = _date(low), _date(str(high)) if high else None
-        if condition.op == "in" and end:
+        if condition.op in {"in", "between"} and end:
             sql = f"{col} >= {start} AND {col} < {end}"
         elif condition.op == "in":
             sql = f"CAST({col} AS DATE) = {start}"
@@ -213,6 +368,25 @@ def _time(
         else:
             sql = f"{col} {condition.op} {start}"
     return Resolved(place, column, sql, f"{place.table.name}.{column.name} ({why})")
+
+
+def _years(condition: Condition) -> bool:
+    """Whether a range's bounds are all calendar years (whole numbers within 1800..2100)."""
+    bounds = [b for b in (condition.low, condition.high) if b is not None]
+    return bool(bounds) and all(
+        isinstance(b, float) and b.is_integer() and 1800 <= b <= 2100 for b in bounds
+    )
+
+
+def _is_year(column: ColumnProfile) -> bool:
+    """A column of calendar years: named year/yr/season, whole numbers within 1800..2100
+    (so 'years_in_majors', a count of years, is not one)."""
+    if column.kind != "numeric" or not _YEAR_WORDS & set(name_tokens(column.name)):
+        return False
+    low, high = column.min, column.max
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return False
+    return 1800 <= float(low) <= float(high) <= 2100 and float(low).is_integer()
 
 
 def _month(

@@ -1,10 +1,13 @@
-"""SQL text for cohort predicates: safe quoting, and checking a predicate given by hand."""
+"""SQL text for cohort predicates: safe quoting, checking a predicate given by hand, and
+reading back which columns and tables a predicate uses."""
 
 from __future__ import annotations
 
 import difflib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -203,3 +206,80 @@ def _is_boolean(tree: exp.Expression, table: TableProfile) -> bool:
             "Contains",
         }
     return False
+
+
+@dataclass(frozen=True)
+class CohortColumn:
+    """A column of the entity table the cohort predicate reads, and the values it selects
+    (as text, the way ``CAST(column AS VARCHAR)`` shows them) when it compares to literals."""
+
+    column: str
+    values: tuple[str, ...] = ()
+
+
+def cohort_columns(sql: str | None) -> tuple[CohortColumn, ...]:
+    """The entity columns a cohort predicate reads, in order of first use (none for all rows).
+
+    A one-hop clause (``fk IN (SELECT key FROM parent WHERE ...)``) reads the foreign key;
+    the parent's columns inside the subquery are not the entity's.
+
+    Parsed, never pattern-matched, so a hand-written predicate is read the same way as one
+    the kernel wrote; an unparseable one names no column (the planner refuses those earlier).
+    """
+    if not sql:
+        return ()
+    try:
+        tree = sqlglot.parse_one(sql, dialect="duckdb")
+    except SqlglotError:
+        return ()
+    selected: dict[str, list[str]] = {}
+    for column in tree.find_all(exp.Column):
+        if not _in_subquery(column):
+            selected.setdefault(column.name, [])
+    for node in tree.find_all(exp.EQ, exp.In):
+        if _in_subquery(node):
+            continue  # a parent's column, read through the foreign key the IN names
+        target = node.this if isinstance(node.this, exp.Column) else None
+        if isinstance(node, exp.EQ):
+            other = node.expression
+            if target is None and isinstance(other, exp.Column):
+                target, other = other, node.this
+            options = [other]
+        else:
+            options = list(node.expressions)
+        if target is None or not options or not all(_is_literal(o) for o in options):
+            continue
+        selected.setdefault(target.name, []).extend(_text(o) for o in options)
+    return tuple(CohortColumn(c, tuple(dict.fromkeys(v))) for c, v in selected.items())
+
+
+def cohort_tables(sql: str | None, schema: str = "main") -> frozenset[str]:
+    """The parent tables a cohort predicate reads through a one-hop subquery, as
+    ``schema.table`` (the form ``guardrails.sql_policy.check_select`` allows tables in)."""
+    if not sql:
+        return frozenset()
+    try:
+        tree = sqlglot.parse_one(sql, dialect="duckdb")
+    except SqlglotError:
+        return frozenset()
+    return frozenset(f"{t.db or schema}.{t.name}" for t in tree.find_all(exp.Table) if t.name)
+
+
+def _in_subquery(node: Any) -> bool:
+    """Whether a node lies inside a subquery (it reads a parent table, not the entity)."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Query | exp.Subquery):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal | exp.Boolean)
+
+
+def _text(node: exp.Expression) -> str:
+    if isinstance(node, exp.Boolean):
+        return "true" if node.this else "false"
+    return str(node.this)

@@ -2,11 +2,20 @@
 
 A column is scored by meaning, not by one spelling: the words of its name ('isChurned',
 'late_1d', 'DEFAULT_FLAG'), an abbreviation of a word of the objective ('arr' of arr_delay
-for 'arrival'), a small lexicon of outcome synonyms (``OUTCOME_SYNONYMS``: 'leave' ->
+for 'arrival'), a small lexicon of outcome synonyms (``naming.OUTCOME_SYNONYMS``: 'leave' ->
 Attrition, 'buy' -> Purchase), its catalog comment, and for a category its values (a column
-whose values are 'late' and 'on time' is named by 'late'). The column's own name outranks
-a synonym, a comment or a value; among names, more matching words win, then the column whose
-name the words cover ('grade' names all of grade but half of sub_grade).
+whose values are 'late' and 'on time' is named by 'late'). A word matches in the plural
+('wages' -> wage, 'salaries' -> salary), a run of words by its initials ('human freedom' ->
+the hf of hf_score), and a name written as stored ('hf_score') outranks everything. Generic
+nouns such as 'score' or 'rate' back a column another word names and name one alone only
+when nothing else does (several ``*_score`` columns are then an ambiguity). The column's own
+name outranks a synonym, a comment or a value; among names, more matching words win, then
+the column whose name the words cover ('grade' names all of grade but half of sub_grade).
+Two columns that tie are an error listing both, never a silent choice.
+
+A column that takes every one of its values once within each value of a key (a price list
+with one row per purchase and brand) is part of its table's grain, not an outcome, and is
+no candidate (:func:`enumerated_by`).
 
 Only the words that name the outcome take part: the words of cohort phrases and the nouns
 that name the population ('members' in 'predict which members will lapse') are removed
@@ -24,14 +33,22 @@ from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+from dagster_agentic.kernel.policy.morphology import kinship
+from dagster_agentic.kernel.policy.naming import (
+    abbreviates,
+    contracts,
+    forms,
+    initialism,
+    names_value,
+    synonyms,
+)
+from dagster_agentic.kernel.policy.outcome_tables import dedicated_entity, outcome_tables
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _LABEL_TABLE = re.compile(r"(^|_)(labels?|targets?|outcomes?|ground_truth)(_|$)")
 _GENERIC_LABEL = frozenset({"label", "target", "outcome", "y", "is_positive", "flag", "class"})
-_NEGATION = frozenset({"not", "no", "non", "never", "un"})
-_YES = frozenset({"yes", "y", "true", "t", "1", "positive", "pos"})
 _KEY_SUFFIX = re.compile(r"(?i:(^|_)(id|key|ref|uuid|guid|pk|fk)$)|[a-z](Id|ID|Key|Ref)$")
 _FIX = "set target='table.column' in the goal's overrides"
 # Words that ask for an amount of money without naming the column: 'how much will each
@@ -48,24 +65,20 @@ MONEY_NAMES = word_set(
     charges fee total earnings compensation fare rent
     """
 )
-OUTCOME_SYNONYMS: tuple[frozenset[str], ...] = (
-    word_set(
-        "leave leaving left quit quits resign resigns resignation depart departs exit"
-        " attrition churn lapse cancel cancellation terminate termination turnover"
-    ),
-    word_set("buy buys bought purchase purchases convert conversion subscribe subscription"),
-    word_set("default defaults delinquent delinquency delinq"),
-    word_set("late lateness delay delayed tardy overdue"),
-)
-"""Outcome words that names seldom spell the way a user does: a word of a group names a
-column whose name has another word of the same group ('leave' -> Attrition, 'buy' ->
-Purchase, 'late' -> arr_delay). Weaker than the column's own name, so a column named by the
-word itself always wins."""
 _KIND_WORD = {
     "binary_classification": "binary",
     "multiclass_classification": "categorical",
     "regression": "numeric",
 }
+
+
+@dataclass(frozen=True)
+class GenericNoun:
+    """A generic noun of the objective ('score', 'rate') and the content word beside it
+    ('freedom' of 'human freedom score'; '' when none)."""
+
+    word: str
+    beside: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,22 +98,41 @@ def resolve_target(
     notes: list[str],
     extra_words: Sequence[str] = (),
     hint: TaskHint | None = None,
+    weak_words: Sequence[GenericNoun] = (),
+    modifiers: int = 0,
+    backing: Sequence[GenericNoun] = (),
+    sequence: Sequence[str] = (),
 ) -> Target:
     """The label column: the override when given, else the column the words name best.
 
-    ``extra_words`` (the words of cohort phrases) are tried only when ``words`` name nothing.
+    ``weak_words`` are generic nouns that are often part of a column's name ('score' of
+    hf_score, 'rate' of grad_rate): they back a column another word names, and name one
+    alone only when no other word names any column (then several ``*_score`` columns are an
+    ambiguity, not a silent choice). ``extra_words`` (the words of cohort phrases) are tried
+    only when neither names a column: their first ``modifiers`` words (bare modifiers of the
+    population noun, 'minute maid purchases') alone first, then all of them. ``backing`` are
+    generic nouns inside cohort spans ('scores of countries in 2015'): they only back.
+    ``sequence`` is every content word outside the cohort in order, population nouns
+    included: initials may run over one ('birth weight' spells bwt where 'births' is the
+    table), as long as the run holds one of ``words``.
     """
     hint = hint or TaskHint(None, "")
     if override is not None:
         table, column = _override_column(profile, override)
         notes.append(f"target {table.name}.{column.name} from overrides.target")
         return Target(table.name, column.name)
-    found = _match_column(profile, words, hint.task, notes)
+    weak = [g for g in weak_words if g.word not in words]
+    found = _match_column(profile, words, hint.task, notes, [*weak, *backing], sequence)
+    if found is None and weak:
+        found = _match_column(profile, [g.word for g in weak], hint.task, notes)
+    if found is None and modifiers:
+        found = _match_column(profile, list(extra_words[:modifiers]), hint.task, notes)
     if found is None and extra_words:
         found = _match_column(profile, list(extra_words), hint.task, notes)
     if found is None and hint.task is not None:
         _other_kind(profile, words, hint)
-    table, column = found or _fallback(profile, words or list(extra_words), hint.task, notes)
+    looked = [*words, *(g.word for g in weak)] or list(extra_words)
+    table, column = found or _fallback(profile, looked, hint.task, notes)
     return Target(table.name, column.name)
 
 
@@ -148,8 +180,36 @@ def _columns(
         (t, c)
         for t in profile.tables
         for c in t.columns
-        if (t.name, c.name) not in foreign and fits(c, task, t)
+        if (t.name, c.name) not in foreign
+        and fits(c, task, t)
+        and enumerated_by(profile, t, c) is None
     ]
+
+
+def enumerated_by(
+    profile: WarehouseProfile, table: TableProfile, column: ColumnProfile
+) -> str | None:
+    """The key column of ``table`` whose every value has each value of ``column`` once, if any.
+
+    A price list with one row per purchase and brand has a Brand column that takes every
+    brand once within each purchase: it is part of the row's grain, not an outcome (a label
+    has one value per entity, or per entity and time). Read from the profile: every value of
+    the column occurs exactly as many times as the key has values, and the table holds
+    exactly keys x values rows.
+    """
+    listed = [v for v in column.values if v.value is not None]
+    if column.kind not in {"text", "boolean", "numeric"} or len(listed) < 2:
+        return None
+    if len(listed) != column.distinct_count or column.null_fraction:
+        return None
+    for link in profile.parents_of(table.name):
+        key = table.column(link.child_column)
+        if key is None or key.null_fraction or not 1 < key.distinct_count < table.row_count:
+            continue
+        groups = key.distinct_count
+        if table.row_count == groups * len(listed) and all(v.count == groups for v in listed):
+            return key.name
+    return None
 
 
 def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
@@ -157,9 +217,17 @@ def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
     prefix or an abbreviation: 'arr' of arr_delay for 'arrival'), a synonym of a word of its
     name (3: 'leave' for Attrition, see ``OUTCOME_SYNONYMS``), its comment (3, 1) or one of
     its values (3 for a category of few values)."""
-    strength = {2: 4, 1: 2}.get(name_match(word, column.name), 0)
-    if not strength and _abbreviates(word, column.name):
+    if word == column.name and not (word.isalpha() and word.islower()):
+        return 5, "name"  # the exact name, written as stored: 'hf_score', 'SalePrice'
+
+    strength = max({2: 4, 1: 2}.get(name_match(form, column.name), 0) for form in forms(word))
+    if strength < 4:  # 'denied' ~ deny (4), 'approval' ~ approved (3): any English word form
+        kin = max((kinship(word, t) for t in name_tokens(column.name)), default=0)
+        strength = max(strength, {2: 4, 1: 3}.get(kin, 0))
+    if not strength and (abbreviates(word, column.name) or _hyphen_part(word, column.name)):
         strength = 2
+    if not strength and contracts(word, column.name):
+        strength = 3  # 'mpg' of Miles_per_Gallon: the initials of the whole name
     if strength:
         return strength, "name"
     if column.comment:
@@ -180,36 +248,27 @@ def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
         return 2, "name"
     if column.kind == "text" and column.distinct_count <= 10:
         for value in column.values or column.top_values:
-            if isinstance(value.value, str) and name_match(word, value.value) == 2:
+            if isinstance(value.value, str) and names_value(word, value.value):
                 return 3, "values"
     return 0, ""
 
 
-def _abbreviates(word: str, name: str) -> bool:
-    """A name part of at least three letters that begins a longer word of the objective:
-    'arr' of arr_delay abbreviates 'arrival', 'dep' 'departure', 'qty' does not 'quality'."""
-    word = word.lower()
-    return any(
-        len(token) >= 3 and len(word) >= len(token) + 2 and word.startswith(token)
-        for token in name_tokens(name)
-        if token.isalpha()
-    )
-
-
-def synonyms(word: str) -> frozenset[str]:
-    """The outcome words ``word`` may stand for (itself excluded), by ``OUTCOME_SYNONYMS``."""
-    found: set[str] = set()
-    for group in OUTCOME_SYNONYMS:
-        if any(word_match(word, member) == 2 for member in group):
-            found |= group
-    return frozenset(found - {word})
+def _hyphen_part(word: str, name: str) -> bool:
+    """A part of a hyphenated word names a part of the name ('well-segmented' ~
+    segmentation): weaker than the whole word, which may mean something else."""
+    parts = [p for p in word.split("-") if len(p) >= 3] if "-" in word else []
+    return any(name_match(p, name) == 2 or kinship(p, t) for p in parts for t in name_tokens(name))
 
 
 def _coverage(words: list[str], column: ColumnProfile) -> int:
     """How many of the column's name parts the words name, less the parts they leave out:
     'grade' names all of grade (1) but half of sub_grade (0), so the exact name wins."""
     tokens = [t for t in name_tokens(column.name) if t.isalpha()]
-    named = sum(1 for t in tokens if any(word_match(w, t) == 2 for w in words))
+    named = sum(
+        1
+        for t in tokens
+        if any(word_match(f, t) == 2 or f == t or kinship(f, t) for w in words for f in forms(w))
+    )
     return named - (len(tokens) - named)
 
 
@@ -224,15 +283,39 @@ def _nature(column: ColumnProfile, table: TableProfile) -> int:
 
 
 def _match_column(
-    profile: WarehouseProfile, words: list[str], task: TaskType | None, notes: list[str]
+    profile: WarehouseProfile,
+    words: list[str],
+    task: TaskType | None,
+    notes: list[str],
+    weak: Sequence[GenericNoun] = (),
+    sequence: Sequence[str] = (),
 ) -> tuple[TableProfile, ColumnProfile] | None:
     Score = tuple[int, int, int, int, int, int]
     scored: list[tuple[Score, str, str, TableProfile, ColumnProfile]] = []
+    outcomes = {t.name for t in outcome_tables(profile)}
     for table, column in _columns(profile, task):
         table_hit = max((name_match(w, table.name) for w in words), default=0)
         hits = [(*_evidence(w, column), w) for w in words]
         matched = [(s, how, w) for s, how, w in hits if s]
+        initials, run = initialism(words, column)
+        if not run and sequence:
+            initials, run = initialism(list(sequence), column)
+            if not set(run) & set(words):
+                initials, run = "", ()
+        if run:  # 'human freedom' spells the hf of hf_score: weaker than a name, as a value
+            matched = [(s, h, w) for s, h, w in matched if w not in run]
+            matched.append((3, "name", " ".join(run)))
         strength = max((s for s, _, _ in matched), default=0)
+        covered = {p for _, _, w in matched for p in w.split()}
+        if strength:
+            # A generic noun ('score') backs a column that names the outcome word beside it
+            # too: in 'job satisfaction level', 'level' must not pick JobLevel over JobRole.
+            matched += [
+                (1, "name", g.word)
+                for g in weak
+                if (g.beside in covered or g.beside not in words)
+                and any(name_match(f, column.name) == 2 for f in forms(g.word))
+            ]
         word, how = next(((w, h) for s, h, w in matched if s == strength), ("", ""))
         if how == "name":  # every word of a compound name: 'sale', 'price' of SalePrice
             word = "', '".join(w for s, h, w in matched if h == "name")
@@ -240,11 +323,15 @@ def _match_column(
             strength, how = table_hit, "table"
             word = next(w for w in words if name_match(w, table.name))
         if strength:
+            # Only the words that name the column cover its name: a value word ('minute' of
+            # 'Minute Maid') says nothing about how much of Brand or BrandChosen it spells.
+            naming = [p for _, h, w in matched if h == "name" for p in w.split()]
+            naming += [initials] if initials else []
             score = (
                 strength,
                 len(matched),
-                _coverage([w for _, _, w in matched], column),
-                int(is_label_table(table.name)),
+                _coverage(naming, column),
+                int(is_label_table(table.name) or table.name in outcomes),
                 int(table_hit > 0),
                 -_nature(column, table),
             )
@@ -289,6 +376,8 @@ def _other_kind(profile: WarehouseProfile, words: list[str], hint: TaskHint) -> 
     if found is None:
         return
     table, column = found
+    if all(_evidence(w, column)[1] in {"values", ""} for w in words):
+        return  # a value word ('Latin America' of region) names a cohort, not the outcome
     assert hint.task is not None
     raise GoalError(
         f"the objective's words name {table.name}.{column.name} ({column.distinct_count} "
@@ -302,23 +391,38 @@ def _other_kind(profile: WarehouseProfile, words: list[str], hint: TaskHint) -> 
 def _fallback(
     profile: WarehouseProfile, words: list[str], task: TaskType | None, notes: list[str]
 ) -> tuple[TableProfile, ColumnProfile]:
-    """No word names a column: the one binary column of a label table, else of the
-    warehouse, when the goal is a yes/no one."""
+    """No word names a column: the one binary column of a label table; else the one column
+    of the kind the task needs in a dedicated outcome table (:func:`outcome_tables`); else
+    the one binary column of the warehouse, when the goal is a yes/no one."""
     binary = _columns(profile, "binary_classification")
-    if task in {None, "binary_classification"}:
-        in_labels = [(t, c) for t, c in binary if is_label_table(t.name)]
-        for pool, where in ((in_labels, "a label table"), (binary, "the warehouse")):
-            if len(pool) == 1:
-                table, column = pool[0]
-                notes.append(
-                    f"target {table.name}.{column.name}: no word of the objective names a "
-                    f"column; it is the only binary column of {where}"
-                )
-                return pool[0]
-    looked = ", ".join(f"'{w}'" for w in sorted(set(words))) or "(none)"
     kind = _KIND_WORD[task or "binary_classification"]
     pool = binary if task is None else _columns(profile, task)
-    names = sorted(f"{t.name}.{c.name}" for t, c in pool)
+    dedicated = outcome_tables(profile)
+    by_table = {t.name: [(tt, c) for tt, c in pool if tt.name == t.name] for t in dedicated}
+    single = [cols[0] for cols in by_table.values() if len(cols) == 1]
+    in_labels = [(t, c) for t, c in binary if is_label_table(t.name)]
+    steps: list[tuple[list[tuple[TableProfile, ColumnProfile]], str]] = []
+    if task in {None, "binary_classification"}:
+        steps.append((in_labels, "only binary column of a label table"))
+    steps.append((single, f"only {kind} column of a dedicated outcome table"))
+    if task in {None, "binary_classification"}:
+        steps.append((binary, "only binary column of the warehouse"))
+    for found, why in steps:
+        if len(found) == 1:
+            table, column = found[0]
+            where = ""
+            if found is single:
+                entity = dedicated_entity(profile, table)
+                where = f" ({table.name} has one row per {entity} and no other {kind} column)"
+            notes.append(
+                f"target {table.name}.{column.name}: no word of the objective names a column; "
+                f"it is the {why}{where}"
+            )
+            return found[0]
+    looked = ", ".join(f"'{w}'" for w in sorted(set(words))) or "(none)"
+    structural = [(t, c) for cols in by_table.values() for t, c in cols]
+    names = [f"{t.name}.{c.name}" for t, c in structural]
+    names += sorted(f"{t.name}.{c.name}" for t, c in pool if (t, c) not in structural)
     if len(names) > 12:
         names = [*names[:12], f"... ({len(names) - 12} more)"]
     none = (
@@ -327,6 +431,9 @@ def _fallback(
         else f"none: no column is {kind}"
     )
     listing = ", ".join(names) if names else none
+    if structural:
+        tables = ", ".join(sorted({t.name for t, _ in structural}))
+        listing += f" (first those of the outcome table{'s' if ',' in tables else ''} {tables})"
     raise ObjectiveError(
         f"no {kind} column matches the objective's words {looked}; {kind} columns: {listing}",
         fix=f"name the outcome in the objective (e.g. 'predict churn') or {_FIX}",
@@ -365,47 +472,3 @@ def _similar(profile: WarehouseProfile, wanted: str) -> str:
     names += sorted({c.name for t in profile.tables for c in t.columns})
     close = difflib.get_close_matches(wanted.lower(), names, n=5, cutoff=0.5)
     return f"; similar columns: {', '.join(close)}" if close else ""
-
-
-def positive_value(column: ColumnProfile, words: list[str]) -> tuple[str | int | bool, str]:
-    """The value that counts as the positive class, with the reason."""
-    if column.kind == "boolean":
-        return True, "boolean column"
-    values = [tv for tv in (column.values or column.top_values) if tv.value is not None]
-    if column.kind == "numeric":
-        return _numeric_positive(column, [tv.value for tv in values])
-    if not values:
-        raise GoalError(
-            f"cannot tell the positive class of {column.name}: its profile lists no values",
-            fix="profile the warehouse again, or recode the target as 0/1",
-        )
-    yes = [tv for tv in values if str(tv.value).strip().lower() in _YES]
-    if len(yes) == 1:
-        return str(yes[0].value), f"the value {yes[0].value!r} reads as yes"
-    keywords = [*words, *name_tokens(column.name)]
-    named = [tv for tv in values if any(name_match(w, str(tv.value)) for w in keywords)]
-    if len(named) > 1:  # 'churned' and 'not_churned' both match 'churn': drop the negation
-        named = [tv for tv in named if not _NEGATION & set(name_tokens(str(tv.value)))]
-    if len(named) == 1:
-        return str(named[0].value), f"the value {named[0].value!r} matches the objective's words"
-    minority = min(values, key=lambda tv: (tv.count, str(tv.value)))
-    total = sum(tv.count for tv in values)
-    return (
-        str(minority.value),
-        f"the minority value ({minority.count} of {total} rows)",
-    )
-
-
-def _numeric_positive(column: ColumnProfile, values: list[object]) -> tuple[int, str]:
-    observed = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    if not observed:
-        observed = [v for v in (column.min, column.max) if isinstance(v, int | float)]
-    if observed and {float(v) for v in observed} <= {0.0, 1.0}:
-        return 1, "integer 0/1 column"
-    if len(observed) >= 2 and all(float(v).is_integer() for v in observed):
-        low, high = int(min(observed)), int(max(observed))
-        return high, f"the larger of the two values {low} and {high}"
-    raise GoalError(
-        f"cannot tell the positive class of {column.name}: its values are not 0/1",
-        fix="recode the target as 0/1 or boolean in the warehouse",
-    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError, ObjectiveError
@@ -57,7 +58,12 @@ _OUT_OF_SCOPE: tuple[tuple[str, re.Pattern[str], bool], ...] = (
         re.compile(
             r"\b(?:recommend\w*|recommender|learning[\s-]to[\s-]rank|ranking model|rank "
             r"(?:the )?(?:items|products|results|documents|listings|movies|songs)"
-            r"|next[\s-]best[\s-](?:offer|action|product)|top[\s-]\d+ (?:items|products))\b"
+            r"|next[\s-]best[\s-](?:offer|action|product)|top[\s-]\d+ (?:items|products)"
+            # 'rank' as the verb that opens the goal, and orderings asked for by their ends.
+            r"|^\s*(?:please\s+)?(?:re-?)?rank\s+(?:the|our|all|each|every|these|my|your|their"
+            r"|\w+s)\b|(?:to|we|then|and)\s+(?:re-?)?rank\s+(?:the|our|all|each|every|these"
+            r"|\w+s)\b|from (?:the )?(?:best|highest|most|top|worst|lowest|least) to (?:the )?"
+            r"(?:worst|lowest|least|bottom|best|highest|most|top)|in order of|ranked by)\b"
         ),
         False,
     ),
@@ -141,8 +147,16 @@ def _named_column(profile: WarehouseProfile, word: str) -> bool:
     )
 
 
-def task_hint(text: str, metric: str | None, override: TaskType | None) -> TaskHint:
-    """The task the words point at, or None when they leave it to the target column."""
+def task_hint(
+    text: str,
+    metric: str | None,
+    override: TaskType | None,
+    cohort: Sequence[tuple[int, int]] = (),
+) -> TaskHint:
+    """The task the words point at, or None when they leave it to the target column.
+
+    Words inside ``cohort`` spans (conditions and cohort phrases: 'with an area above 500')
+    say which rows, not what is predicted, so they give no hint."""
     if override is not None:
         return TaskHint(override, "overrides.task")
     if metric in REGRESSION_METRICS:
@@ -151,7 +165,11 @@ def task_hint(text: str, metric: str | None, override: TaskType | None) -> TaskH
         return TaskHint("multiclass_classification", f"the metric {metric}")
     if metric in BINARY_METRICS - MULTICLASS_METRICS:
         return TaskHint("binary_classification", f"the metric {metric}")
-    words = [t.lower.removesuffix("'s").removesuffix("’s") for t in tokenize(text) if t.is_word]
+    words = [
+        t.lower.removesuffix("'s").removesuffix("’s")
+        for t in tokenize(text)
+        if t.is_word and not any(a <= t.start < b for a, b in cohort)
+    ]
     pairs = {f"{a} {b}" for a, b in itertools.pairwise(words)}
     measure = sorted(pairs & _MEASURE)
     if measure:

@@ -112,6 +112,58 @@ def stem(word: str) -> str:
     return word
 
 
+_VOWELS = frozenset("aeiou")
+_AGENT_SUFFIXES = ("ers", "er", "ists", "ist", "ians", "ian")
+
+
+def singular(word: str) -> str:
+    """A plural's singular, lower case: 'condos' -> 'condo', 'categories' -> 'category',
+    'branches' -> 'branch'. Words of three letters or fewer, and endings that are rarely
+    plurals ('-ss', '-us', '-is': 'class', 'status', 'analysis'), are kept as they are."""
+    word = word.lower()
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def lemma(word: str) -> str:
+    """One canonical form for a word's inflected and derived forms, so that a value and the
+    words a person writes for it meet: plural and singular ('condos', 'Condo'), an agent noun
+    and its base ('renters', 'rent'; 'freelancers', 'freelance'; 'scientist', 'science' is
+    not attempted), a final silent 'e' ('freelance', 'freelanc-er'), 'f' and 've' ('shelf',
+    'shelves', 'ShelveLoc'). Both sides of a
+    comparison go through it, so it need only be consistent, not a dictionary form."""
+    word = singular(word)
+    if len(word) >= 4 and word.endswith("f") and not word.endswith("ff"):
+        word = word[:-1] + "v"  # 'shelf' meets 'shelves' and 'shelve' as 'shelv'
+    for suffix in _AGENT_SUFFIXES:
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 3:
+            word = base[:-1] if len(base) >= 4 and base[-1] == base[-2] else base
+            break
+    if len(word) >= 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """Whether ``short`` is a contraction of ``word`` as identifiers write them: 'intl' of
+    'international', 'msgs' of 'messages', 'amt' of 'amount', 'yrs' of 'years'. It keeps the
+    word's first and last letters, has no vowel after its first letter, and its letters occur
+    in order in the word; three letters at least, and the word longer."""
+    short, word = short.lower(), word.lower()
+    if len(short) < 3 or len(word) <= len(short) or not short.isalpha():
+        return False
+    if short[0] != word[0] or short[-1] != word[-1] or set(short[1:]) & _VOWELS:
+        return False
+    rest = iter(word)
+    return all(letter in rest for letter in short)
+
+
 def name_tokens(name: str) -> list[str]:
     """Split an identifier into lower-case words: 'isChurned' / 'is_churned' -> is, churned."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
@@ -146,3 +198,82 @@ def quote(text: str, limit: int = 60) -> str:
     """Text for a message: trimmed, in single quotes."""
     text = " ".join(text.split())
     return f"'{text if len(text) <= limit else text[: limit - 3] + '...'}'"
+
+
+# Suffixes that derive an adjective or a demonym from a proper name: Africa -> African,
+# Europe -> European, Canada -> Canadian, China -> Chinese, Spain -> Spanish, Iraq -> Iraqi.
+_DEMONYM_SUFFIXES = ("ians", "eans", "ans", "ian", "ean", "an", "ns", "n", "ese", "ish", "is", "i")
+_FINAL_VOWELS = frozenset("aeiouy")
+
+
+def proper_keys(value: str) -> frozenset[str]:
+    """The forms a proper name is compared under with the adjectives derived from it: the
+    name in lower case, singular, and without its final vowel ('Americas' -> 'america',
+    'americ'; 'Europe' -> 'europ'; 'Italy' -> 'ital'). Empty for a word that is not written
+    as a name (a capital, then lower case letters): only names have demonyms."""
+    text = value.strip()
+    if len(text) < 4 or not text.isalpha() or not text[0].isupper() or text.isupper():
+        return frozenset()
+    word = singular(text)
+    keys = {word}
+    if word[-1] in _FINAL_VOWELS:
+        keys.add(word[:-1])
+    return frozenset(k for k in keys if len(k) >= 3)
+
+
+def demonym_bases(word: str) -> frozenset[str]:
+    """What an adjective or demonym may derive from, by the general English suffix rules
+    (-an, -ian, -ean, -ese, -ish, -i and their plurals): 'African' -> 'afric', 'Asian' ->
+    'asi', 'Canadians' -> 'canad', 'Japanese' -> 'japan'. A word of five letters or more;
+    each base keeps three letters. Compared with :func:`proper_keys` of a stored name."""
+    lower = word.lower()
+    if len(lower) < 5 or not lower.isalpha():
+        return frozenset()
+    return frozenset(
+        lower[: -len(suffix)]
+        for suffix in _DEMONYM_SUFFIXES
+        if lower.endswith(suffix) and len(lower) - len(suffix) >= 3
+    ) | {lower}  # 'German' of 'Germany': the name without its final vowel
+
+
+def derives_from(word: str, value: str) -> bool:
+    """Whether ``word`` is an adjective or demonym of the stored name ``value`` ('African'
+    of 'Africa', 'Americans' of 'Americas', 'Victorian' of 'Victoria')."""
+    bases = demonym_bases(word)
+    same = {value.lower(), singular(value)}
+    return bool(bases) and word.lower() not in same and bool(bases & proper_keys(value))
+
+
+# General English words that stand for a set of values no spelling rule reaches; each maps
+# to the values' full words (a stored short form or one-letter code is then matched as
+# usual: 'Sat', 'F'). Kept to the words people use for the sexes and for the week's parts.
+LEXICON: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("women", "woman", "girls", "girl", "ladies"), ("female",)),
+    **dict.fromkeys(("men", "man", "boys", "boy", "gentlemen"), ("male",)),
+    **dict.fromkeys(("weekend", "weekends"), ("saturday", "sunday")),
+    **dict.fromkeys(
+        ("weekday", "weekdays", "workday", "workdays"),
+        ("monday", "tuesday", "wednesday", "thursday", "friday"),
+    ),
+}
+
+
+def spelled_by_prefixes(name: str, words: list[str]) -> bool:
+    """Whether an identifier word is the words' leading letters run together, each word
+    giving at least one and in order: 'afam' of 'African American', 'hf' of 'human
+    freedom', 'prevhosp' of 'previous hospitalisation'. Two words at least, and a name of
+    three letters or more unless it is just the initials."""
+    name = name.lower()
+    words = [w.lower() for w in words if w]
+    if len(words) < 2 or not name.isalpha() or (len(name) < 3 and len(name) != len(words)):
+        return False
+
+    def spell(rest: str, k: int) -> bool:
+        if k == len(words):
+            return not rest
+        return any(
+            rest.startswith(words[k][:n]) and spell(rest[n:], k + 1)
+            for n in range(1, min(len(words[k]), len(rest)) + 1)
+        )
+
+    return spell(name, 0)

@@ -1,0 +1,153 @@
+"""Find the conditions whose column the noun after the number names: counts ('with 3
+bedrooms', 'cars that do not have 8 cylinders', 'without 2 garages', 'other than 4 doors'),
+'3 bedrooms or more', 'whose year is 2009', and the noun phrase after any comparison ('more
+than 10 years past their PhD', 'more than 5,000 applications').
+
+Words after a number are claimed only when they name a numeric column, so that they never
+name the target as well; which column is meant is decided against the warehouse
+(:mod:`dagster_agentic.kernel.policy.ranges`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from dagster_agentic.kernel.policy.condition_base import (
+    Condition,
+    after_metric,
+    before_metric,
+    make_condition,
+    negation,
+    percent_after,
+    value,
+)
+from dagster_agentic.kernel.policy.condition_patterns import (
+    BOUNDARY,
+    COUNT,
+    EQUALS,
+    JOINERS,
+    LINKS,
+    NEXT_WORD,
+    NOUN_OR_MORE,
+    UNEQUAL,
+)
+from dagster_agentic.kernel.policy.text import STOPWORDS
+
+_NEGATED_LEADS = ("without", "other")
+
+
+def equalities(
+    text: str, metric_spans: list[tuple[int, int]], names: Callable[[str], bool]
+) -> list[Condition]:
+    """A number equal (or not) to a column's value: 'with 3 bedrooms', 'having exactly 2
+    baths', 'that do not have 8 cylinders', 'without 3 bedrooms' (the noun after the number
+    names the column), 'whose year is 2009', 'cylinders other than 8' (the word before)."""
+    found: list[Condition] = []
+    for match in COUNT.finditer(text):
+        number = value(match.group("value"))
+        if number is None or number.kind == "percent" or percent_after(text, match.end()):
+            continue
+        if after_metric(text, match.start("value"), metric_spans):
+            continue
+        lead = match.group("lead").lower()
+        negated = lead.startswith(_NEGATED_LEADS) or "other" in lead
+        start = match.start("value")
+        if negated:
+            start = match.start("lead")
+        elif (where := negation(text, match.start())) is not None:
+            negated, start = True, where  # 'do not have 8 cylinders'
+        # The count starts at its number (or its negation): 'with' ends the words that may
+        # name the column.
+        op = "<>" if negated else "="
+        condition = make_condition(text, "range", start, match.end(), op, number.value)
+        if negated:
+            condition = replace(condition, context=(), start=start, text=text[start : match.end()])
+        condition = with_noun_after(text, condition, names)
+        if condition.after and not before_metric(text, condition.end, metric_spans):
+            found.append(condition)
+    for match in NOUN_OR_MORE.finditer(text):
+        number = value(match.group("low"))
+        if number is None or after_metric(text, match.start(), metric_spans):
+            continue
+        words = match.group("noun").split()
+        named = [w for w in words if w.lower() not in JOINERS]
+        if not named or not all(names_by_part(w, names) for w in named):
+            continue
+        less = match.group("dir").lower() in {"fewer", "less", "under", "below", "lower"}
+        condition = make_condition(
+            text, "range", match.start(), match.end(), "<=" if less else ">=", number.value
+        )
+        found.append(replace(condition, after=tuple(named)))
+    for match in EQUALS.finditer(text):
+        number = value(match.group("value"))
+        if number is None or number.kind == "percent" or percent_after(text, match.end()):
+            continue
+        if not names(match.group("name")) or before_metric(text, match.end(), metric_spans):
+            continue
+        op = "<>" if UNEQUAL.search(match.group("op")) else "="
+        found.append(
+            make_condition(text, "range", match.start("op"), match.end(), op, number.value)
+        )
+    return found
+
+
+def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool]) -> Condition:
+    """'more than 5,000 applications', '2 or more bedrooms', 'more than 10 years in the
+    majors', 'more than 10 years past their PhD', 'more than 3 customer service calls': the
+    noun phrase after the number names the column, as the words before it do.
+
+    The words are claimed (so they never name the target) only when they read as what is
+    counted: a noun that names a numeric column (by its stem or by an abbreviation the column
+    uses: 'bedrooms' ~ beds, 'applications' ~ apps, 'years' ~ yrs), plural after a number
+    other than one ('trees', not 'spend' of 'customers over 60 spend'), after at most two
+    modifiers, and any further name parts joined by prepositions and possessives ('years in
+    the majors', 'years past their PhD'). A past form right after the number is a verb
+    ('loans above 20k defaulted') and ends the words.
+    """
+    if condition.kind != "range" or condition.percent or condition.after:
+        return condition
+    words: list[re.Match[str]] = []
+    position = condition.end
+    while len(words) < 7:
+        match = NEXT_WORD.match(text, position)
+        if match is None:
+            break
+        lower = match.group(1).lower()
+        link = lower in LINKS
+        verb = lower.endswith("ed") and "_" not in lower  # 'bikes_owned' is a name
+        if not link and (lower in BOUNDARY or lower in STOPWORDS or verb):
+            break
+        words.append(match)
+        position = match.end()
+    texts = [m.group(1) for m in words]
+    naming = [i for i, w in enumerate(texts) if w.lower() not in LINKS and names_by_part(w, names)]
+    if not naming or naming[0] > 2 or any(w.lower() in LINKS for w in texts[: naming[0]]):
+        return condition
+    last = naming[0]
+    for index in naming[1:]:
+        if any(w.lower() not in LINKS for w in texts[last + 1 : index]):
+            break
+        last = index
+    head = texts[last].lower()
+    counted = head.endswith("s") and not head.endswith(("ss", "us", "is"))
+    unit = not re.search(r"[aeiou]", head)  # an abbreviated unit: 'sqft', 'km', 'kg'
+    if not (counted or unit or "_" in head or last > naming[0] or condition.low == 1):
+        return condition
+    end = words[last].end()
+    return replace(
+        condition,
+        end=end,
+        text=text[condition.start : end].strip(),
+        after=tuple(w for w in texts[: last + 1] if w.lower() not in LINKS),
+    )
+
+
+def names_by_part(word: str, names: Callable[[str], bool]) -> bool:
+    """Whether ``word`` or an abbreviation of it (a leading part of 3 letters or more, as
+    'apps' abbreviates 'applications') names a numeric column."""
+    if names(word):
+        return True
+    lower = word.lower()
+    return any(names(lower[:k]) for k in range(len(lower) - 1, 2, -1))

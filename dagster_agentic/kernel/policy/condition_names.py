@@ -1,0 +1,152 @@
+"""Which words of a condition name a column, by any of the ways a name shortens them.
+
+People write the words; a warehouse stores them shortened. A condition's words name a column
+when a word and a part of the name share a stem ('incomes' ~ income), when the part begins
+the word ('bili' of 'bilirubin', 'apps' of 'applications'), when the part is the word with
+its vowels dropped ('yrs' of 'years', 'amt' of 'amount', 'qty' of 'quantity'), or when the
+part spells a run of the words by their leading letters ('pirat' of 'payments-to-income
+ratio', 'hf' of 'human freedom', 'bwt' of 'birth weight'). The run may be hyphenated and
+may skip the short words that join it ('to', 'of', 'per'). Every rule works on letters, not
+on a list of known abbreviations, so it reads names nobody listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from dagster_agentic.kernel.policy.text import (
+    METRIC_WORDS,
+    STOPWORDS,
+    name_tokens,
+    stem,
+    word_match,
+    word_set,
+)
+from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
+
+_FILLER = word_set("is are was were a an the of who whose that with has have had")
+# Short words that join the words of a name and that its initials leave out.
+_JOINERS = word_set("to of per and in on at the a an for by vs")
+_VOWELS = frozenset("aeiou")
+
+
+def name_parts(column: ColumnProfile) -> list[str]:
+    """The parts of a column's name and of its comment."""
+    return name_tokens(column.name) + (name_tokens(column.comment) if column.comment else [])
+
+
+def naming_words(words: Sequence[str], column: ColumnProfile) -> set[str]:
+    """The words (lower case; the joined 'signup' of 'signed up') that name ``column``."""
+    tokens = name_parts(column)
+    joined = "".join(stem(w) for w in words)  # 'signed up' -> 'signup'
+    found: set[str] = set()
+    for word in [*(w.lower() for w in words if w.lower() not in _FILLER), joined]:
+        if any(part_names(word, token) for token in tokens):
+            found.add(word)
+    found |= initialled(words, tokens)
+    return found
+
+
+def part_names(word: str, token: str) -> bool:
+    """Whether one word names one part of a name: the same stem ('signed' ~ sign, 'incomes'
+    ~ income), a word the part begins ('bili' of 'bilirubin'), or a contraction
+    (:func:`contracts`)."""
+    if len(word) < 3:
+        return False
+    if word_match(word, token) == 2 or word_match(word.removesuffix("d"), token) == 2:
+        return True
+    if len(stem(word)) >= 4 and stem(token).startswith(stem(word)):
+        return True
+    return begins(token, word) or contracts(token, word)
+
+
+def begins(token: str, word: str) -> bool:
+    """Whether a name part is the start of a longer word: 'apps' of 'applications', 'beds'
+    of 'bedrooms', 'bili' of 'bilirubin' (3 letters or more, so 'yr' is not 'year')."""
+    short = token.lower().removesuffix("s")
+    return 3 <= len(short) < len(word) and word.lower().startswith(short)
+
+
+def contracts(token: str, word: str) -> bool:
+    """Whether a name part is the word with letters left out, as contractions are written:
+    the same first and last letter, the rest consonants taken in order ('yrs' of 'years',
+    'amt' of 'amount', 'hrs' of 'hours', 'nbr' of 'number'). A part with a vowel after its
+    first letter is a word of its own ('age' is not 'average')."""
+    token, word = token.lower(), word.lower()
+    if not (token.isalpha() and word.isalpha()) or not 3 <= len(token) < len(word):
+        return False
+    if token[0] != word[0] or token[-1] != word[-1] or _VOWELS & set(token[1:]):
+        return False
+    letters = iter(word[1:])
+    return all(ch in letters for ch in token[1:])
+
+
+def initialled(words: Sequence[str], tokens: Sequence[str]) -> set[str]:
+    """The words a name part spells by their leading letters, in order ('pirat' of
+    'payments-to-income ratio', 'pi' of 'payments income', 'bwt' of 'birth weight'): each
+    word gives a piece that starts with its first letter and takes further letters in order,
+    and the pieces make the whole part. Joining words ('to', 'of', 'per') may be skipped; a
+    part that is a word of the text itself is no initialism."""
+    pieces: list[tuple[str, str]] = []  # (piece, the word it came from)
+    for word in words:
+        for piece in re.split(r"[\-/_]+", word.lower()):
+            if piece.isalpha() and piece not in _JOINERS and piece not in _FILLER:
+                pieces.append((piece, word.lower()))
+    plain = {p for p, _ in pieces}
+    found: set[str] = set()
+    for token in tokens:
+        if not (token.isalpha() and 2 <= len(token) <= 8) or token in plain:
+            continue
+        for size in range(2, min(len(token), 4) + 1):
+            for i in range(len(pieces) - size + 1):
+                run = pieces[i : i + size]
+                if spells(token, tuple(p for p, _ in run)):
+                    found |= {w for _, w in run}
+    return found
+
+
+def spells(token: str, run: tuple[str, ...]) -> bool:
+    """Whether ``token`` is one piece of each word of ``run`` in turn, each piece starting
+    with its word's first letter and taking the rest of its letters in order."""
+    if not run:
+        return not token
+    word, rest = run[0], run[1:]
+    if not token or token[0] != word[0]:
+        return False
+    for end in range(1, len(token) - len(rest) + 1):
+        letters = iter(word[1:])
+        if all(ch in letters for ch in token[1:end]) and spells(token[end:], rest):
+            return True
+    return False
+
+
+def numeric_namer(profile: WarehouseProfile) -> Callable[[str], bool]:
+    """Whether a word names a column a range can read: a numeric column that is not a 0/1
+    flag, by a part of its name (:func:`part_names`: 'alcohol' ~ alcohol, 'years' ~
+    years_in_coop and yrs_since_phd, 'bilirubin' ~ bili). A flag is left out, so that 'loans
+    above 20k that default' never claims 'default' (the outcome) as the condition's column."""
+    parts = [
+        token
+        for table in profile.tables
+        for column in table.columns
+        if column.kind == "numeric" and not column.is_binary
+        for token in name_parts(column)
+    ]
+    stems = {stem(t) for t in parts}
+    whole = {
+        column.name.lower()
+        for table in profile.tables
+        for column in table.columns
+        if column.kind == "numeric" and not column.is_binary
+    }
+
+    def names_numeric(word: str) -> bool:
+        lower = word.lower()
+        if lower in STOPWORDS or lower in METRIC_WORDS or len(lower) < 2:
+            return False
+        if lower in whole or stem(lower) in stems:  # 'bikes_owned', 'bikes'
+            return True
+        return any(word_match(lower, t) == 2 or contracts(t, lower) for t in parts)
+
+    return names_numeric

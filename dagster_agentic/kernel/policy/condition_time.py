@@ -1,0 +1,128 @@
+"""Find the time conditions of a cohort: a year or month after a preposition ('in 2009',
+'before March 2023', 'from 2012 onwards', 'for the 2016 season'), a year bounded by the words
+after it with no preposition ('1976 and later models', '1990 or earlier', '2010+'), a span
+of years ('from 2008 to 2012'), a decade ('in the 1990s') and a month of any year ('in
+December').
+
+Which column a time reads (a date, or a whole-number year column) is decided later, against
+the warehouse (:mod:`dagster_agentic.kernel.policy.ranges`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from dagster_agentic.kernel.policy.condition_base import Condition, make_condition, negation
+from dagster_agentic.kernel.policy.condition_patterns import (
+    BOUNDARY,
+    DECADE,
+    FILLER,
+    MONTH_ONLY,
+    MONTHS,
+    NEXT_WORD,
+    OPEN_YEAR,
+    OPPOSITE,
+    TIME,
+    TIME_OPS,
+    YEAR_SPAN,
+)
+
+
+def time_conditions(text: str) -> tuple[list[Condition], list[Condition]]:
+    """The spans of years (read before any range of numbers over the same words: 'between
+    2015 and 2018' is years), then every other time condition."""
+    spans: list[Condition] = []
+    found: list[Condition] = []
+    for match in MONTH_ONLY.finditer(text):
+        if match.group("month") == "may":
+            continue  # the verb, not the month
+        month = MONTHS.index(match.group("month").lower()) + 1
+        found.append(make_condition(text, "month", match.start(), match.end(), "in", str(month)))
+    for match in TIME.finditer(text):
+        prep = " ".join((match.group("prep") or match.group("prep2")).lower().split())
+        first, after = _period(match)
+        bounded = any(match.group(g) for g in ("later", "onward", "plus", "earlier"))
+        if prep == "for" and not bounded and not _year_ends_clause(text, match.end()):
+            continue  # 'for 2000 workers' counts workers; 'for 2016, ...' names a year
+        op = TIME_OPS[prep]
+        if match.group("later") or match.group("onward") or match.group("plus"):
+            op = ">="  # 'in 2010 or later', 'from 2012 onwards', 'for 1976 and later models'
+        elif match.group("earlier"):
+            op = "<="  # 'in 2010 or earlier'
+        found.append(make_condition(text, "time", match.start(), match.end(), op, first, after))
+    for match in OPEN_YEAR.finditer(text):
+        year = int(match.group("year"))
+        op = "<=" if match.group("earlier") else ">="
+        found.append(
+            make_condition(
+                text,
+                "time",
+                match.start(),
+                match.end(),
+                op,
+                f"{year:04d}-01-01",
+                f"{year + 1:04d}-01-01",
+            )
+        )
+    for match in YEAR_SPAN.finditer(text):
+        first_year, last_year = sorted((int(match.group("first")), int(match.group("last"))))
+        if match.group("prep").lower() == "for" and not _year_ends_clause(text, match.end()):
+            continue
+        spans.append(
+            make_condition(
+                text,
+                "time",
+                match.start(),
+                match.end(),
+                "between",
+                f"{first_year:04d}-01-01",
+                f"{last_year + 1:04d}-01-01",
+            )
+        )
+    for match in DECADE.finditer(text):
+        decade = int(match.group("decade"))
+        found.append(
+            make_condition(
+                text,
+                "time",
+                match.start(),
+                match.end(),
+                "between",
+                f"{decade:04d}-01-01",
+                f"{decade + 10:04d}-01-01",
+            )
+        )
+    return spans, [_negated(text, c) for c in found]
+
+
+def _negated(text: str, condition: Condition) -> Condition:
+    """'not built after 2000' is built in 2000 or before; 'in 2009' has no opposite bound,
+    so a negated 'in' is left to the words' other readings."""
+    where = negation(text, condition.core)
+    if where is None or condition.op not in OPPOSITE:
+        return condition
+    text_ = text[where : condition.end].strip()
+    return replace(condition, op=OPPOSITE[condition.op], start=where, core=where, text=text_)
+
+
+def _year_ends_clause(text: str, end: int) -> bool:
+    """Whether a year is the end of its clause ('for 2016, RMSE ...', 'for 2016 with ...'),
+    not a count of something ('for 2000 workers')."""
+    match = NEXT_WORD.match(text, end)
+    if match is None:
+        return True
+    return match.group(1).lower() in BOUNDARY | FILLER
+
+
+def _period(match: re.Match[str]) -> tuple[str, str | None]:
+    """The first day of the period a time phrase names, and the first day after it."""
+    if match.group("date"):
+        return match.group("date"), None
+    year = int(match.group("year"))
+    month_text = (match.group("month") or "").lower().rstrip(".")
+    if not month_text:
+        return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
+    month = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(month_text[:3]))
+    after = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-01", f"{after[0]:04d}-{after[1]:02d}-01"

@@ -1,0 +1,165 @@
+"""The objective's words that say what the outcome is, beyond its plain content words.
+
+A column name written as stored ('hf_score', 'SalePrice'); a two-letter part of a compound
+name ('ef' of ef_score); generic nouns that are often a part of a name ('score', 'rate',
+'level') with the word they qualify; a population noun counted ('the number of
+applications' is the quantity); the unit of an outcome's window ('5-year', 'within 30 days'),
+which names no column. And the numbers: one that neither the metric nor a cohort condition
+reads is an error, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dagster_agentic.errors import ObjectiveError
+from dagster_agentic.kernel.policy.numbers import Number
+from dagster_agentic.kernel.policy.target import GenericNoun
+from dagster_agentic.kernel.policy.text import (
+    METRIC_WORDS,
+    STOPWORDS,
+    Token,
+    name_tokens,
+    quote,
+)
+from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
+
+
+def plain(token: Token) -> str:
+    """A token as a word: lower case, without a possessive 's."""
+    return token.lower.removesuffix("'s").removesuffix("’s")
+
+
+_COUNTED = frozenset({"number of", "count of", "how many", "numbers of", "amount of"})
+
+
+# Generic nouns that are function words of a sentence ('rate the leads', 'at least', 'a
+# total of') but often a part of a column's name (hf_score, grad_rate, job_level, total_due).
+_NAME_NOUNS = frozenset({"score", "scores", "rate", "rates", "level", "levels", "total", "points"})
+
+
+def name_nouns(tokens: list[Token], anywhere: bool = False) -> list[GenericNoun]:
+    """Generic nouns of ``_NAME_NOUNS`` used as nouns (not the verb that opens the sentence,
+    'Score each lead ...', nor after 'to'), each with the word it qualifies or is qualified
+    by ('freedom' of 'human freedom score', 'charges' of 'total charges'): they may back a
+    column that word names too. ``anywhere``: every one, for a cohort span's tokens."""
+    found: list[GenericNoun] = []
+    for i, token in enumerate(tokens):
+        word = plain(token)
+        if word not in _NAME_NOUNS or any(g.word == word for g in found):
+            continue
+        before = tokens[i - 1].lower if i > 0 else ""
+        verb = i == 0 or before in {"to", "and", "please", ".", "?", "!", ";", ":"}
+        if verb and not anywhere:
+            continue
+        found.append(GenericNoun(word, _beside(tokens, i)))
+    return found
+
+
+def _beside(tokens: list[Token], i: int) -> str:
+    """The content word right before token ``i``, else right after it, else ''."""
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(tokens) and tokens[j].is_word:
+            word = plain(tokens[j])
+            if word not in STOPWORDS and word not in METRIC_WORDS and len(word) >= 2:
+                return word
+    return ""
+
+
+def counted(tokens: list[Token], i: int) -> bool:
+    return " ".join(t.lower for t in tokens[max(0, i - 2) : i]) in _COUNTED
+
+
+# An identifier as stored: with an underscore ('hf_score') or a capital inside ('SalePrice').
+_IDENTIFIER = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][a-z0-9]*[A-Z][A-Za-z0-9]*"
+)
+
+
+def written_names(text: str, spans: list[tuple[int, int]], profile: WarehouseProfile) -> list[str]:
+    """Column names written as stored outside the cohort's spans ('Predict hf_score'), in the
+    profile's spelling: the tokenizer splits 'hf_score' into 'hf' and 'score', two words too
+    short or too generic to name the column on their own."""
+    columns = {c.name.lower(): c.name for t in profile.tables for c in t.columns}
+    found: list[str] = []
+    for match in _IDENTIFIER.finditer(text):
+        name = columns.get(match.group(0).lower())
+        inside = any(a <= match.start() < b for a, b in spans)
+        if name is not None and not inside and name not in found:
+            found.append(name)
+    return found
+
+
+def name_parts(tokens: list[Token], profile: WarehouseProfile, words: list[str]) -> list[str]:
+    """Two-letter words that are a part of a compound column name ('ef' of ef_score): too
+    short for a content word, but written the way the warehouse abbreviates."""
+    parts = {
+        part
+        for table in profile.tables
+        for column in table.columns
+        if len(tokens_of := name_tokens(column.name)) > 1
+        for part in tokens_of
+        if len(part) == 2 and part.isalpha()
+    }
+    found: list[str] = []
+    for token in tokens:
+        word = token.lower
+        if len(word) == 2 and word in parts and word not in STOPWORDS and word not in words:
+            found.append(word)
+    return found
+
+
+UNIT = re.compile(r"[\s-]*(?:day|week|month|year|hour|minute|quarter)s?\b")
+
+
+def after_number(token: Token, tokens: list[Token]) -> bool:
+    i = tokens.index(token)
+    before = [t for t in tokens[:i] if t.text != "-"]
+    return bool(before) and before[-1].text[0].isdigit() and token.start - before[-1].end <= 2
+
+
+_WINDOW_BEFORE = re.compile(r"\b(?:within|next|after|in|over)\s+(?:the\s+)?(?:next\s+)?$")
+
+
+def refuse_unread_numbers(
+    text: str,
+    numbers: tuple[Number, ...],
+    read: list[tuple[int, int]],
+    entity: TableProfile,
+    label: TableProfile,
+    target: str,
+) -> None:
+    """A number that is neither the metric's threshold nor part of a cohort condition or
+    value ('workers whose year is 2009 with an MAE under 25') is a condition nobody read:
+    an error naming the columns whose range holds it, never a number silently dropped.
+
+    The outcome's own window is no condition: a number of the target's name ('1' of
+    late_1d), an adjective ('90-day churn') or a horizon ('churn within 30 days')."""
+    for number in numbers:
+        if any(a <= number.start < b for a, b in read):
+            continue
+        after = text[number.end :]
+        unit = UNIT.match(after)
+        if unit and (after.startswith("-") or _WINDOW_BEFORE.search(text[: number.start])):
+            continue
+        digits = number.raw.strip("$€£¥").replace(",", "")
+        if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
+            continue
+        holders = []
+        for table in dict.fromkeys([entity, label]):
+            for column in table.columns:
+                low, high = column.min, column.max
+                if column.kind != "numeric" or column.name in table.candidate_keys:
+                    continue
+                numeric = isinstance(low, int | float) and isinstance(high, int | float)
+                if numeric and low <= number.value <= high:  # type: ignore[operator]
+                    holders.append(f"{table.name}.{column.name} ({low:g} to {high:g})")
+        shown = ", ".join(holders[:8]) + (", ..." if len(holders) > 8 else "")
+        where = f"; columns whose values span it: {shown}" if holders else ""
+        raise ObjectiveError(
+            f"the number {quote(number.raw)} belongs to no metric and no cohort condition "
+            f"reads it{where}",
+            fix="put the number next to its metric ('MAE under 25'), or write the condition "
+            "with its column ('year = 2009', 'age above 30'), or set cohort=\"<SQL "
+            "predicate>\" in the goal's overrides",
+        )

@@ -1,0 +1,169 @@
+"""Cohort phrases read from the shape of the words around a number or a negation, where no
+category value is written: 'orders that include item 10' (an integer column the noun
+names), 'applicants without any derogatory reports' (no row in a child table), and the
+participles that introduce a cohort like a preposition ('emails sent by our Sales team').
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from dagster_agentic.kernel.policy.phrases import Phrase
+from dagster_agentic.kernel.policy.text import (
+    METRIC_WORDS,
+    STOPWORDS,
+    Token,
+    name_tokens,
+    singular,
+    word_match,
+    word_set,
+)
+from dagster_agentic.warehouse.models import WarehouseProfile
+
+Column = tuple[str, str]  # (table, column)
+ROWS: Column = ("", "")  # an absence phrase reads rows of a table, not a column's values
+_WINDOW = 6
+
+
+def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= token.start < b for a, b in spans)
+
+
+_ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "code", "key", "ref", "fk", "pk"})
+
+
+def numbered(
+    text: str,
+    tokens: list[Token],
+    spans: list[tuple[int, int]],
+    profile: WarehouseProfile,
+    intro: frozenset[str],
+) -> list[tuple[Phrase, frozenset[Column]]]:
+    """'orders that include item 10', 'for store 4': a word naming an integer column
+    (``ItemID``, ``store_no``) followed by a whole number the column's range holds, after a
+    cohort word. The cohort reads the column where it lives (the entity, a table one hop
+    away, or a child: 'has such a row')."""
+    found: list[tuple[Phrase, frozenset[Column]]] = []
+    for k in range(len(tokens) - 1):
+        word, number = tokens[k], tokens[k + 1]
+        if not word.is_word or not number.text.isdigit() or word.lower in STOPWORDS:
+            continue
+        if _inside(word, spans) or _inside(number, spans):
+            continue
+        value = int(number.text)
+        columns = {
+            (table.name, column.name)
+            for table in profile.tables
+            for column in table.columns
+            if column.kind == "numeric"
+            and isinstance(column.min, int | float)
+            and isinstance(column.max, int | float)
+            and float(column.min).is_integer()
+            and column.min <= value <= column.max
+            and any(
+                word_match(word.lower, part) == 2 or singular(word.lower) == part
+                for part in name_tokens(column.name)
+                if part not in _ID_WORDS
+            )
+        }
+        window = [t.lower for t in tokens[max(0, k - _WINDOW) : k]]
+        if not columns or not (set(window) & (intro | {"include", "including", "includes"})):
+            continue
+        phrase = Phrase(
+            (number.text,),
+            word.lower,
+            text[word.start : number.end],
+            word.start,
+            number.end,
+            places_only=False,
+            strong=True,
+            hint=word.lower,
+        )
+        found.append((phrase, frozenset(columns)))
+    return found
+
+
+_ABSENT = frozenset({("without",), ("with", "no"), ("having", "no"), ("with", "zero")})
+_ANY = frozenset({"any", "a", "an", "the", "one", "single"})
+
+
+def absences(
+    text: str, tokens: list[Token], spans: list[tuple[int, int]]
+) -> list[tuple[Phrase, frozenset[Column]]]:
+    """'without any derogatory reports', 'with no complaints': the entities that have no such
+    row. Proposed whenever nothing else read the words, so that the cohort reads a child
+    table the words name or is an error listing the candidates, never dropped."""
+    found: list[tuple[Phrase, frozenset[Column]]] = []
+    for k, token in enumerate(tokens):
+        pair = (token.lower, tokens[k + 1].lower) if k + 1 < len(tokens) else (token.lower,)
+        width = 1 if (token.lower,) in _ABSENT else 2 if pair in _ABSENT else 0
+        if not width:
+            continue
+        j = k + width
+        while j < len(tokens) and tokens[j].lower in _ANY:
+            j += 1
+        words: list[Token] = []
+        while j < len(tokens) and len(words) < 4 and tokens[j].is_word:
+            if tokens[j].lower in STOPWORDS or tokens[j].lower in METRIC_WORDS:
+                break
+            words.append(tokens[j])
+            j += 1
+        if not words or any(_inside(t, spans) for t in [token, *words]):
+            continue
+        begin, stop = token.start, words[-1].end
+        phrase = Phrase(
+            ("not", *(w.text for w in words)),
+            "",
+            text[begin:stop],
+            begin,
+            stop,
+            places_only=False,
+            strong=True,
+        )
+        found.append((phrase, frozenset({ROWS})))
+    return found
+
+
+AFTER_PARTICIPLE = frozenset({"by", "in", "from", "at", "via", "through", "under"})
+_IRREGULAR = word_set(
+    """sent made built bought sold written run held given taken done shown grown paid won
+    lost kept brought caught thought found drawn driven flown known seen chosen spent"""
+)
+
+
+def participle(word: str) -> bool:
+    """A past participle: 'placed', 'issued', or a common irregular one ('sent', 'made')."""
+    return word in _IRREGULAR or (len(word) >= 5 and word.endswith("ed"))
+
+
+_AUXILIARIES = word_set("will would be is are was were been being get gets got have has had not")
+_DETERMINERS = word_set("the our their its a an my your his her this that these those")
+
+
+def participle_words(
+    tokens: list[Token], spans: list[tuple[int, int]], known: Callable[[str], bool]
+) -> list[Token]:
+    """The first word of a cohort a participle introduces after its noun ('emails sent by
+    the marketing team', 'orders placed by walk-in customers') when nothing claimed it and
+    the warehouse knows none of its words: a cohort that cannot be read, never dropped. A
+    participle after an auxiliary is the outcome's verb ('will be approved by'), no cohort."""
+    found: list[Token] = []
+    for k in range(1, len(tokens) - 2):
+        lead, verb, by = tokens[k - 1], tokens[k], tokens[k + 1]
+        if not (participle(verb.lower) and by.lower in AFTER_PARTICIPLE and lead.is_word):
+            continue
+        if lead.lower in _AUXILIARIES or lead.lower in STOPWORDS:
+            continue
+        j = k + 2
+        while j < len(tokens) and tokens[j].lower in _DETERMINERS:
+            j += 1
+        words: list[Token] = []
+        while j < len(tokens) and tokens[j].is_word and tokens[j].lower not in STOPWORDS:
+            words.append(tokens[j])
+            j += 1
+        if not words or any(_inside(t, spans) for t in words):
+            continue
+        if not any(known(part) for w in words for part in re.split(r"[\-_]+", w.lower) if part):
+            found.append(words[0])
+    return found
