@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.corpus.sets import CorpusSet, Tables, _plain, _rdata
+from bench.corpus.set_base import CorpusSet, Tables, _plain, _rdata
 
 
 def _rd(package: str, name: str) -> pd.DataFrame:
