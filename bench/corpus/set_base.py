@@ -10,6 +10,7 @@ import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 Tables = dict[str, pd.DataFrame]
@@ -48,3 +49,16 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or str(out[column].dtype).startswith("str"):
             out[column] = out[column].astype(object).where(out[column].notna(), None)
     return out
+
+
+def _rd(package: str, name: str) -> pd.DataFrame:
+    return _plain(_rdata(package, name)).reset_index(drop=True)
+
+
+def _tables(tables: Tables) -> Tables:
+    return {name: _plain(frame) for name, frame in tables.items()}
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A frame's columns as arrays, for reading one cell at a time in a loop."""
+    return {str(c): frame[c].to_numpy() for c in frame.columns}

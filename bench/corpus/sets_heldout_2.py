@@ -4,8 +4,7 @@ warehouses (German names with the key ``Kennung`` referenced as ``Person``; a ``
 mart with ``_key``/``_fk``; CamelCase ``ID`` keys; abbreviated names with a label per entity
 and year; camelCase with ``schoolRef`` referencing ``schoolNo``).
 
-Part of the registry in bench.corpus.sets, which imports this module after its helpers: import
-``bench.corpus.sets`` rather than this module on its own.
+Part of the registry in bench.corpus.sets.
 """
 
 from __future__ import annotations
@@ -13,21 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.corpus.set_base import CorpusSet, Tables, _plain, _rdata
-
-
-def _rd(package: str, name: str) -> pd.DataFrame:
-    return _plain(_rdata(package, name)).reset_index(drop=True)
-
-
-def _tables(tables: Tables) -> Tables:
-    return {name: _plain(frame) for name, frame in tables.items()}
-
-
-def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A frame's columns as arrays, for reading one cell at a time in a loop."""
-    return {str(c): frame[c].to_numpy() for c in frame.columns}
-
+from bench.corpus.set_base import CorpusSet, Tables, _columns, _plain, _rd, _rdata, _tables
 
 # -- single tables ---------------------------------------------------------------------------
 

@@ -2,8 +2,7 @@
 and six relational warehouses (Spanish names; ALLCAPS names with table numbers; French names;
 dotted column names such as ``prof.id``; ``pk_``/``fk_`` keys; very long descriptive names).
 
-Part of the registry in bench.corpus.sets, which imports this module after its helpers: import
-``bench.corpus.sets`` rather than this module on its own.
+Part of the registry in bench.corpus.sets.
 """
 
 from __future__ import annotations
