@@ -386,17 +386,14 @@ def _late_columns(
         return []
     labels, cutoff = _label_join(objective, schema)
     key = quote_ident(objective.label_key)
+    joins = entity_joins(profile, objective)
     found: list[ColumnSemantics] = []
     for semantics in tables:
         if semantics.role not in ("entity", "event", "child"):
             continue
         table = profile.table(semantics.table)
         assert table is not None
-        join = (
-            objective.entity_key
-            if semantics.role == "entity"
-            else entity_joins(profile, objective).get(table.name)
-        )
+        join = objective.entity_key if semantics.role == "entity" else joins.get(table.name)
         if join is None:  # reached through another unique column of the entity: no direct id
             continue
         parsed = {r.column: r for r in readings if r.table == table.name}
