@@ -13,6 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_agentic.goals.objective import Objective
+from dagster_agentic.warehouse.models import WarehouseProfile
+
 Builder = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -205,3 +208,41 @@ def build(path: Path, builder: Builder) -> Path:
     finally:
         conn.close()
     return path
+
+
+Built = tuple[Path, WarehouseProfile]
+
+
+def build_sql(tmp: Path, name: str, sql: list[str]) -> Built:
+    """A warehouse file ``name`` under ``tmp`` made by the statements ``sql``, profiled."""
+    from dagster_agentic.warehouse.connection import Warehouse
+    from dagster_agentic.warehouse.profile import profile_warehouse
+
+    path = tmp / f"{name}.duckdb"
+    conn = duckdb.connect(str(path))
+    try:
+        for statement in sql:
+            conn.execute(statement)
+    finally:
+        conn.close()
+    return path, profile_warehouse(Warehouse(path))
+
+
+def read_goal(built: Built, text: str) -> Objective:
+    """The objective ``text`` read against the built warehouse, with no overrides."""
+    from dagster_agentic.goals.spec import GoalOverrides
+    from dagster_agentic.kernel.policy.objective import interpret_objective
+
+    return interpret_objective(text, built[1], GoalOverrides())
+
+
+def count_rows(built: Built, table: str, where: str | None) -> int:
+    """Rows of ``table`` (quoted as written) that ``where`` selects, every row without one."""
+    conn = duckdb.connect(str(built[0]), read_only=True)
+    try:
+        sql = f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else "")
+        row = conn.execute(sql).fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    return int(row[0])

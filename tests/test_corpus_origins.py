@@ -15,8 +15,15 @@ from bench.corpus.sets import BY_KEY, SETS
 def test_every_goal_and_refusal_has_a_known_origin_and_a_registered_set() -> None:
     goals = load_goals()
     counts = {origin: sum(g.origin == origin for g in goals) for origin in ORIGINS}
-    assert counts == {"development": 33, "held-out-1": 32, "held-out-2": 33, "held-out-3": 33}
-    assert len(BY_KEY) == len(SETS) == 46
+    assert counts == {
+        "development": 33,
+        "held-out-1": 32,
+        "held-out-2": 33,
+        "held-out-3": 33,
+        "held-out-4": 33,
+        "held-out-5": 33,
+    }
+    assert len(BY_KEY) == len(SETS) == 68
     assert {g.set_key for g in goals} == set(BY_KEY)
     # A set holds goals of one origin: the held-out sets are their own warehouses.
     origin_of: dict[str, set[str]] = {}
@@ -24,8 +31,14 @@ def test_every_goal_and_refusal_has_a_known_origin_and_a_registered_set() -> Non
         origin_of.setdefault(goal.set_key, set()).add(goal.origin)
     assert all(len(o) == 1 for o in origin_of.values()), origin_of
     refusals = load_refusals()
-    assert len(refusals) == 15
-    assert {r.origin for r in refusals} == {"held-out-1", "held-out-2", "held-out-3"}
+    assert len(refusals) == 25
+    assert {r.origin for r in refusals} == {
+        "held-out-1",
+        "held-out-2",
+        "held-out-3",
+        "held-out-4",
+        "held-out-5",
+    }
     assert all(r.set_key in BY_KEY and origin_of[r.set_key] == {r.origin} for r in refusals)
 
 

@@ -569,7 +569,10 @@ def test_percentage_above_100() -> None:
 
 
 def test_number_tied_to_no_metric() -> None:
-    message = _error(ObjectiveError, "churn recall is key; reach 95% on European cohorts")
+    message = _error(
+        ObjectiveError,
+        "churn recall is key; the team works in Berlin; reach 95% on European cohorts",
+    )
     assert "'95%'" in message and "tied to no metric" in message
 
 

@@ -21,7 +21,8 @@ from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.goals.spec import GoalOverrides
 from dagster_agentic.kernel.policy.objective import interpret_objective
-from dagster_agentic.kernel.policy.target import enumerated_by, forms
+from dagster_agentic.kernel.policy.target import forms
+from dagster_agentic.kernel.policy.target_columns import enumerated_by
 from dagster_agentic.warehouse.connection import Warehouse
 from dagster_agentic.warehouse.models import WarehouseProfile
 from dagster_agentic.warehouse.profile import profile_warehouse

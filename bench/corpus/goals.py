@@ -17,7 +17,14 @@ import yaml
 
 GOALS_FILE = Path(__file__).resolve().parent / "goals.yaml"
 REFUSALS_FILE = Path(__file__).resolve().parent / "refusals.yaml"
-ORIGINS = ("development", "held-out-1", "held-out-2", "held-out-3")
+ORIGINS = (
+    "development",
+    "held-out-1",
+    "held-out-2",
+    "held-out-3",
+    "held-out-4",
+    "held-out-5",
+)
 """Who wrote a goal and when it was first measured: ``development`` goals were written and
 measured while the product's reading rules were being developed; the held-out ones by people who
 had not seen those rules, first measured before any change was made against them (then they are

@@ -379,6 +379,8 @@ SETS: tuple[CorpusSet, ...] = (
 from bench.corpus.sets_heldout_1 import HELDOUT_1  # noqa: E402
 from bench.corpus.sets_heldout_2 import HELDOUT_2  # noqa: E402
 from bench.corpus.sets_heldout_3 import HELDOUT_3  # noqa: E402
+from bench.corpus.sets_heldout_4 import HELDOUT_4  # noqa: E402
+from bench.corpus.sets_heldout_5 import HELDOUT_5  # noqa: E402
 
-SETS = SETS + HELDOUT_1 + HELDOUT_2 + HELDOUT_3
+SETS = SETS + HELDOUT_1 + HELDOUT_2 + HELDOUT_3 + HELDOUT_4 + HELDOUT_5
 BY_KEY = {s.key: s for s in SETS}

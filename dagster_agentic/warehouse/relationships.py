@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 MIN_DISTINCT_FOR_VALUES = 20
+SMALL_DIMENSION = 50  # rows of a dimension of codes, for the hub of an extension group
+MIN_CODES = 3  # distinct text codes before a value-only link to a dimension is tried
 MIN_SPAN_COVERAGE = 0.5
 DENSE_SHARE = 0.98
 """An integer column with at least this share of the values between its min and max is a
@@ -229,8 +231,10 @@ def _extension_sides(
     each extension's key, mapped to the one key of the group that the others extend.
 
     The extended table (the hub) is the one the evidence names (``member_key`` named after
-    ``members``), else the one more tables outside the group link to or from (a label table
-    links to nothing else), else the widest table, else the first name.
+    ``members``), else the one whose key is named after itself (``patient_key`` of
+    ``dim_patient``, not ``patient_fk`` of ``fact_outcome``), else the one more tables outside
+    the group link to or from (a label table links to nothing else but a small dimension of
+    its classes), else the widest table, else the first name.
     """
     links = {(r.child_table, r.child_column, r.parent_table, r.parent_column): r for r in found}
     group: dict[tuple[str, str], tuple[str, str]] = {}
@@ -248,16 +252,20 @@ def _extension_sides(
     members: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for key in {k for pair in group.items() for k in pair}:
         members.setdefault(root(key), []).append(key)
+    # A link into a small dimension of codes says nothing about which table is the hub: a
+    # label table whose outcome points at a dimension of classes is still a label table.
+    rows = {t.name: t.row_count for t in tables}
     partners: dict[str, set[str]] = {}
     for r in found:
-        partners.setdefault(r.child_table, set()).add(r.parent_table)
+        if rows.get(r.parent_table, 0) > SMALL_DIMENSION:
+            partners.setdefault(r.child_table, set()).add(r.parent_table)
         partners.setdefault(r.parent_table, set()).add(r.child_table)
     widths = {t.name: len(t.columns) for t in tables}
     sides: dict[tuple[str, str], tuple[str, str]] = {}
     for keys in members.values():
         inside = {table for table, _ in keys}
 
-        def as_hub(key: tuple[str, str], inside: set[str] = inside) -> tuple[int, int, int]:
+        def as_hub(key: tuple[str, str], inside: set[str] = inside) -> tuple[int, ...]:
             named = max(
                 (
                     _EVIDENCE_RANK[r.evidence]
@@ -266,7 +274,11 @@ def _extension_sides(
                 ),
                 default=0,
             )
-            return named, len(partners.get(key[0], set()) - inside), widths.get(key[0], 0)
+            # A key named after its own table (dim_patient.patient_key) is the hub's; one named
+            # after another table (fact_outcome.patient_fk) refers to it.
+            own = int(name_match(key[1], key[0], key[1]) == STRONG_NAME)
+            outside = len(partners.get(key[0], set()) - inside)
+            return named, own, outside, widths.get(key[0], 0)
 
         hub = min(keys, key=lambda k: (tuple(-v for v in as_hub(k)), k))
         sides.update({key: hub for key in keys if key != hub})
@@ -415,12 +427,28 @@ def _dense(column: ColumnProfile) -> bool:
 
 def _values_plausible(column: ColumnProfile, key: ColumnProfile, min_inclusion: float) -> bool:
     """Cheap filters from the profiles, before any SQL: most value-only pairs stop here."""
+    if _listed_codes(column, key):
+        return True
     if not (has_key_name(column.name) or column.distinct_count >= MIN_DISTINCT_FOR_VALUES):
         return False
     # Approximate distinct counts (big tables) get 5% slack.
     if column.distinct_count * min_inclusion > key.distinct_count * 1.05:
         return False
     return _range_fits(column, key)
+
+
+def _listed_codes(column: ColumnProfile, key: ColumnProfile) -> bool:
+    """A text column of a few codes ('BCH', 'CHT', 'PBT') whose every value is a listed value
+    of a unique text column elsewhere: a dimension keyed by those codes, whatever either
+    column is called (``chosen_mode`` -> ``fishing_modes.mode_code``). Both listings must be
+    complete, and three codes at least: two shared values ('Y'/'N') are too common to say."""
+    if column.kind != "text" or key.kind != "text" or column.distinct_count < MIN_CODES:
+        return False
+    mine = [v.value for v in column.values]
+    theirs = {v.value for v in key.values}
+    if len(mine) != column.distinct_count or len(theirs) != key.distinct_count:
+        return False
+    return all(isinstance(v, str) and v in theirs for v in mine)
 
 
 def _range_fits(

@@ -33,12 +33,20 @@ from dataclasses import dataclass
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.goals.objective import MAX_CLASSES
+from dagster_agentic.kernel.policy.surface import (
+    coded_value,
+    comment_codes,
+    number_form,
+    short_form_of,
+)
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
     abbreviates,
     derives_from,
     lemma,
+    lemmas,
     name_tokens,
+    norm,
     quote,
     spelled_by_prefixes,
     word_match,
@@ -162,24 +170,6 @@ def _keyed_by_category(child: TableProfile, fk: str) -> bool:
     )
 
 
-# A numbered or lettered list prefix a value is stored with: '2. Married', '(3) Other', '1) Yes'.
-_ENUMERATION = re.compile(r"^\s*\(?\d{1,3}\s*[.):]\s*(?=[^\d\s])")
-_AMPERSAND = re.compile(r"\s*&\s*")
-
-
-def norm(value: str) -> str:
-    """Lower case with every run of separators one space and a numbered prefix dropped:
-    'Month-to-month' -> 'month to month', '2. Married' -> 'married', 'ELK_GROVE' -> 'elk
-    grove', 'Latin America & the Caribbean' -> 'latin america and the caribbean'."""
-    value = _AMPERSAND.sub(" and ", _ENUMERATION.sub("", value))
-    return " ".join(re.split(r"[\s_\-/.,]+", value.strip().lower())).strip()
-
-
-def lemmas(words: Sequence[str]) -> list[str]:
-    """Each word's :func:`lemma`: 'renters' and 'rent' meet, 'condos' and 'condo'."""
-    return [lemma(w) for w in words]
-
-
 def _words(phrase_words: tuple[str, ...]) -> list[list[str]]:
     """The phrase as parts between connectors, each a list of lower-case words, normalised
     as values are ('Month-to-month' -> month, to, month; '2. Married' -> married)."""
@@ -239,9 +229,13 @@ def _fit(part: list[str], value: object, short: bool = False) -> int:
     """3: the same words, in any inflected or derived form; 2: each word a stem of a value
     word; 1: a prefix ('fib' ~ 'Fiber'), or, in a column of short forms (``short``), a value
     the word starts with ('Fridays' ~ 'Fri'); 0: no fit."""
-    words = _value_words(value)
+    # 'third' ~ '3rd' ~ '3': an ordinal or number word is compared as its number.
+    words = [number_form(w) for w in _value_words(value)]
+    part = [number_form(w) for w in part]
     if part == words or (words and lemmas(part) == lemmas(words)):
         return 3
+    if short and len(words) == 1 and 2 <= len(part) <= 3 and spelled_by_prefixes(words[0], part):
+        return 1  # a stored code of the words' starts: 'afam' of 'African American'
     if not words or len(part) > len(words):
         return 0
     if isinstance(value, str) and len(part) == len(words) and _derived(part, value):
@@ -272,14 +266,17 @@ def _word_fit(word: str, value_word: str, short: bool) -> int:
         return 1
     if strength == 0 and short and len(value_word) >= 3 and word.startswith(value_word):
         return 1  # a stored short form: 'Fri' of 'Fridays', 'Jan' of 'January'
+    if strength == 0 and short_form_of(word, value_word):
+        return 1  # 'dept' of 'Department', either way round (a weak fit)
     return strength
 
 
 def _short_forms(values: Sequence[object]) -> bool:
-    """Whether a column stores short forms: every value a word of three or four letters
-    ('Mon', 'Tue', ...; 'Jan', 'Feb', ...), so a longer word may spell one out."""
+    """Whether a column stores short forms: every value a word of three to five letters
+    ('Mon', 'Tue', ...; 'Jan', 'Feb', ...; 'cauc', 'afam', 'other'), so a longer word, or
+    the starts of several, may spell one out."""
     texts = [v for v in values if isinstance(v, str)]
-    return len(texts) >= 3 and all(3 <= len(v.strip()) <= 4 and v.strip().isalpha() for v in texts)
+    return len(texts) >= 3 and all(3 <= len(v.strip()) <= 5 and v.strip().isalpha() for v in texts)
 
 
 def match_phrase(
@@ -317,7 +314,7 @@ def _column_match(
     names = _names(column, place)
     named = bool(hint and _names_column(hint, names))
     values = _values(column, place)
-    codes = _comment_codes(column, values)
+    codes = comment_codes(column, values)
     categorical = column.kind in {"text", "boolean"} or (
         column.kind == "numeric"
         and 0 < len(values) <= MAX_CLASSES
@@ -364,7 +361,7 @@ def _column_match(
             picked.extend(v for _, v in general if v not in picked)
             weakest = min(weakest, general[0][0])
             continue
-        fits = fits or [*_initial(rest, values)] or _coded(rest, codes)
+        fits = fits or [*_initial(rest, values)] or coded_value(rest, codes)
         if not fits:
             return None
         best = max(s for s, _ in fits)
@@ -394,7 +391,7 @@ def _general(
         fits: list[tuple[int, str | int | float | bool]] = [
             (s, v) for v in values if isinstance(v, str) and (s := _fit([word], v, short))
         ]
-        fits = fits or [*_initial([word], values)] or _coded([word], codes)
+        fits = fits or [*_initial([word], values)] or coded_value([word], codes)
         if not fits:
             return []
         best = max(s for s, _ in fits)
@@ -405,37 +402,6 @@ def _general(
     # The word means these values as surely as spelling them out: an exact fit, so that
     # the entity's own column ('each boy's band': sex 'M') wins over a parent's same words.
     return [(3, v) for _, v in found]
-
-
-_CODE = re.compile(r"(?<![\w])([A-Za-z0-9]{1,3})\s*(?:=|:)\s*([A-Za-z][A-Za-z ]*?)\s*(?=[,;.)/]|$)")
-
-
-def _comment_codes(
-    column: ColumnProfile, values: Sequence[object]
-) -> dict[str, str | int | float | bool]:
-    """A coded column's documented labels, from its comment ('1 = male, 2 = female'): each
-    label's words -> the value it stands for, kept only when the code is a value held."""
-    if not column.comment:
-        return {}
-    held = {str(v).removesuffix(".0"): v for v in values}
-    found: dict[str, str | int | float | bool] = {}
-    for code, label in _CODE.findall(column.comment):
-        if code in held:
-            found[norm(label)] = held[code]  # type: ignore[assignment]
-    return found
-
-
-def _coded(
-    part: list[str], codes: dict[str, str | int | float | bool]
-) -> list[tuple[int, str | int | float | bool]]:
-    """'female patients' over sex coded 1/2 with the comment '1 = male, 2 = female'."""
-    hits = [
-        value
-        for label, value in codes.items()
-        if len(part) == len(label.split())
-        and all(word_match(w, t) == 2 for w, t in zip(part, label.split(), strict=True))
-    ]
-    return [(2, hits[0])] if len(hits) == 1 else []
 
 
 def _initial(part: list[str], values: Sequence[object]) -> list[tuple[int, str]]:
@@ -455,8 +421,16 @@ def _flag(
     part: list[str], names: list[str], column: ColumnProfile, values: Sequence[object]
 ) -> tuple[str | int | float | bool, ...] | None:
     """'trial members' over is_trial: the value that means yes, when the words name the
-    column and nothing else."""
+    column and nothing else; 'men' over ``male`` too, and 'women' over ``male`` the value
+    that means no (a word of :data:`LEXICON` for one sex, the column named for the other)."""
     own = name_tokens(column.name)
+    if len(part) == 1 and len(LEXICON.get(part[0], ())) == 1:
+        (meant,) = LEXICON[part[0]]
+        other = _OPPOSITE.get(meant)
+        if [w for w in own if w != "is"] == [other]:
+            no = _no_value(column, values)
+            return None if no is None else (no,)
+        part = [meant]
     spelled = len(own) == 1 and spelled_by_prefixes(own[0], part)  # 'African American' ~ afam
     if not spelled and (
         not all(_names_column(w, names) for w in part)
@@ -474,6 +448,23 @@ def _flag(
     return None
 
 
+_OPPOSITE = {"male": "female", "female": "male"}
+_NO = frozenset({"no", "n", "false", "f", "0"})
+
+
+def _no_value(column: ColumnProfile, values: Sequence[object]) -> str | int | float | bool | None:
+    """The value of a two-valued column that means no: FALSE, 'N'/'no', or 0 of 0/1."""
+    if column.kind == "boolean":
+        return False
+    no = [v for v in values if norm(str(v)) in _NO]
+    if len(no) == 1 and isinstance(no[0], str | int | float | bool):
+        return no[0]
+    numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if column.kind == "numeric" and {float(v) for v in numeric} <= {0.0, 1.0}:
+        return 0
+    return None
+
+
 def ambiguous(phrase_text: str, matches: list[Match]) -> ObjectiveError:
     names = sorted({f"{m.place.table.name}.{m.column.name}" for m in matches})
     return ObjectiveError(
@@ -487,5 +478,5 @@ def general_values(word: str, column: ColumnProfile) -> tuple[str | int | float 
     """The values of ``column`` a general word of the :data:`LEXICON` stands for ('weekend'
     -> 'Sat', 'Sun' of a day column; 'women' -> 'F'), or none."""
     values = _values(column)
-    found = _general([word.lower()], values, _short_forms(values), _comment_codes(column, values))
+    found = _general([word.lower()], values, _short_forms(values), comment_codes(column, values))
     return tuple(v for _, v in found)

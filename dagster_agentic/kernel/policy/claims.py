@@ -43,6 +43,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dagster_agentic.kernel.policy.flag_words import flag_at, flag_columns
+from dagster_agentic.kernel.policy.option_rows import row_flag_after
 from dagster_agentic.kernel.policy.phrases import Phrase
 from dagster_agentic.kernel.policy.row_phrases import (
     absences,
@@ -56,7 +58,6 @@ from dagster_agentic.kernel.policy.text import (
     name_match,
     name_tokens,
     singular,
-    spelled_by_prefixes,
     word_match,
     word_set,
 )
@@ -92,6 +93,12 @@ out rows ('from Narnia', 'excluding Acme'); 'for' and 'with' also introduce who 
 for ('for the Retention team'), so a name after them alone is not refused."""
 NEGATING = word_set("not non excluding except exclude without outside besides")
 _NEGATING_PAIRS = frozenset({("leaving", "out"), ("leave", "out"), ("other", "than")})
+# Negations of a verb rather than a preposition: 'who were never named Star Baker', 'that
+# are no longer on the Gold plan', "who weren't in Europe". They negate the span when at
+# most one content word (the verb) lies between: 'never missed a payment on the Gold plan'
+# negates the payment, not the plan.
+_VERB_NEGATING = word_set("never")
+_VERB_NEGATING_PAIRS = frozenset({("no", "longer"), ("not", "ever")})
 _CONNECTORS = frozenset({"and", "or", "&", ",", "nor", "/"})
 # Nouns that name a group of rows rather than the population ('the placebo arm', 'the
 # control group', 'the Test set'): a value right before one is a cohort like one before the
@@ -140,39 +147,6 @@ def unit_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _UNITS.finditer(text)]
 
 
-def _flags(profile: WarehouseProfile) -> list[tuple[Column, list[str]]]:
-    found = []
-    for table in profile.tables:
-        for column in table.columns:
-            if column.is_binary and column.name not in table.candidate_keys:
-                tokens = [t for t in name_tokens(column.name) if t.isalpha()]
-                tokens = [t for t in tokens if t not in {"is", "has", "flag"}] or tokens
-                found.append(((table.name, column.name), tokens))
-    return found
-
-
-def _flag_at(
-    words: list[Token], flags: list[tuple[Column, list[str]]]
-) -> tuple[int, set[Column]] | None:
-    for n in range(min(3, len(words)), 0, -1):
-        run = [t.lower for t in words[:n]]
-        if not all(words[i].is_word and run[i] not in STOPWORDS for i in range(n)):
-            continue
-        parts = [p for w in run for p in re.split(r"[\-_]+", w) if p]
-        hits = {
-            where
-            for where, tokens in flags
-            if (
-                len(tokens) == n
-                and all(word_match(w, t) == 2 for w, t in zip(run, tokens, strict=True))
-            )
-            or (len(tokens) == 1 and spelled_by_prefixes(tokens[0], parts))
-        }
-        if hits:
-            return n, hits
-    return None
-
-
 def value_phrases(
     text: str,
     tokens: list[Token],
@@ -188,7 +162,7 @@ def value_phrases(
     # A phrase's shape may run across a comma that ends a clause ('quitting, Beta squad
     # only'): its parts are read on their own too; the cohort keeps the widest reading.
     spans = [_clauses(text, span)[0] for span in taken if not _after_not(tokens, span)]
-    forms, flags = category_forms(profile), _flags(profile)
+    forms, flags = category_forms(profile), flag_columns(profile)
     names = [c.name for t in profile.tables for c in t.columns]
     found: list[ValuePhrase] = []
     i = 0
@@ -202,7 +176,7 @@ def value_phrases(
             hit = _widening(tokens, i, within, spans, forms)
         else:
             free = list(itertools.takewhile(lambda t: not _inside(t, spans), tokens[i:]))
-            hit = value_at(free, forms) or _flag_at(free, flags)
+            hit = value_at(free, forms) or flag_at(free, flags)
         if hit is None:
             i += 1
             continue
@@ -233,6 +207,10 @@ def value_phrases(
             tokens, i, end, found, population, names, columns, spans, tables
         )
         introduced = introduced or within is not None  # a phrase already, read wider
+        # 'when Yoplait is featured': the value's own row states a flag; a condition.
+        row = row_flag_after(tokens, end, columns, profile) if within is None else None
+        if row is not None:
+            introduced = True
         negated = negation is not None
         if introduced:
             read = spans + [(v.phrase.start, v.phrase.end) for v in found]
@@ -240,8 +218,15 @@ def value_phrases(
             first = _column_named(tokens, first, read, columns)
             # 'Test case': the noun after the value names its column and is part of the phrase.
             named = end < len(tokens) and _names_one(tokens[end], columns)
-            words = _phrase_words(tokens[first : end + int(named)])
-            end += int(named) + int(_described(tokens, end + int(named)))
+            if row is not None:
+                named = False
+                flagged = tuple(t.text for t in tokens[end : end + row[0]])
+                words = _phrase_words(tokens[first:end]) + flagged
+                end += row[0]
+                columns = {c for c in columns if c[0] == row[1]}
+            else:
+                words = _phrase_words(tokens[first : end + int(named)])
+                end += int(named) + int(_described(tokens, end + int(named)))
             # The negation's words ('leaving out') belong to the phrase, not to the outcome.
             begin = negation.start if negation is not None else tokens[first].start
             marker = _aside(tokens, i)
@@ -256,6 +241,7 @@ def value_phrases(
                 stop,
                 places_only=False,
                 strong=True,
+                row=(len(flagged), row[1], row[2]) if row is not None else None,
             )
             found.append(ValuePhrase(phrase, frozenset(columns)))
         i = end
@@ -473,6 +459,13 @@ def _introduction(
     for k in range(len(lowers) - 1, -1, -1):
         word = lowers[k]
         pair = (lowers[k - 1], word) if k else ("", word)
+        verbal = word in _VERB_NEGATING or pair in _VERB_NEGATING_PAIRS or word.endswith("n't")
+        if verbal:
+            between = [w for w in lowers[k + 1 :] if w not in STOPWORDS and w.isalpha()]
+            if len(between) <= 1:
+                pairs = _VERB_NEGATING_PAIRS
+                negation = window[k - 1] if pair in pairs else window[k]
+            break
         if word in NEGATING or word.startswith("non-") or pair in _NEGATING_PAIRS:
             negation = window[k - 1] if pair in _NEGATING_PAIRS else window[k]
             break

@@ -9,13 +9,12 @@ clause says only what its SQL does.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, replace
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.categories import (
     Match,
-    Scope,
     ambiguous,
     children,
     match_phrase,
@@ -23,20 +22,29 @@ from dagster_agentic.kernel.policy.categories import (
     places,
 )
 from dagster_agentic.kernel.policy.claims import is_aside
+from dagster_agentic.kernel.policy.cohort_errors import (
+    Clause,
+    CohortContext,
+    cohort_fix,
+    scene_only,
+    unresolved,
+)
+from dagster_agentic.kernel.policy.cohort_geo import geo_clause
 from dagster_agentic.kernel.policy.cohort_rows import (
     numbered_clause,
     on_place,
     rows_clause,
     via_note,
+    zero_clause,
 )
 from dagster_agentic.kernel.policy.conditions import Condition
 from dagster_agentic.kernel.policy.geography import (
-    Place,
-    ValueKind,
-    classify_value,
-    country_name,
     find_places,
-    region_value_matches,
+)
+from dagster_agentic.kernel.policy.option_rows import (
+    condition_clause,
+    flag_clause,
+    option_children,
 )
 from dagster_agentic.kernel.policy.phrases import Phrase
 from dagster_agentic.kernel.policy.ranges import resolve_condition
@@ -49,23 +57,9 @@ from dagster_agentic.kernel.policy.sql import (
     literal,
     predicate,
 )
-from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote
-from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
+from dagster_agentic.kernel.policy.text import name_match, quote
+from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
 
-# Column names that say "geography", best first; a penalty for look-alikes (US states and
-# language codes share many two-letter codes with countries).
-_GEO_NAMES = {
-    "country": 3,
-    "nation": 3,
-    "region": 2,
-    "market": 2,
-    "geo": 2,
-    "territory": 2,
-    "continent": 2,
-    "location": 1,
-}
-_NOT_GEO = frozenset({"state", "province", "city", "language", "lang", "locale", "currency"})
-_FORMS = ("code", "name", "region")
 _NEGATIONS = frozenset({"excluding", "except", "exclude", "not", "non", "outside"})
 # Read back from a predicate by the planner and the expectations; they live with the SQL.
 __all__ = ["Cohort", "CohortColumn", "cohort_columns", "cohort_tables", "resolve_cohort"]
@@ -75,23 +69,6 @@ __all__ = ["Cohort", "CohortColumn", "cohort_columns", "cohort_tables", "resolve
 class Cohort:
     sql: str | None
     description: str
-
-
-@dataclass(frozen=True)
-class _Clause:
-    sql: str
-    description: str
-    note: str
-
-
-@dataclass(frozen=True)
-class _GeoColumn:
-    column: ColumnProfile
-    form: str  # "code" | "name" | "region"
-    raw: tuple[str, ...]  # non-null top values
-    recognised: tuple[tuple[str, ValueKind], ...]
-    covered: bool  # the top values are all the column's values
-    case: str  # "upper" | "lower" | "title"
 
 
 def resolve_cohort(
@@ -104,6 +81,7 @@ def resolve_cohort(
     profile: WarehouseProfile | None = None,
     label: tuple[str, str] | None = None,
     population: frozenset[str] = frozenset(),
+    text: str | None = None,
 ) -> Cohort:
     """The cohort predicate and its description.
 
@@ -116,17 +94,49 @@ def resolve_cohort(
         notes.append(f"cohort from overrides.cohort: {sql}")
         return Cohort(sql, f"{table.name} where {sql}")
     label = label or ((table.name, exclude) if exclude else None)
-    context = _Context(table, places(profile, table), label, population, children(profile, table))
-    clauses: list[_Clause] = []
+    context = CohortContext(
+        table,
+        places(profile, table),
+        label,
+        population,
+        children(profile, table),
+        option_children(profile, table),
+        profile,
+    )
+    clauses: list[Clause] = []
+    spans: list[tuple[int, int]] = []  # where each clause's words are, for 'or' between
     items: list[Phrase | Condition] = sorted(
         [*_widest(phrases), *conditions], key=lambda p: p.start
     )
-    previous: tuple[Phrase | Condition, _Clause] | None = None
-    for item in items:
+    previous: tuple[Phrase | Condition, Clause] | None = None
+    paired: set[int] = set()
+    for index, item in enumerate(items):
+        if index in paired:
+            continue
         if isinstance(item, Condition):
-            clause: _Clause | None = _condition_clause(item, context)
+            try:
+                clause: Clause | None = _condition_clause(item, context)
+            except ObjectiveError:
+                clause = _option_context(item, context)
+                if clause is None:
+                    raise
         else:
-            clause = _resolve(item, context)
+            try:
+                clause = _resolve(item, context)
+            except ObjectiveError:
+                option = _option_pair(items, index, context)
+                if option is not None:
+                    paired.add(index + 1)
+                    clauses.append(option)
+                    continue
+                if not scene_only(item, context):
+                    raise
+                notes.append(
+                    f"not a cohort: {quote(item.text)} is in a sentence that only sets the "
+                    f"scene (no metric, request or comparison), and no word of it is a value, "
+                    f"place or table of the warehouse"
+                )
+                continue
         if clause is None:
             notes.append(f"ignored {quote(item.text)}: {table.name} has no geographic column")
             continue
@@ -139,19 +149,88 @@ def resolve_cohort(
                 raise ObjectiveError(
                     f"the cohort {quote(before.text)} reads as {kept.sql}, but the words "
                     f"{quote(item.text)} right after it, which restate it, read as {clause.sql}",
-                    fix=_fix(context),
+                    fix=cohort_fix(context),
                 )
         if all(clause.sql != kept.sql for kept in clauses):
             clauses.append(clause)
+            spans.append((item.start, item.end))
         previous = (item, clause)
     if not clauses:
         notes.append(f"cohort: all rows of {table.name} (the objective names no cohort)")
         return Cohort(None, "all rows")
     notes.extend(clause.note for clause in clauses)
+    if len(spans) < len(clauses):  # a clause read from a pair: no 'or' is looked for
+        spans = []
+    groups = _alternatives(clauses, spans, text)
+    if len(groups) < len(clauses):
+        notes.append("cohort clauses joined by 'or' in the objective are alternatives (OR)")
+    parts = [
+        " OR ".join(f"({c.sql})" if " AND " in c.sql or " OR " in c.sql else c.sql for c in g)
+        if len(g) > 1
+        else g[0].sql
+        for g in groups
+    ]
     sql = " AND ".join(
-        f"({c.sql})" if " AND " in c.sql and len(clauses) > 1 else c.sql for c in clauses
+        f"({p})" if (" AND " in p or " OR " in p) and len(parts) > 1 else p for p in parts
     )
-    return Cohort(sql, " and ".join(clause.description for clause in clauses))
+    description = " and ".join(" or ".join(c.description for c in g) for g in groups)
+    return Cohort(sql, description)
+
+
+# Only 'or' between two clauses, after a unit that closes the first ('8 cents/oz or ...').
+_OR = re.compile(r"(?:/\s*[a-z]+\.?\s*)?,?\s*or(?:\s+(?:else|where|when|whose|with|if))?")
+
+
+def _alternatives(
+    clauses: list[Clause], spans: list[tuple[int, int]], text: str | None
+) -> list[list[Clause]]:
+    """The clauses in groups of alternatives: two clauses with only 'or' between their words
+    ('Dannon costs under 8 cents or Weight Watchers is on feature') are one group, read as
+    OR; every other pair is AND."""
+    if text is None or len(spans) != len(clauses):
+        return [[c] for c in clauses]
+    groups: list[list[Clause]] = [[clauses[0]]]
+    for k in range(1, len(clauses)):
+        between = text[spans[k - 1][1] : spans[k][0]].strip(" ,").lower()
+        if _OR.fullmatch(between):
+            groups[-1].append(clauses[k])
+        else:
+            groups.append([clauses[k]])
+    return groups
+
+
+def _option_pair(
+    items: list[Phrase | Condition], index: int, context: CohortContext
+) -> Clause | None:
+    """A value that no column reads alone, right before a comparison ('whose charter boat
+    option would cost less than $50'): both on one row of an option table, or None."""
+    phrase = items[index]
+    following = items[index + 1] if index + 1 < len(items) else None
+    if not isinstance(phrase, Phrase) or not isinstance(following, Condition):
+        return None
+    if not 0 <= following.start - phrase.end <= 24:  # at most a noun between: 'option'
+        return None
+    found = condition_clause(
+        phrase, following, context.options, context.profile, context.label, context.population
+    )
+    return Clause(*found) if found is not None else None
+
+
+def _option_context(condition: Condition, context: CohortContext) -> Clause | None:
+    """'trips where Dannon costs under 8 cents': the words before the comparison name an
+    option of an option table (the longest run of them that does), and the comparison
+    reads that option's row; None when no option table reads both."""
+    words = tuple(condition.context)
+    for n in range(len(words), 0, -1):
+        phrase = Phrase(
+            words[:n], "", " ".join(words[:n]), condition.start, condition.start, False, True
+        )
+        found = condition_clause(
+            phrase, condition, context.options, context.profile, context.label, context.population
+        )
+        if found is not None:
+            return Clause(*found)
+    return None
 
 
 def _widest(phrases: list[Phrase]) -> list[Phrase]:
@@ -171,16 +250,7 @@ def _widest(phrases: list[Phrase]) -> list[Phrase]:
     return [p for i, p in enumerate(phrases) if not any(covers(q, i) for q in range(len(phrases)))]
 
 
-@dataclass(frozen=True)
-class _Context:
-    table: TableProfile
-    places: list[Scope]
-    label: tuple[str, str] | None
-    population: frozenset[str]
-    children: list[Scope] = field(default_factory=list)  # several rows per entity
-
-
-def _condition_clause(condition: Condition, context: _Context) -> _Clause:
+def _condition_clause(condition: Condition, context: CohortContext) -> Clause:
     resolved = resolve_condition(condition, context.places, context.label, context.children)
     sql = on_place(resolved.place, resolved.sql)
     # The comparison as written, without the words before it ('freelancers aged 30 to 45'
@@ -191,7 +261,7 @@ def _condition_clause(condition: Condition, context: _Context) -> _Clause:
         shown = f"has a {resolved.place.table.name} row where {resolved.sql}"
     elif resolved.place.via:
         shown = f"{resolved.place.table.name}.{resolved.sql}"
-    return _Clause(
+    return Clause(
         sql,
         f"{core} ({shown})",
         f"cohort from the words {quote(condition.text)}: {resolved.sql} on {resolved.note}"
@@ -199,7 +269,7 @@ def _condition_clause(condition: Condition, context: _Context) -> _Clause:
     )
 
 
-def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
+def _resolve(phrase: Phrase, context: CohortContext) -> Clause | None:
     """One phrase as a clause; a leading 'excluding'/'non-'/'not' negates the rest."""
     table = context.table
     first = phrase.words[0]
@@ -208,7 +278,15 @@ def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
         rest = (first[4:], *rest)
     elif first.lower() not in _NEGATIONS or not rest:
         return _resolve_positive(phrase, context)
-    clause = _resolve_positive(replace(phrase, words=rest), context)
+    try:
+        clause = _resolve_positive(replace(phrase, words=rest), context)
+    except ObjectiveError:
+        # 'without any sodium': no value or child table is named; none of an amount may be.
+        absent = phrase.text.lower().startswith(("without", "with no", "having no", "with zero"))
+        zero = zero_clause(rest, phrase.text, context.places, context.label) if absent else None
+        if zero is None:
+            raise
+        return Clause(*zero)
     if clause is None:
         return None
     sql = f"NOT ({clause.sql})"
@@ -218,7 +296,7 @@ def _resolve(phrase: Phrase, context: _Context) -> _Clause | None:
         description = f"{_neither(adjective.split(' and '), 'non-')} {table.name} ({sql})"
     else:
         description = f"{_neither(_listed(rest), 'not ')} ({sql})"
-    return _Clause(sql, description, f"{clause.note}; negated by {first!r}")
+    return Clause(sql, description, f"{clause.note}; negated by {first!r}")
 
 
 def _listed(words: tuple[str, ...]) -> list[str]:
@@ -239,7 +317,7 @@ def _neither(items: list[str], single: str) -> str:
     return f"neither {', '.join(items[:-1])} nor {items[-1]}"
 
 
-def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
+def _resolve_positive(phrase: Phrase, context: CohortContext) -> Clause | None:
     table = context.table
     found = find_places(list(phrase.words))
     if found and not phrase.hint:
@@ -248,7 +326,7 @@ def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
         literal_clause = _value_clause(phrase, context, literal_only=True)
         if literal_clause is not None:
             return literal_clause
-        clause = _geo_clause(phrase, found, table)
+        clause = geo_clause(phrase, found, table)
         if clause is not None:
             return clause
         clause = _value_clause(phrase, context)
@@ -259,24 +337,62 @@ def _resolve_positive(phrase: Phrase, context: _Context) -> _Clause | None:
             f"the cohort {quote(phrase.text)} names {names}, but no text column of {table.name} "
             f"holds {'regions' if all(p.is_region for p in found) else 'countries'} "
             "(country codes, country names or region names) to select it by",
-            fix=_fix(context),
+            fix=cohort_fix(context),
         )
     if not phrase.strong:
         return None
+    if phrase.row is not None:
+        flagged = flag_clause(
+            phrase, context.options, context.profile, context.label, context.population
+        )
+        if flagged is None:
+            raise unresolved(phrase, context)
+        return Clause(*flagged)
     numbered = numbered_clause(phrase, context.places, context.children, context.label)
     if numbered is not None:
-        return _Clause(*numbered)
+        return Clause(*numbered)
     counted = rows_clause(phrase, context.children)
-    rows = _Clause(*counted) if counted is not None else None
+    rows = Clause(*counted) if counted is not None else None
     if rows is not None and not _strong_value(phrase, context):
         return rows  # 'without any fines' names the fines table, not the value 'F'
-    clause = _value_clause(phrase, context) or rows
+    clause = _value_clause(phrase, context) or rows or _restated(phrase, context)
     if clause is None:
-        raise _unresolved(phrase, context)
+        raise unresolved(phrase, context)
     return clause
 
 
-def _strong_value(phrase: Phrase, context: _Context) -> bool:
+def _restated(phrase: Phrase, context: CohortContext) -> Clause | None:
+    """'students from minority backgrounds', 'members of Hispanic origin': after the
+    population noun and its preposition, a value followed by a noun of its own that names
+    nothing of the warehouse. The phrase is an attribute of the population, so its last noun
+    says what kind of attribute the value is ('backgrounds', 'origin'), not another
+    population; the value is read, and the note says the noun was read as a restatement.
+    A capitalised noun is a name, never a restatement; the value must be a strong fit."""
+    words = phrase.words
+    last = words[-1]
+    if not phrase.places_only or len(words) < 2 or not last.isalpha() or not last.islower():
+        return None
+    candidates = [*context.places, *context.children]
+    if match_phrase((last,), None, candidates, context.label, context.population):
+        return None
+    if any(
+        name_match(last, column.name) or name_match(last, place.table.name)
+        for place in candidates
+        for column in place.table.columns
+    ):
+        return None
+    rest = replace(phrase, words=words[:-1], places_only=False)
+    matches = match_phrase(rest.words, None, candidates, context.label, context.population)
+    if not matches or not matches[0].score[1]:
+        return None
+    clause = _value_clause(rest, context)
+    if clause is None:
+        return None
+    note = f"{clause.note}; {quote(last)} read as restating the kind of value, not as more rows"
+    return Clause(clause.sql, clause.description, note)
+
+
+def _strong_value(phrase: Phrase, context: CohortContext) -> bool:
     """Whether the words are a value by a strong fit (the same words or stems)."""
     matches = match_phrase(
         phrase.words,
@@ -288,107 +404,9 @@ def _strong_value(phrase: Phrase, context: _Context) -> bool:
     return any(m.score[1] for m in matches)
 
 
-def _geo_columns(table: TableProfile) -> list[_GeoColumn]:
-    """Text columns whose top values are mostly countries or regions, best first."""
-    ranked: list[tuple[tuple[bool, int, float, int], _GeoColumn]] = []
-    for index, column in enumerate(table.columns):
-        raw = tuple(v.value for v in column.top_values if isinstance(v.value, str))
-        if column.kind != "text" or not raw:
-            continue
-        recognised = tuple((v, k) for v in raw if (k := classify_value(v)) is not None)
-        if 2 * len(recognised) <= len(raw):
-            continue
-        forms = Counter(kind.form for _, kind in recognised)
-        form = max(_FORMS, key=lambda f: (forms[f], -_FORMS.index(f)))
-        tokens = set(name_tokens(column.name))
-        name_score = (
-            -1
-            if tokens & _NOT_GEO
-            else max((score for word, score in _GEO_NAMES.items() if word in tokens), default=0)
-        )
-        nulls = sum(1 for v in column.top_values if v.value is None)
-        covered = len(column.top_values) - nulls >= column.distinct_count
-        geo = _GeoColumn(column, form, raw, recognised, covered, _case(recognised))
-        rank = (form == "region", -name_score, -len(recognised) / len(raw), index)
-        ranked.append((rank, geo))
-    return [geo for _, geo in sorted(ranked, key=lambda item: item[0])]
-
-
-def _case(recognised: tuple[tuple[str, ValueKind], ...]) -> str:
-    values = [v for v, _ in recognised]
-    if all(v.isupper() for v in values):
-        return "upper"
-    if all(v.islower() for v in values):
-        return "lower"
-    return "title"
-
-
-def _geo_clause(phrase: Phrase, places: tuple[Place, ...], table: TableProfile) -> _Clause | None:
-    label = " and ".join(place.label for place in places)
-    for geo in _geo_columns(table):
-        name = geo.column.name
-        if geo.form == "region":
-            matches = [[v for v in geo.raw if region_value_matches(v, p)] for p in places]
-            if not all(matches):
-                continue
-            values = sorted({v for found in matches for v in found})
-            note = f"{table.name}.{name} holds region names; {', '.join(map(literal, values))} "
-            note += f"stands for {' and '.join(p.name for p in places)}"
-            return _geo_result(phrase, table, name, values, label, "regions", note)
-        codes = frozenset().union(*(place.codes for place in places))
-        present = sorted(
-            {v for v, kind in geo.recognised if kind.form != "region" and kind.key in codes}
-        )
-        kind_word = "codes" if geo.form == "code" else "names"
-        held = (
-            f"{table.name}.{name} holds country {kind_word} "
-            f"({len(geo.recognised)} of {len(geo.raw)} top values recognised)"
-        )
-        if geo.covered:
-            if not present:
-                raise ObjectiveError(
-                    f"the cohort {quote(phrase.text)} selects no rows: {table.name}.{name} has "
-                    f"no {label} value (its values: {', '.join(sorted(geo.raw))})",
-                    fix=_fix(_Context(table, [Scope(table)], None, frozenset())),
-                )
-            values = present
-            verb = "is" if len(values) == 1 else "are"
-            note = f"{held}; {len(values)} of its {len(geo.raw)} values {verb} {label}"
-        else:
-            values = sorted(set(present) | {_spell(code, geo) for code in codes})
-            note = (
-                f"{held}; its top values do not cover all {geo.column.distinct_count} values, so "
-                f"all {len(codes)} {label} {kind_word} are listed"
-            )
-        return _geo_result(phrase, table, name, values, label, kind_word, note)
-    return None
-
-
-def _spell(code: str, geo: _GeoColumn) -> str:
-    text = code if geo.form == "code" else country_name(code)
-    return {"upper": text.upper(), "lower": text.lower()}.get(geo.case, text)
-
-
-def _geo_result(
-    phrase: Phrase,
-    table: TableProfile,
-    column: str,
-    values: list[str],
-    label: str,
-    kind_word: str,
-    note: str,
-) -> _Clause:
-    sql = predicate(column, values)
-    adjective = f" {label}" if " and " not in label else ""  # "in 9 European codes"
-    inner = sql if len(values) == 1 else f"{column} in {len(values)}{adjective} {kind_word}"
-    return _Clause(
-        sql,
-        f"{label} {table.name} ({inner})",
-        f"cohort from the words {quote(phrase.text)}: {note}",
-    )
-
-
-def _value_clause(phrase: Phrase, context: _Context, literal_only: bool = False) -> _Clause | None:
+def _value_clause(
+    phrase: Phrase, context: CohortContext, literal_only: bool = False
+) -> Clause | None:
     """'premium' of 'on the premium plan', 'monthly-contract', 'Support department': values of
     a column of the entity, of a table one hop away or of a child (or a flag column the words
     name). ``literal_only`` keeps only values the words spell exactly as stored."""
@@ -422,7 +440,7 @@ def _spelled(words: tuple[str, ...], match: Match) -> bool:
     return norm(written) == norm(value)
 
 
-def _match_clause(phrase: Phrase, match: Match) -> _Clause:
+def _match_clause(phrase: Phrase, match: Match) -> Clause:
     column = match.column
     where = f"{match.place.table.name}.{column.name}"
     if match.flag:
@@ -440,77 +458,4 @@ def _match_clause(phrase: Phrase, match: Match) -> _Clause:
     shown_inner = f"{match.place.table.name}.{inner}" if match.place.via else inner
     if match.place.many:
         shown_inner = f"has a {match.place.table.name} row where {inner}"
-    return _Clause(sql, f"{words} ({shown_inner})", note + via_note(match.place))
-
-
-def _unresolved(phrase: Phrase, context: _Context) -> ObjectiveError:
-    words = quote(" ".join(phrase.words))
-    where = " or ".join(p.table.name for p in [*context.places, *context.children])
-    what = f"a known country or region, nor a value of a column of {where}"
-    detail = _partly(phrase, context)
-    if phrase.hint and not detail:
-        for place in context.places:
-            hinted = [
-                c
-                for c in place.table.columns
-                if c.kind == "text"
-                and (
-                    name_match(phrase.hint, c.name)
-                    or (place.via and name_match(phrase.hint, place.table.name))
-                )
-                and (place.table.name, c.name) != context.label
-            ]
-            for column in hinted[:1]:
-                values = sorted(str(v.value) for v in column.top_values if v.value is not None)
-                detail = (
-                    f" ({place.table.name}.{column.name} has {', '.join(map(literal, values))})"
-                )
-            if detail:
-                break
-    if context.children and not detail:
-        tables = ", ".join(sorted(p.table.name for p in context.children))
-        detail = f", nor the name of a table with several rows per entity (candidates: {tables})"
-    return ObjectiveError(
-        f"cannot resolve the cohort {quote(phrase.text)}: {words} is not {what}{detail}",
-        fix=_fix(context),
-    )
-
-
-def _partly(phrase: Phrase, context: _Context) -> str:
-    """What of a phrase the data does read, and the words it does not: 'data scientists' is
-    a role, 'senior' is nothing the warehouse holds. Empty when no part of it reads."""
-    words = [w for w in phrase.words if w.lower() != "not"]
-    candidates = [*context.places, *context.children]
-    for size in range(len(words) - 1, 0, -1):
-        for start in range(len(words) - size + 1):
-            part = tuple(words[start : start + size])
-            matches = match_phrase(part, None, candidates, context.label, context.population)
-            matches = [m for m in matches if m.score[1]]  # a strong fit, not an initial
-            if matches:
-                best = matches[0]
-                shown = ", ".join(literal(v) for v in best.values) or "the flag"
-                unread = ", ".join(quote(w) for w in words[:start] + words[start + size :])
-                return (
-                    f" ({quote(' '.join(part))} reads as {best.place.table.name}."
-                    f"{best.column.name} {shown}, but {unread} is no value or column of the "
-                    "warehouse, and a cohort is never read narrower than written)"
-                )
-    return ""
-
-
-def _fix(context: _Context) -> str:
-    """The override to write instead, with an example over a column that is not the label."""
-    table = context.table
-    example = "country = 'DE'"
-    for column in table.columns:
-        if (table.name, column.name) == context.label or column.name in table.candidate_keys:
-            continue
-        values = [v.value for v in column.top_values if isinstance(v.value, str)]
-        if column.kind == "text" and values:
-            example = predicate(column.name, [values[0]])
-            break
-    example = example.replace('"', '\\"')
-    return (
-        f'set cohort="<SQL predicate>" explicitly in the goal\'s overrides, a boolean SQL '
-        f'predicate over {table.name}, e.g. cohort="{example}"; or rephrase the cohort'
-    )
+    return Clause(sql, f"{words} ({shown_inner})", note + via_note(match.place))

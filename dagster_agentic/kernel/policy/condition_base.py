@@ -26,6 +26,14 @@ from dagster_agentic.kernel.policy.text import POPULATION_NOUNS, word_set
 _AUXILIARIES = word_set(
     "do does did have has had having is are was were be been being a an the any who that"
 )
+# Words that link a metric's name to its comparison when the two are said apart: a modal or
+# a copula and the verbs of reaching a level ('recall should be at least 0.9', 'the RMSE must
+# stay under 800', 'recall needs to be at least 0.7', 'AUC ideally reaching 0.8 or more').
+_METRIC_LINKS = word_set(
+    """should must shall will would could can may might need needs needed ought has have
+    it to be is are stay stays remain remains come comes in at reach reaches reaching get
+    gets hit hits ideally really always still hopefully preferably"""
+)
 # Negations that take an object before the comparison: 'excluding loans above 20k'.
 _PREPOSED = word_set("excluding except without")
 
@@ -135,13 +143,20 @@ def negation(text: str, start: int) -> int | None:
 
 
 def after_metric(text: str, start: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether a comparison follows a metric's name, with only filler words between."""
+    """Whether a comparison follows a metric's name, with only filler words between, or the
+    words that link a metric to its level ('recall should be at least 0.9', at most five)."""
     before = text[:start].rstrip()
+    links = 0
     while True:
         if any(end == len(before) for _, end in spans):
             return True
         match = re.search(r"(?:^|\s)(\S+)$", before)
-        if match is None or match.group(1).lower() not in FILLER | {"of", "score", "an"}:
+        if match is None:
+            return False
+        word = match.group(1).lower()
+        if word in _METRIC_LINKS and links < 5:
+            links += 1
+        elif word not in FILLER | {"of", "score", "an"}:
             return False
         before = before[: match.start(1)].rstrip()
 
@@ -160,7 +175,7 @@ def before_metric(text: str, end: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def value(raw: str) -> Number | None:
-    word = raw.strip().lower()
+    word = " ".join(raw.strip().lower().split())
     if word in NUMBER_WORDS:
         return Number(0, len(word), word, NUMBER_WORDS[word], "bare")
     numbers = find_numbers(raw.strip())

@@ -23,6 +23,7 @@ from dagster_agentic.kernel.policy.condition_base import (
     percent_after,
     value,
 )
+from dagster_agentic.kernel.policy.condition_names import unit_words
 from dagster_agentic.kernel.policy.condition_patterns import (
     BOUNDARY,
     COUNT,
@@ -132,7 +133,8 @@ def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool
         last = index
     head = texts[last].lower()
     counted = head.endswith("s") and not head.endswith(("ss", "us", "is"))
-    unit = not re.search(r"[aeiou]", head)  # an abbreviated unit: 'sqft', 'km', 'kg'
+    # An abbreviated unit: 'sqft', 'km', 'kg' (no vowel), or one English writes short ('mi').
+    unit = not re.search(r"[aeiou]", head) or bool(unit_words(head))
     if not (counted or unit or "_" in head or last > naming[0] or condition.low == 1):
         return condition
     end = words[last].end()

@@ -3,7 +3,8 @@
 People write the words; a warehouse stores them shortened. A condition's words name a column
 when a word and a part of the name share a stem ('incomes' ~ income), when the part begins
 the word ('bili' of 'bilirubin', 'apps' of 'applications'), when the part is the word with
-its vowels dropped ('yrs' of 'years', 'amt' of 'amount', 'qty' of 'quantity'), or when the
+its vowels dropped ('yrs' of 'years', 'amt' of 'amount', 'qty' of 'quantity'), when the part
+is one letter before the word's start ('npreg' of 'pregnancies', weaker), or when the
 part spells a run of the words by their leading letters ('pirat' of 'payments-to-income
 ratio', 'hf' of 'human freedom', 'bwt' of 'birth weight'). The run may be hyphenated and
 may skip the short words that join it ('to', 'of', 'per'). Every rule works on letters, not
@@ -31,6 +32,44 @@ _JOINERS = word_set("to of per and in on at the a an for by vs")
 _VOWELS = frozenset("aeiou")
 
 
+# Units written short after a number ('5 mi', '3 km', '2 hrs', '10 kg', '8 oz'): English's
+# own abbreviations, each with the words a column's name spells the unit with
+# (DistanceMiles, weight_kg, duration_hours). Only letter forms no other rule reads: 'mm' is
+# a scale (million) to the number reader, and one-letter forms ('m', 'g', 'h') are too
+# ambiguous to name anything.
+UNITS: dict[str, tuple[str, ...]] = {
+    "mi": ("miles", "mile"),
+    "km": ("kilometers", "kilometres", "km", "kms"),
+    "kms": ("kilometers", "kilometres", "km", "kms"),
+    "cm": ("centimeters", "centimetres", "cm"),
+    "ft": ("feet", "foot", "ft"),
+    "yd": ("yards", "yard"),
+    "kg": ("kilograms", "kilogram", "kilos", "kg", "kgs"),
+    "kgs": ("kilograms", "kilogram", "kilos", "kg", "kgs"),
+    "lb": ("pounds", "pound", "lbs", "lb"),
+    "lbs": ("pounds", "pound", "lbs", "lb"),
+    "oz": ("ounces", "ounce", "oz"),
+    "hr": ("hours", "hour", "hrs", "hr"),
+    "hrs": ("hours", "hour", "hrs", "hr"),
+    "min": ("minutes", "minute", "mins", "min"),
+    "mins": ("minutes", "minute", "mins", "min"),
+    "sec": ("seconds", "second", "secs", "sec"),
+    "secs": ("seconds", "second", "secs", "sec"),
+    "yr": ("years", "year", "yrs", "yr"),
+    "yrs": ("years", "year", "yrs", "yr"),
+    "mph": ("mph", "miles"),
+    "kph": ("kph", "kmh", "kilometers", "kilometres"),
+    "ml": ("milliliters", "millilitres", "ml"),
+    "gal": ("gallons", "gallon", "gal"),
+    "sqft": ("sqft", "square", "feet"),
+}
+
+
+def unit_words(word: str) -> tuple[str, ...]:
+    """The words a unit's abbreviation stands for ('mi' -> 'miles', 'mile'), or none."""
+    return UNITS.get(word.lower(), ())
+
+
 def name_parts(column: ColumnProfile) -> list[str]:
     """The parts of a column's name and of its comment."""
     return name_tokens(column.name) + (name_tokens(column.comment) if column.comment else [])
@@ -42,7 +81,8 @@ def naming_words(words: Sequence[str], column: ColumnProfile) -> set[str]:
     joined = "".join(stem(w) for w in words)  # 'signed up' -> 'signup'
     found: set[str] = set()
     for word in [*(w.lower() for w in words if w.lower() not in _FILLER), joined]:
-        if any(part_names(word, token) for token in tokens):
+        named = any(part_names(word, token) or marked(word, token) for token in tokens)
+        if named or any(unit in tokens for unit in unit_words(word)):  # '5 mi' ~ DistanceMiles
             found.add(word)
     found |= initialled(words, tokens)
     return found
@@ -59,6 +99,18 @@ def part_names(word: str, token: str) -> bool:
     if len(stem(word)) >= 4 and stem(token).startswith(stem(word)):
         return True
     return begins(token, word) or contracts(token, word)
+
+
+def marked(word: str, token: str) -> bool:
+    """Whether a name part is one letter before the word or its start, as names mark a count
+    or a kind of what the word says ('npreg' for 'pregnancies', 'ovisits' for 'visits'):
+    weaker than the word itself, so a column named by the word alone wins (see
+    :mod:`dagster_agentic.kernel.policy.ranges`)."""
+    token, word = token.lower(), word.lower()
+    rest = token[1:]
+    if not (token.isalpha() and word.isalpha()) or len(rest) < 4 or len(word) < 4:
+        return False
+    return word_match(word, rest) == 2 or begins(rest, word)
 
 
 def begins(token: str, word: str) -> bool:
@@ -147,6 +199,10 @@ def numeric_namer(profile: WarehouseProfile) -> Callable[[str], bool]:
             return False
         if lower in whole or stem(lower) in stems:  # 'bikes_owned', 'bikes'
             return True
-        return any(word_match(lower, t) == 2 or contracts(t, lower) for t in parts)
+        if any(unit in parts for unit in unit_words(lower)):  # '5 mi' ~ DistanceMiles
+            return True
+        return any(
+            word_match(lower, t) == 2 or contracts(t, lower) or marked(lower, t) for t in parts
+        )
 
     return names_numeric

@@ -1,7 +1,8 @@
 """The words and patterns conditions are written in: comparison phrases ('more than', 'at
-least', 'older than'), numbers (digits with separators, a currency and a scale, or words up to
-ninety), ranges ('between 18 and 25', '2 or more', '3 bedrooms or more'), counts ('with 3
-bedrooms'), months, years and the periods around them ('in the 2009 survey').
+least', 'older than'), numbers (digits with separators or a decimal comma, a currency and a
+scale, or words up to ninety), ranges ('between 18 and 25', '2 or more', '3 bedrooms or
+more'), counts ('with 3 bedrooms'), months, years and the periods around them ('in the 2009
+survey').
 
 Kept apart from :mod:`dagster_agentic.kernel.policy.conditions`, which reads a text with them.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from dagster_agentic.kernel.policy.numbers import DECIMAL_COMMA
 from dagster_agentic.kernel.policy.text import word_set
 
 AGE_OPS = {
@@ -101,7 +103,8 @@ NUMBER_WORDS = {
         ]
     )
 }
-NUMBER_WORDS |= {
+_TENS = {
+    "twenty": 20.0,
     "thirty": 30.0,
     "forty": 40.0,
     "fifty": 50.0,
@@ -110,20 +113,41 @@ NUMBER_WORDS |= {
     "eighty": 80.0,
     "ninety": 90.0,
 }
+NUMBER_WORDS |= _TENS
+# 'sixty-five', 'twenty one': a ten and a unit, hyphenated or not.
+NUMBER_WORDS |= {
+    f"{ten}{joint}{unit}": tens + NUMBER_WORDS[unit]
+    for ten, tens in _TENS.items()
+    for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    for joint in ("-", " ")
+}
 VALUE = (
-    r"(?:[$€£¥]?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+    r"(?:[$€£¥]?\s?(?:" + DECIMAL_COMMA + r"|\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
     r"(?:\s*(?:k|m|bn|thousand|million|billion)\b)?"
-    r"|(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b)"
+    r"|(?:"
+    + "|".join(
+        re.escape(w).replace(r"\ ", r"\s+") for w in sorted(NUMBER_WORDS, key=len, reverse=True)
+    )
+    + r")\b)"
 )
-COMPARE = re.compile(rf"(?<![\w])(?P<op>{OP_PATTERN})\s*(?P<value>{VALUE})", re.IGNORECASE)
+# A symbol needs no space before it: 'age>=40'.
+COMPARE = re.compile(
+    rf"(?:(?<![\w])|(?=[<>≤≥]))(?P<op>{OP_PATTERN})\s*(?P<value>{VALUE})", re.IGNORECASE
+)
 BETWEEN = re.compile(
     rf"(?<![\w])(?P<lead>aged\s+|ages\s+)?(?:between\s+)(?P<low>{VALUE})\s*(?:and|-|–|to)\s*"
     rf"(?P<high>{VALUE})",
     re.IGNORECASE,
 )
 AND_OVER = re.compile(
-    rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{VALUE})\s*(?:\+|(?:years?\s+old\s+|years?\s+"
-    r"(?=(?:or|and)\s+older))?(?:or|and)\s+(?:older|over|above|more|up))",
+    rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{VALUE})\s*(?:\+|-?\s*plus(?![\w])|(?:years?\s+old\s+"
+    r"|years?\s+(?=(?:or|and)\s+older))?(?:or|and)\s+(?:older|over|above|more|up))",
+    re.IGNORECASE,
+)
+# '30 or younger', '5 or fewer', '18 and under', '25 years or younger': the bound from above.
+AND_UNDER = re.compile(
+    rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{VALUE})\s*(?:years?\s+(?:old\s+)?)?(?:or|and)\s+"
+    r"(?P<word>younger|under|below|less|fewer|lower)(?![\w])",
     re.IGNORECASE,
 )
 # '3 bedrooms or more', '10 years or more in the majors', '2 baths or fewer': the noun
@@ -162,8 +186,9 @@ EQUALS = re.compile(
 # The equality operators that say 'not equal': 'cylinders other than 8', 'doors != 4'.
 UNEQUAL = re.compile(r"not|n['’]t|!=|<>|other|different", re.IGNORECASE)
 # Words that negate the comparison or count they come before, a few words back: 'cars that
-# do not have 8 cylinders', 'excluding loans above 20k', 'customers never older than 30'.
-NEGATORS = word_set("not never excluding except without")
+# do not have 8 cylinders', 'excluding loans above 20k', 'customers never older than 30',
+# 'no older than 30'.
+NEGATORS = word_set("not no never excluding except without")
 # The opposite of each operator, for a negated comparison: NOT (x > 5) is x <= 5.
 OPPOSITE = {">": "<=", "<": ">=", ">=": "<", "<=": ">", "=": "<>", "<>": "="}
 MONTHS = tuple(

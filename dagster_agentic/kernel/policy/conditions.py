@@ -4,10 +4,12 @@
 They are read before the metric, so that their numbers are never taken for a threshold; a
 comparison right after a metric's name ('RMSE below 25,000') is the threshold and is left
 alone. A percentage is a threshold too ('90% recall'), unless it sits next to a word that
-names a numeric column ('more than 13% alcohol', 'alcohol above 13%'): then it bounds that
-column. A month with no year ('in December'; 'may' only when written 'May') is a condition of
-its own, and so is a year after a preposition ('in 2009', 'for 2016,', 'in the 2009 survey';
-'for 2000 workers' is a count, not a year). Numbers may be written as words ('at least two').
+names a numeric column ('more than 13% alcohol', 'alcohol above 13%'), or a compared
+percentage qualifies the noun after it ('more than 13.5% sodium'): then it bounds that
+column (or fails to resolve, listing the columns it may mean). A month with no year ('in
+December'; 'may' only when written 'May') is a condition of its own, and so is a year after
+a preposition ('in 2009', 'for 2016,', 'in the 2009 survey'; 'for 2000 workers' is a count,
+not a year). Numbers may be written as words ('at least two').
 
 The words that name a condition's column sit on either side of the number: before it
 ('income above 20k') or after it ('more than 5,000 applications', '2 or more bedrooms', '3
@@ -37,12 +39,14 @@ from dagster_agentic.kernel.policy.condition_base import (
     value,
 )
 from dagster_agentic.kernel.policy.condition_counts import equalities, with_noun_after
+from dagster_agentic.kernel.policy.condition_days import with_days
 from dagster_agentic.kernel.policy.condition_patterns import (
     AGE_DECADE,
     AGE_OPS,
     AGED_RANGE,
     ALL_OPS,
     AND_OVER,
+    AND_UNDER,
     BETWEEN,
     COMPARATIVE,
     COMPARE,
@@ -55,6 +59,8 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     YEARS_OLD,
 )
 from dagster_agentic.kernel.policy.condition_time import time_conditions
+from dagster_agentic.kernel.policy.metric import loose_threshold
+from dagster_agentic.kernel.policy.text import LEXICON, METRIC_WORDS, STOPWORDS
 
 __all__ = ["Condition", "find_conditions"]
 
@@ -110,10 +116,30 @@ def find_conditions(
             text, "range", match.start(), match.end(), "span", first, first + 10, age=True
         )
         found.append(replace(condition, context=()))
+    for match in AND_UNDER.finditer(text):
+        number = value(match.group("low"))
+        if number is None or number.kind == "percent" or percent_after(text, match.end("low")):
+            continue
+        if after_metric(text, match.start("low"), metric_spans):
+            continue  # 'an RMSE of 20 or less' is the threshold
+        found.append(
+            make_condition(
+                text,
+                "range",
+                match.start(),
+                match.end(),
+                "<=",
+                number.value,
+                age=bool(match.group("lead")) or match.group("word").lower() == "younger",
+                money=number.currency or number.kind == "amount",
+            )
+        )
     for match in AND_OVER.finditer(text):
         number = value(match.group("low"))
         if number is None or number.kind == "percent" or OPEN_YEAR.match(text, match.start("low")):
             continue  # '1976+ models' is a time (condition_time), not a number
+        if after_metric(text, match.start("low"), metric_spans):
+            continue  # 'an AUC of 0.8 or more' is the threshold
         found.append(
             make_condition(
                 text,
@@ -170,8 +196,9 @@ def find_conditions(
         )
         adjective = tuple(w for w in words if w not in {"more", "less", "than"})
         found.append(replace(condition, context=(*condition.context, *adjective)))
-    found = [_years_old(text, _negated(text, c)) for c in found]
+    found = [_sexed(_years_old(text, _negated(text, c))) for c in found]
     spans, times = time_conditions(text)
+    times = with_days(text, times)  # 'on weekends', 'weekdays in 2015'
     found = [*spans, *found, *times]
     # 'between 2015 and 2018' reads as a span of years rather than a range of numbers.
     spans = [c for c in [*spans, *times] if c.op == "between"]
@@ -181,10 +208,41 @@ def find_conditions(
         if c.kind != "range" or not any(t.core <= c.core and c.end <= t.end for t in spans)
     ]
     if names_numeric is None:
-        return _without_overlaps(found)
+        return _without_threshold(text, _without_overlaps(found))
     found = [with_noun_after(text, c, names_numeric) for c in found]
     found.extend(equalities(text, metric_spans, names_numeric))
-    return _without_overlaps(found)
+    return _without_threshold(text, _without_overlaps(found))
+
+
+def _without_threshold(text: str, found: list[Condition]) -> list[Condition]:
+    """Without the comparison that is the metric's threshold said apart from it: one that
+    names nothing ('Evaluate with ROC AUC; we need at least 0.75': only 'we need' before it)
+    when the objective names one metric and no other number is its threshold
+    (:func:`~dagster_agentic.kernel.policy.metric.loose_threshold`)."""
+    bare = [c for c in found if _names_nothing(c)]
+    if not bare:
+        return found
+    claimed = [(c.start, c.end) for c in found if c not in bare]
+    number = loose_threshold(text, claimed)
+    if number is None:
+        return found
+    return [c for c in found if not (c in bare and c.start <= number.start < c.end)]
+
+
+def _names_nothing(condition: Condition) -> bool:
+    """A plain comparison whose words are all function words ('we need at least 0.75'): no
+    column, population or age."""
+    return (
+        condition.kind == "range"
+        and not condition.age
+        and not condition.percent
+        and not condition.after
+        and condition.op in {">", ">=", "<", "<="}
+        and all(w.lower() in STOPWORDS | _PRONOUNS for w in condition.context)
+    )
+
+
+_PRONOUNS = frozenset({"i", "we", "you", "they", "it", "we'd", "we'll", "i'd", "you'd", "that's"})
 
 
 def _negated(text: str, condition: Condition) -> Condition:
@@ -219,6 +277,28 @@ def _years_old(text: str, condition: Condition) -> Condition:
     return replace(condition, end=end, text=text[condition.start : end].strip(), age=True)
 
 
+def _sexed(condition: Condition) -> Condition:
+    """'men over 60', 'women under 25': a word for people of one sex right before a bare
+    number makes the number an age, and stays a cohort word of its own (the sex: 'men' is
+    male = 1, see :data:`~dagster_agentic.kernel.policy.text.LEXICON`), so the condition
+    starts at the comparison and never swallows it."""
+    if condition.kind != "range" or not condition.context or condition.money:
+        return condition
+    last = condition.context[-1].lower()
+    if last not in LEXICON or LEXICON[last] not in {("male",), ("female",)}:
+        return condition
+    if not isinstance(condition.low, float) or not 0 <= condition.low <= 120:
+        return condition
+    start = condition.core
+    return replace(
+        condition,
+        start=start,
+        text=condition.text[start - condition.start :],
+        context=(),
+        age=True,
+    )
+
+
 def _negating(word: str) -> bool:
     lower = word.lower()
     return lower in NEGATORS or lower.endswith(("n't", "n’t"))
@@ -250,7 +330,9 @@ def _percent_condition(
         number.value,
     )
     after = re.match(r"\s*([A-Za-z][A-Za-z_\-]*)", text[end:])
-    if after is not None and names_numeric(after.group(1)):
+    if after is not None and (names_numeric(after.group(1)) or _qualified(after.group(1))):
+        # '13.5% sodium' bounds what the noun names even when no column is called that:
+        # the condition then fails to resolve and lists the columns, never a threshold.
         return replace(
             condition,
             end=end + after.end(),
@@ -261,6 +343,13 @@ def _percent_condition(
     if any(names_numeric(w) for w in condition.context):
         return replace(condition, percent=True)
     return None
+
+
+def _qualified(word: str) -> bool:
+    """Whether the word after a compared percentage is a noun it qualifies ('more than 13.5%
+    sodium'): a content word, not a metric's ('90% recall') or a function word ('80% of')."""
+    lower = word.lower()
+    return len(lower) >= 2 and lower not in STOPWORDS and lower not in METRIC_WORDS
 
 
 def _without_overlaps(found: list[Condition]) -> list[Condition]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError
 from dagster_agentic.kernel.policy.prediction_time import find_cutoff, is_temporal
-from dagster_agentic.kernel.policy.target import is_identifier, is_label_table
+from dagster_agentic.kernel.policy.target import is_label_table
+from dagster_agentic.kernel.policy.target_columns import is_identifier
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, word_match
 from dagster_agentic.warehouse.models import (
     Relationship,

@@ -18,6 +18,7 @@ from dagster_agentic.goals.objective import TASK_METRICS, UNBOUNDED_METRICS, Met
 from dagster_agentic.goals.spec import GoalOverrides
 from dagster_agentic.kernel.policy.numbers import Number, find_numbers
 from dagster_agentic.kernel.policy.text import quote
+from dagster_agentic.kernel.policy.threshold_words import frame_spans
 
 T = TypeVar("T")
 SUPPORTED = ", ".join(get_args(Metric))
@@ -135,6 +136,7 @@ class _Reading:
     mentions: tuple[_Mention, ...]
     tied: tuple[tuple[Number, _Mention], ...]
     untied: tuple[Number, ...]
+    apart: bool = False  # the threshold was said apart from its metric (:func:`_said_apart`)
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,13 @@ class MetricReading:
 
 
 def metric_spans(text: str) -> list[tuple[int, int]]:
-    """Where the text names a metric (so a comparison right after it is the threshold)."""
-    return [(m.start, m.end) for m in _mentions(text.lower())]
+    """Where the text names a metric (so a comparison right after it is the threshold), and
+    the words that frame a number as a threshold or ask how good a model must be ('with 0.7
+    as the bar', 'a recall of 0.75 would be good', 'how well'; :func:`frame_spans`): they
+    say how good is good enough, never the outcome or a cohort."""
+    lower = text.lower()
+    spans = [(m.start, m.end) for m in _mentions(lower)]
+    return sorted([*spans, *frame_spans(text)])
 
 
 def read_metric(
@@ -249,7 +256,67 @@ def _read(text: str, claimed: Sequence[tuple[int, int]]) -> _Reading:
             untied.append(number)
         else:
             tied.append((number, mention))
-    return _Reading(tuple(mentions), tuple(tied), tuple(untied))
+    apart = _said_apart(lower, mentions, tied, untied)
+    if apart is not None:
+        untied = [n for n in untied if n is not apart[0]]
+        tied.append(apart)
+    return _Reading(tuple(mentions), tuple(tied), tuple(untied), apart is not None)
+
+
+def loose_threshold(text: str, claimed: Sequence[tuple[int, int]]) -> Number | None:
+    """The number that is the one named metric's threshold though said apart from it ('Use
+    ROC AUC; we need at least 0.75'), with the ``claimed`` spans left out; None when there is
+    no such number or more than one. The condition reader asks, so that a comparison naming
+    no column ('we need at least 0.75') is left to the metric."""
+    try:
+        reading = _read(text, claimed)
+    except ObjectiveError:
+        return None
+    if not reading.apart:
+        return None
+    return next(n for n, m in reading.tied if _fits(n, m.metric))
+
+
+def _said_apart(
+    lower: str,
+    mentions: list[_Mention],
+    tied: list[tuple[Number, _Mention]],
+    untied: list[Number],
+) -> tuple[Number, _Mention] | None:
+    """A threshold said apart from its metric: a clause or a verb between them ('Evaluate
+    with ROC AUC; we need at least 0.75', '0.7 is the bar for AUC'). Only when the text names
+    exactly one metric, no number is tied to it, and exactly one number that fits it lies in
+    the metric's own sentence or the next; two such numbers are an error listing both."""
+    metrics = _unique(m.metric for m in mentions)
+    if len(metrics) != 1 or any(_fits(n, m.metric) for n, m in tied):
+        return None
+    metric = metrics[0]
+    clauses = [m.end() for m in _CLAUSE_END.finditer(lower)]
+    spoken = {_clause(clauses, m.start) for m in mentions}
+    near = [
+        n
+        for n in untied
+        if _fits(n, metric) and {_clause(clauses, n.start), _clause(clauses, n.start) - 1} & spoken
+    ]
+    if len(near) > 1:
+        raise ObjectiveError(
+            f"the objective names the metric {metric} and several numbers that may be its "
+            f"threshold ({', '.join(quote(n.raw) for n in near)})",
+            fix=f"put the threshold next to its metric, e.g. '{metric} of at least 0.8', or set "
+            "threshold= in the goal's overrides",
+        )
+    if not near:
+        return None
+    mention = min(mentions, key=lambda m: abs(m.start - near[0].start))
+    return near[0], mention
+
+
+# Where a clause ends: a sentence's end, a semicolon, a terse goal's '|'.
+_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|\|")
+
+
+def _clause(ends: list[int], at: int) -> int:
+    return sum(1 for end in ends if end <= at)
 
 
 def _mentions(lower: str) -> list[_Mention]:
@@ -316,7 +383,12 @@ def _choose_metric(
         number, mention = next(
             (n, m) for n, m in reading.tied if m.metric == metric and _fits(n, metric)
         )
-        notes.append(f"metric '{metric}' from the words {_words(text, number, mention)}")
+        said = quote(text[mention.start : mention.end]) if reading.apart else None
+        notes.append(
+            f"metric '{metric}' from the word {said}"
+            if said
+            else f"metric '{metric}' from the words {_words(text, number, mention)}"
+        )
     elif len(mentioned) == 1:
         metric = mentioned[0]
         mention = reading.mentions[0]
@@ -394,7 +466,8 @@ def _choose_threshold(
         "amount": "an amount in the target's unit",
         "bare": "a number in the target's unit",
     }[number.kind]
-    notes.append(f"threshold {values[0]:g} from {quote(number.raw)} ({kind})")
+    apart = " said apart from the metric, the one number left that fits it" if reading.apart else ""
+    notes.append(f"threshold {values[0]:g} from {quote(number.raw)} ({kind}{apart})")
     return values[0]
 
 

@@ -34,6 +34,7 @@ column whose name has another word of the same group ('leave' -> Attrition, 'buy
 Purchase, 'late' -> arr_delay). Weaker than the column's own name, so a column named by the
 word itself always wins."""
 _JOINERS = frozenset({"of", "to", "the", "and", "per", "a", "in", "on"})
+_VOWELS = frozenset("aeiou")
 
 
 def forms(word: str) -> tuple[str, ...]:
@@ -60,11 +61,15 @@ def initialism(words: Sequence[str], column: ColumnProfile) -> tuple[str, tuple[
     """The objective's words a short name part stands for: 'hf' of hf_score for 'human
     freedom', 'sqft' for 'square footage' (:func:`_spells`). The words (two or three) must
     follow each other in the objective, and the part (2 to 6 letters) must not be a word of
-    its own."""
+    its own. A part longer than the initials ('sqft', 'bwt') takes no vowel after its first
+    letter, as contractions are written: 'age' is a word, not 'average evaluation'; the
+    initials alone ('bmi' of 'body mass index') may take any letter."""
     for token in name_tokens(column.name):
         if not (token.isalpha() and 2 <= len(token) <= 6) or token in words:
             continue
         for size in range(2, min(len(token), 3) + 1):
+            if len(token) > size and _VOWELS & set(token[1:]):
+                continue
             for i in range(len(words) - size + 1):
                 run = tuple(words[i : i + size])
                 if _spells(token, run):

@@ -1,4 +1,5 @@
-"""Numbers as people write them in goals: '95%', '.85', '25,000', '$25k', '1.5m', '2 million'.
+"""Numbers as people write them in goals: '95%', '.85', '25,000', '$25k', '1.5m', '2 million',
+and with a decimal comma as most of Europe writes them ('0,3', '1,25').
 
 Both the metric reader (thresholds) and the cohort reader (ranges: 'older than 60', 'above
 $20k') read numbers the same way, so that a number is claimed by exactly one of them.
@@ -9,9 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# A decimal comma: '0,3', '0,125' (no one writes a count of thousands as 0), '1,5', '12,75'
+# (one or two digits after the comma: a thousands separator always takes three). Never a
+# list of numbers written without spaces ('1,2,3').
+DECIMAL_COMMA = r"(?:0,\d+|\d+,\d{1,2})(?!\d|,\d|\.\d)"
 NUMBER = re.compile(
     r"(?<![\w.,])(?P<currency>[$€£¥])?\s?"
-    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    rf"(?P<digits>{DECIMAL_COMMA}|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*(?P<percent>%|(?:percent|per\s?cent|pct)\b)"
     r"|(?P<suffix>[kKmMbB]|bn|mm|\s(?:thousand|million|billion)\b)?(?![\w]|\.\d|,\d{3}))"
 )
@@ -40,7 +45,7 @@ def find_numbers(text: str) -> list[Number]:
     numbers = []
     for match in NUMBER.finditer(text):
         digits = match.group("digits")
-        value = float(digits.replace(",", ""))
+        value = _value(digits)
         suffix = (match.group("suffix") or "").strip().lower()
         currency = match.group("currency") is not None
         start = match.start("currency") if currency else match.start("digits")
@@ -49,11 +54,19 @@ def find_numbers(text: str) -> list[Number]:
             numbers.append(Number(start, match.end(), raw, round(value / 100, 10), "percent"))
             continue
         value *= _SCALE.get(suffix, 1.0)
-        if currency or suffix or "," in digits:
+        comma = re.fullmatch(DECIMAL_COMMA, digits) is not None
+        if currency or suffix or ("," in digits and not comma):
             kind = "amount"
-        elif "." in digits and value <= 1:
+        elif ("." in digits or comma) and value <= 1:
             kind = "fraction"
         else:
             kind = "bare"
         numbers.append(Number(start, match.end(), raw, value, kind, currency))
     return numbers
+
+
+def _value(digits: str) -> float:
+    """The value of the digits as written: '25,000' is 25000, '0,3' (a decimal comma) 0.3."""
+    if re.fullmatch(DECIMAL_COMMA, digits):
+        return float(digits.replace(",", "."))
+    return float(digits.replace(",", ""))

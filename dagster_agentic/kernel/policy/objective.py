@@ -31,21 +31,27 @@ from __future__ import annotations
 import re
 
 from dagster_agentic.errors import GoalError, ObjectiveError
-from dagster_agentic.goals.objective import MAX_CLASSES, ClassValue, Objective
+from dagster_agentic.goals.objective import ClassValue, Objective
 from dagster_agentic.goals.spec import GoalOverrides
 from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.claims import (
     ValuePhrase,
-    unclaimed_values,
     unit_spans,
     value_phrases,
 )
 from dagster_agentic.kernel.policy.cohort import resolve_cohort
 from dagster_agentic.kernel.policy.conditions import Condition, find_conditions
 from dagster_agentic.kernel.policy.entity import find_cutoff, resolve_entity
+from dagster_agentic.kernel.policy.language import refuse_foreign
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import abbreviates, asked_measures, phrasal_verbs
+from dagster_agentic.kernel.policy.nouns import (
+    content_words,
+    noun_forms,
+    population_words,
+    warehouse_nouns,
+)
 from dagster_agentic.kernel.policy.outcome_words import (
     UNIT,
     after_number,
@@ -53,12 +59,14 @@ from dagster_agentic.kernel.policy.outcome_words import (
     name_nouns,
     name_parts,
     plain,
+    qualifiers,
     refuse_unread_numbers,
     written_names,
 )
-from dagster_agentic.kernel.policy.phrases import Nouns, Phrase, find_phrases, known_words
+from dagster_agentic.kernel.policy.phrases import Phrase, find_phrases
 from dagster_agentic.kernel.policy.positive import positive_value
 from dagster_agentic.kernel.policy.ranges import numeric_namer
+from dagster_agentic.kernel.policy.spelling import correct_spelling
 from dagster_agentic.kernel.policy.target import resolve_target
 from dagster_agentic.kernel.policy.task import (
     class_values,
@@ -67,9 +75,6 @@ from dagster_agentic.kernel.policy.task import (
     task_hint,
 )
 from dagster_agentic.kernel.policy.text import (
-    METRIC_WORDS,
-    PLAN_NOUNS,
-    POPULATION_NOUNS,
     STOPWORDS,
     Token,
     name_match,
@@ -78,39 +83,12 @@ from dagster_agentic.kernel.policy.text import (
     tokenize,
     word_set,
 )
-from dagster_agentic.kernel.policy.unread import unread_names
+from dagster_agentic.kernel.policy.unread import refuse_unread
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _PREPOSITIONS = word_set(
     """in at from of on with for by to into over under among within without out than who
     whose where that which aged older younger born based located"""
-)
-_TABLE_PREFIXES = ("dim_", "tbl_", "fact_", "fct_", "stg_", "raw_", "src_", "t_")
-# A noun right after one of these names the population: "which shipments", "each house".
-_POPULATION_LEADS = frozenset({"which", "each", "every", "per", "whose", "all"})
-# ... and after 'which' only when a verb follows: 'which shipments will', not 'which contract'.
-_VERBS_AFTER = frozenset(
-    {
-        "will",
-        "would",
-        "are",
-        "is",
-        "were",
-        "was",
-        "can",
-        "could",
-        "might",
-        "may",
-        "should",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "to",
-        "that",
-        "who",
-    }
 )
 
 
@@ -127,6 +105,8 @@ def interpret_objective(
             "the objective is empty",
             fix="describe the goal, e.g. 'Optimise the churn model for 95% precision'",
         )
+    refuse_foreign(text)
+    text, corrections = correct_spelling(text, profile)
     refuse_out_of_scope(text, profile, overrides.target is not None)
     tokens = tokenize(text)
     nouns = warehouse_nouns(profile)
@@ -138,7 +118,8 @@ def interpret_objective(
         phrases: list[Phrase] = []
         conditions: list[Condition] = []
     else:
-        conditions = find_conditions(text, metric_spans(text), numeric_namer(profile))
+        names_numeric = numeric_namer(profile)
+        conditions = find_conditions(text, metric_spans(text), names_numeric)
         phrases = [
             p
             for p in find_phrases(text, masked, nouns)
@@ -159,26 +140,39 @@ def interpret_objective(
     # The unit of a number ('5-year wage', 'within 30 days') is a window, not the outcome.
     free = [t for t in free if not (UNIT.fullmatch(t.lower) and after_number(t, tokens))]
     population = population_words(free, nouns)
-    quantities = {_plain(t) for i, t in enumerate(free) if counted(free, i)}
+    quantities = {plain(t) for i, t in enumerate(free) if counted(free, i)}
     words = content_words(
-        [t for t in free if _plain(t) not in population], nouns.population - quantities
+        [t for t in free if plain(t) not in population], nouns.population - quantities
     )
     words = [*written_names(text, spans, profile), *words, *name_parts(free, profile, words)]
     # 'how heavy' asks for a weight, 'turned down' is one verb: both may name the outcome.
-    lowered = [_plain(t) for t in free if t.is_word]
+    lowered = [plain(t) for t in free if t.is_word]
     words += [w for w in [*asked_measures(lowered), *phrasal_verbs(lowered)] if w not in words]
     notes: list[str] = []
-    weak = name_nouns([t for t in free if _plain(t) not in population])
+    weak = name_nouns([t for t in free if plain(t) not in population])
     # Of the cohort phrases' words, a bare modifier of the population noun ('minute maid
     # purchases') may name the outcome's class; a phrase with a preposition ('stores in the
     # South region') names a cohort, so its words are tried last.
     modifiers = [(p.start, p.end) for p in phrases if not _PREPOSITIONS & _lower_words(p.text)]
     first = content_words([t for t in in_spans if _inside(t, modifiers)])
-    extra = [*first, *(w for w in content_words(in_spans) if w not in first)]
-    backing = [g for g in name_nouns(in_spans, anywhere=True) if g not in weak]
+    # A phrase read on an option's row ('when Yoplait is promoted') names no outcome.
+    rows = [(p.start, p.end) for p in phrases if p.row is not None]
+    outcome_spans = [t for t in in_spans if not _inside(t, rows) and not _inside(t, fixed)]
+    extra = [*first, *(w for w in content_words(outcome_spans) if w not in first)]
+    backing = [g for g in name_nouns(outcome_spans, anywhere=True) if g not in weak]
     sequence = content_words(free, frozenset())
     target = resolve_target(
-        profile, words, overrides.target, notes, extra, hint, weak, len(first), backing, sequence
+        profile,
+        words,
+        overrides.target,
+        notes,
+        extra,
+        hint,
+        weak,
+        len(first),
+        backing,
+        sequence,
+        qualifiers=qualifiers(free),
     )
     label = _table(profile, target.table)
     column = label.column(target.column)
@@ -238,34 +232,35 @@ def interpret_objective(
         profile=profile,
         label=(label.name, target.column),
         population=frozenset(population) | nouns.population,
+        text=text,
     )
     if overrides.cohort is None:
         read = [(p.start, p.end) for p in phrases] + spans
-        refuse_unread_numbers(text, reading.untied, read, entity_table, label, target.column)
-        named = unclaimed_values(
-            text, tokens, read, profile, (label.name, target.column), cohort_sql=cohort.sql
+        notes.extend(
+            refuse_unread_numbers(text, reading.untied, read, entity_table, label, target.column)
         )
-        if named:
-            shown = ", ".join(
-                f"{quote(words)} ({', '.join(sorted(f'{t}.{c}' for t, c in columns))})"
-                for words, columns in named
-            )
-            raise ObjectiveError(
-                f"the objective names {shown}, values the warehouse holds, but no cohort"
-                " reads them: the goal would be answered for every row",
-                fix="say which rows they select (e.g. 'for <population> in <value>'), or set"
-                ' cohort="<SQL predicate>" in the goal\'s overrides',
-            )
-        unread = unread_names(text, tokens, read, profile)
-        if unread:
-            shown = ", ".join(quote(t.text) for t in unread)
-            raise ObjectiveError(
-                f"the objective names {shown} where a cohort is written, but no value, "
-                f"column or table of the warehouse is called that, so the cohort cannot be "
-                "read",
-                fix=f'write the value as {entity.table} holds it, or set cohort="<SQL '
-                "predicate>\" in the goal's overrides",
-            )
+        accounted = set(population) | {
+            f
+            for name in (label.name, entity.table)
+            for w in name_tokens(name)
+            for f in noun_forms(w)
+        }
+        refuse_unread(
+            text,
+            tokens,
+            read,
+            profile,
+            (label.name, target.column),
+            accounted,
+            cohort.sql,
+            entity.table,
+            contexts=(
+                [(c.start, c.core) for c in conditions if c.kind == "range"],
+                [(p.start, p.end) for p in phrases],
+                names_numeric,
+            ),
+        )
+    notes.extend(c.note() for c in corrections)
     return Objective(
         task=task,
         entity_table=entity.table,
@@ -282,100 +277,6 @@ def interpret_objective(
         cohort_description=cohort.description,
         rationale=tuple(_ordered(notes)),
     )
-
-
-def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
-    """Population nouns (the list plus each table's name, singular and plural) and the nouns
-    that name a column (the words of category column names: 'contract', 'department')."""
-    population = set(POPULATION_NOUNS)
-    columns = set(PLAN_NOUNS)
-    for table in profile.tables:
-        name = table.name.lower()
-        for prefix in _TABLE_PREFIXES:
-            name = name.removeprefix(prefix)
-        parts = name_tokens(name)
-        if len(parts) == 1:
-            forms = _forms(parts[0])
-            if table.row_count and any(r.child_table == table.name for r in profile.relationships):
-                columns |= forms  # a parent table ('departments') names what it describes
-            population |= forms
-        for column in table.columns:
-            if column.kind not in {"text", "boolean"} or column.name in table.candidate_keys:
-                continue
-            if column.distinct_count > MAX_CLASSES:
-                continue
-            words = [w for w in name_tokens(column.name) if len(w) >= 3 and w not in STOPWORDS]
-            if len(words) == 1:
-                columns |= _forms(words[0])
-                population -= _forms(words[0])
-            else:
-                columns |= {w for w in words if w not in POPULATION_NOUNS}
-    for table in profile.tables:
-        for link in profile.parents_of(table.name):
-            parent = profile.table(link.parent_table)
-            if parent is not None:
-                parts = name_tokens(parent.name)
-                if parts:
-                    columns |= _forms(parts[-1])
-    population -= columns - POPULATION_NOUNS
-    return Nouns(frozenset(population), frozenset(columns), known=known_words(profile))
-
-
-def _forms(word: str) -> set[str]:
-    """A noun's singular and plural: 'house' <-> 'houses', 'category' <-> 'categories'."""
-    forms = {word}
-    if word.endswith("ies"):
-        forms.add(word[:-3] + "y")
-    elif word.endswith(("ses", "xes", "ches", "shes")):
-        forms.add(word[:-2])
-    elif word.endswith("s") and not word.endswith("ss"):
-        forms.add(word[:-1])
-    elif word.endswith("y"):
-        forms.add(word[:-1] + "ies")
-    else:
-        forms.add(word + "s")
-    return forms
-
-
-_plain = plain
-
-
-def population_words(tokens: list[Token], nouns: Nouns) -> set[str]:
-    """The words that name the population, not the outcome: known population nouns, and the
-    noun after 'which'/'each'/... ('which shipments', "each order's")."""
-    found: set[str] = set()
-    for i, token in enumerate(tokens):
-        word = _plain(token)
-        if not token.is_word:
-            continue
-        if counted(tokens, i):  # 'the number of applications': the quantity, not who
-            continue
-        # Right after the lead in the text: with a cohort span between ('each boy's intake
-        # band', 'boy's' taken by the cohort) the word is no longer the population noun.
-        next_to = i > 0 and token.start - tokens[i - 1].end <= 1
-        after_lead = next_to and tokens[i - 1].lower in _POPULATION_LEADS
-        if tokens[i - 1].lower == "which" if i > 0 else False:
-            after_lead = i + 1 < len(tokens) and tokens[i + 1].lower in _VERBS_AFTER
-        if word in nouns.population or (after_lead and word not in STOPWORDS | METRIC_WORDS):
-            found.add(word)
-    return found
-
-
-def content_words(tokens: list[Token], population: frozenset[str] = POPULATION_NOUNS) -> list[str]:
-    """Words that may name the outcome: no function words, metric words or population nouns."""
-    words: list[str] = []
-    for token in tokens:
-        word = _plain(token)
-        if (
-            token.is_word
-            and len(word) >= 3
-            and word not in STOPWORDS
-            and word not in METRIC_WORDS
-            and word not in population
-            and word not in words
-        ):
-            words.append(word)
-    return words
 
 
 def _within(phrase: Phrase, condition: Condition) -> bool:

@@ -3,9 +3,10 @@
 A column name written as stored ('hf_score', 'SalePrice'); a two-letter part of a compound
 name ('ef' of ef_score); generic nouns that are often a part of a name ('score', 'rate',
 'level') with the word they qualify; a population noun counted ('the number of
-applications' is the quantity); the unit of an outcome's window ('5-year', 'within 30 days'),
-which names no column. And the numbers: one that neither the metric nor a cohort condition
-reads is an error, never dropped.
+applications', 'visits per patient' are the quantity); the unit of an outcome's window
+('5-year', 'within 30 days'), which names no column; the prepositional phrases that qualify
+the outcome's noun ('at Pier North'). And the numbers: one that neither the metric nor a
+cohort condition reads is an error, never dropped.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import re
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.numbers import Number
-from dagster_agentic.kernel.policy.target import GenericNoun
+from dagster_agentic.kernel.policy.target import GenericNoun, Qualifier
 from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
     Token,
+    name_match,
     name_tokens,
     quote,
 )
@@ -66,8 +68,54 @@ def _beside(tokens: list[Token], i: int) -> str:
     return ""
 
 
+# Prepositions whose phrase after a noun says where, when or for whom ('ridership at Clark
+# Street', 'sales in Ohio'); 'of' and 'per' say what is measured or by whom, so they are not.
+_QUALIFYING = frozenset({"at", "in", "on", "for", "from", "near", "across", "around", "within"})
+_DETERMINERS = frozenset({"the", "a", "an", "our", "its", "their", "this", "that"})
+_JOINING = frozenset({"/", "-", "&"})
+
+
+def qualifiers(tokens: list[Token]) -> list[Qualifier]:
+    """The prepositional phrases right after a content word ('at Clark/Lake' of 'ridership
+    at Clark/Lake'): the words of each, and whether all of them are capitalised (a name)."""
+    found: list[Qualifier] = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.lower not in _QUALIFYING or i == 0:
+            continue
+        before = tokens[i - 1]
+        if not before.is_word or plain(before) in STOPWORDS or token.start - before.end > 1:
+            continue
+        j = i + 1
+        while j < len(tokens) and tokens[j].lower in _DETERMINERS:
+            j += 1
+        words: list[Token] = []
+        while j < len(tokens):
+            current = tokens[j]
+            if current.is_word and plain(current) not in STOPWORDS:
+                words.append(current)
+            elif current.text not in _JOINING or not words:
+                break
+            j += 1
+        if words:
+            proper = all(w.text[0].isupper() for w in words)
+            found.append(Qualifier(tuple(plain(w) for w in words), proper))
+    return found
+
+
 def counted(tokens: list[Token], i: int) -> bool:
-    return " ".join(t.lower for t in tokens[max(0, i - 2) : i]) in _COUNTED
+    """Whether token ``i`` is a quantity, not who it is of: counted ('the number of
+    applications'), or a rate's numerator ('visits per patient', 'orders per store'), where
+    the noun after 'per' is the population."""
+    if " ".join(t.lower for t in tokens[max(0, i - 2) : i]) in _COUNTED:
+        return True
+    after = tokens[i + 1 : i + 3]
+    return (
+        tokens[i].is_word
+        and len(after) == 2
+        and after[0].lower == "per"
+        and after[1].is_word
+        and after[0].start - tokens[i].end <= 1
+    )
 
 
 # An identifier as stored: with an underscore ('hf_score') or a capital inside ('SalePrice').
@@ -121,6 +169,56 @@ def after_number(token: Token, tokens: list[Token]) -> bool:
 _WINDOW_BEFORE = re.compile(r"\b(?:within|next|after|in|over)\s+(?:the\s+)?(?:next\s+)?$")
 
 
+def _names_kind(text: str, number: Number, target: str) -> bool:
+    """A bare number right after the word that names the target ('type 2' of a ``type``
+    target, 'stage 3' of ``stage``) says which kind of outcome is meant, not which rows."""
+    before = re.search(r"([A-Za-z]+)\s+$", text[: number.start])
+    if number.kind != "bare" or before is None:
+        return False
+    return name_match(before.group(1).lower(), target) == 2
+
+
+_PER = re.compile(r"\bper\s+$", re.IGNORECASE)
+_NOUN_AFTER = re.compile(r"\s+(?:[a-z][a-z\-]*\s+){0,2}?([a-z][a-z\-]*)", re.IGNORECASE)
+
+
+def _rate_base(text: str, number: Number) -> bool:
+    """A number after 'per' with a noun after it ('deaths per 10,000 residents', 'per 100
+    km', 'per 1k users') is the base of a rate, a part of the outcome's unit: no condition."""
+    if not _PER.search(text[: number.start]) or number.kind == "percent":
+        return False
+    after = _NOUN_AFTER.match(text, number.end)
+    return after is not None and after.group(1).lower() not in STOPWORDS
+
+
+_DETERMINED = re.compile(r"\b(?:the|a|an|this|that|its|their|our)\s+$", re.IGNORECASE)
+
+
+def _named_year(text: str, number: Number, entity: TableProfile, label: TableProfile) -> bool:
+    """A year inside a noun phrase ('in the 1988 plebiscite', 'the 2020 election') names an
+    event, not rows, when no column of the entity or the label could read it: no date or
+    time column, and no numeric column whose values span the year. Where one could, the
+    number stays an unread condition (an error), since it may select rows."""
+    if number.kind != "bare" or not float(number.value).is_integer():
+        return False
+    if not 1800 <= number.value <= 2100 or not _DETERMINED.search(text[: number.start]):
+        return False
+    after = re.match(r"\s+([A-Za-z][A-Za-z\-]*)", text[number.end :])
+    if after is None or after.group(1).lower() in STOPWORDS | METRIC_WORDS:
+        return False
+    for table in dict.fromkeys([entity, label]):
+        for column in table.columns:
+            if column.kind in {"temporal", "other"}:
+                return False
+            low, high = column.min, column.max
+            if column.kind != "numeric" or column.name in table.candidate_keys:
+                continue
+            bounded = isinstance(low, int | float) and isinstance(high, int | float)
+            if bounded and low <= number.value <= high:  # type: ignore[operator]
+                return False
+    return True
+
+
 def refuse_unread_numbers(
     text: str,
     numbers: tuple[Number, ...],
@@ -128,13 +226,17 @@ def refuse_unread_numbers(
     entity: TableProfile,
     label: TableProfile,
     target: str,
-) -> None:
+) -> list[str]:
     """A number that is neither the metric's threshold nor part of a cohort condition or
     value ('workers whose year is 2009 with an MAE under 25') is a condition nobody read:
     an error naming the columns whose range holds it, never a number silently dropped.
 
     The outcome's own window is no condition: a number of the target's name ('1' of
-    late_1d), an adjective ('90-day churn') or a horizon ('churn within 30 days')."""
+    late_1d), an adjective ('90-day churn') or a horizon ('churn within 30 days'); nor is the
+    kind of outcome named ('type 2' of a ``type`` target); nor a rate's base ('per 10,000
+    residents') or a year inside a name that no column reads ('the 1988 plebiscite'): those
+    come back as rationale lines."""
+    aside: list[str] = []
     for number in numbers:
         if any(a <= number.start < b for a, b in read):
             continue
@@ -144,6 +246,17 @@ def refuse_unread_numbers(
             continue
         digits = number.raw.strip("$€£¥").replace(",", "")
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
+            continue
+        if _names_kind(text, number, target):
+            continue
+        if _rate_base(text, number):
+            aside.append(f"{quote(number.raw)} is the base of a rate (after 'per'), no condition")
+            continue
+        if _named_year(text, number, entity, label):
+            aside.append(
+                f"{quote(number.raw)} is a year inside a name (no date or year column of "
+                f"{entity.name} reads it), no condition"
+            )
             continue
         holders = []
         for table in dict.fromkeys([entity, label]):
@@ -163,3 +276,4 @@ def refuse_unread_numbers(
             "with its column ('year = 2009', 'age above 30'), or set cohort=\"<SQL "
             "predicate>\" in the goal's overrides",
         )
+    return aside

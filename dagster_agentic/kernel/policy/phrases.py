@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dagster_agentic.kernel.policy.geography import find_places
 from dagster_agentic.kernel.policy.text import (
@@ -69,6 +69,13 @@ class Phrase:
     places_only: bool  # "customers in X": X must be a place
     strong: bool  # unresolvable -> error; a weak phrase ("in the US") is dropped instead
     hint: str | None = None  # a noun naming the column: 'plan' of 'on the premium plan'
+    # In a sentence that only sets the scene (see :func:`context_sentences`): a phrase there
+    # that names nothing of the warehouse is noted and left out, not an error.
+    context: bool = False
+    # The value's own row states a flag: 'Yoplait is featured' over a child with a row per
+    # entity and brand (see :mod:`option_rows`): how many trailing words name the flag, the
+    # child table and its flag column.
+    row: tuple[int, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,47 @@ def find_phrases(text: str, tokens: list[Token], nouns: Nouns | None = None) -> 
             weak = _weak_place(text, tokens, i)
             if weak is not None:
                 found.append(weak)
-    return _longest(found)
+    scene = context_sentences(tokens)
+    return [
+        replace(p, context=True) if any(a <= p.start < b for a, b in scene) else p
+        for p in _longest(found)
+    ]
+
+
+# Words that make a sentence a request or a condition: it asks for something ('predict',
+# 'flag', 'we want', 'which ones'), or compares ('over 30', 'at least').
+_REQUEST = word_set(
+    """
+    predict predicts forecast classify flag identify detect estimate score rank find spot
+    catch tell know want wants need needs like wish aim optimise optimize model train build
+    help which who whom whether how what than over under above below least most more less
+    between only
+    """
+)
+_ENDS = frozenset({".", "!", "?", ";"})
+
+
+def context_sentences(tokens: list[Token]) -> list[tuple[int, int]]:
+    """The spans of the sentences that only set the scene ('Our clinic screens Pima women
+    for type 2 diabetes.'): of an objective of two sentences or more, one with no metric word
+    (masked as '§' by the caller), no question, no request or comparison word, while another
+    sentence has a metric word or a request. Empty when no sentence asks for anything."""
+    sentences: list[list[Token]] = [[]]
+    for token in tokens:
+        sentences[-1].append(token)
+        if token.text in _ENDS:
+            sentences.append([])
+    sentences = [s for s in sentences if any(t.is_word for t in s)]
+    if len(sentences) < 2:
+        return []
+
+    def asks(sentence: list[Token]) -> bool:
+        return any(t.text in {"§", "?"} or t.lower in _REQUEST for t in sentence)
+
+    asking = [asks(s) for s in sentences]
+    if not any(asking):
+        return []
+    return [(s[0].start, s[-1].end) for s, a in zip(sentences, asking, strict=True) if not a]
 
 
 def _identifiers(tokens: list[Token]) -> list[Token]:
@@ -135,7 +182,12 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
     'to' only link a head to what is said of it). Else it needs a word the warehouse knows, a
     place or a proper name; a qualifier before its head may also be named by that head
     ('premium customers' over a table of customers)."""
-    if nouns.known is None or phrase.hint:
+    if nouns.known is None:
+        return True
+    # 'diabetes screening model': the head noun qualifies the model it comes before, so
+    # the words say what the model is about; only words the warehouse knows select rows.
+    subject = not phrase.places_only and _before_artefact(tokens, phrase.end)
+    if phrase.hint and not subject:
         return True
     first = next(i for i, t in enumerate(tokens) if t.start >= phrase.start)
     located = phrase.places_only
@@ -155,12 +207,14 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
     # 'for our retention team': a unit of the organisation the model is for, unless the
     # warehouse holds such units (a table of teams) - then it may be the population.
     for_whom = not located and phrase.head in _ORGANISATION and not nouns.known(phrase.head)
-    if k >= 0 and tokens[k].lower in intro | _NEGATING and not for_whom:
+    if k >= 0 and tokens[k].lower in intro | _NEGATING and not for_whom and not subject:
         return True
     if not located and phrase.words[0].lower() in _NEGATING | {"not"}:
         return True
-    if not located and nouns.known(phrase.head):
+    if not located and nouns.known(phrase.head) and not subject:
         return True
+    if subject:
+        words = [t for t in words if t.lower not in {phrase.head, phrase.hint}]
     for token in words:
         if _proper(token, tokens) or find_places([token.text]):
             return True
@@ -170,6 +224,16 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
         if any(nouns.known(part) for part in parts):
             return True
     return False
+
+
+# Nouns for what is built, not whom it is about: 'a churn prediction model'.
+ARTEFACTS = word_set("model models classifier classifiers predictor predictors regressor estimator")
+
+
+def _before_artefact(tokens: list[Token], end: int) -> bool:
+    """Whether the word right after a phrase ending at ``end`` names the model itself."""
+    after = next((t for t in tokens if t.start >= end), None)
+    return after is not None and after.lower in ARTEFACTS
 
 
 def _proper(token: Token, tokens: list[Token]) -> bool:

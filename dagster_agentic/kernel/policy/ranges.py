@@ -18,9 +18,11 @@ when the words name it, as the entities with at least one such row. Anything els
 error that lists the columns it could have meant, or those whose values span the number.
 
 A percentage bound ('more than 13% alcohol') is compared in the column's own scale: 13 for a
-column of percents, 0.13 for one of fractions (at most 1). A month with no year ('in
-December') reads a month-number column (values within 1..12) or the month of the entity's
-date. An entity keyed by its date (a table of days) reads that date for a bare 'in 2015'.
+column of percents, 0.13 for one of fractions (at most 1); so is an amount written with a
+scale ('above 40k') that no value reaches, against a column that holds it in thousands (40).
+A month with no year ('in December') reads a month-number column (values within 1..12) or
+the month of the entity's date. An entity keyed by its date (a table of days) reads that date
+for a bare 'in 2015'.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from dataclasses import dataclass, replace
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.categories import Scope
+from dagster_agentic.kernel.policy.condition_days import resolve_days
 from dagster_agentic.kernel.policy.condition_names import (
     begins,
+    marked,
     name_parts,
     naming_words,
     numeric_namer,
@@ -39,6 +43,7 @@ from dagster_agentic.kernel.policy.condition_names import (
 )
 from dagster_agentic.kernel.policy.condition_patterns import EVENT_WORDS
 from dagster_agentic.kernel.policy.conditions import Condition
+from dagster_agentic.kernel.policy.range_bounds import SCALE_NAMES, refuse_empty, stored_scale
 from dagster_agentic.kernel.policy.sql import ident, literal
 from dagster_agentic.kernel.policy.text import name_tokens, quote, singular, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
@@ -99,7 +104,7 @@ def resolve_condition(
     several rows per entity. A child's column is read only when the words name it
     ('patients whose bilirubin went above 10' of lab results: the entities with at least one
     such row), never as the only column of a sort, and the entity's own columns win a tie."""
-    if condition.kind in {"time", "month"}:
+    if condition.kind in {"time", "month", "days"}:
         return _time(condition, candidates, exclude)
     return _range(condition, candidates, exclude, list(children))
 
@@ -151,15 +156,22 @@ def _scores(
         tokens = name_tokens(column.name)
         # The name's own words; 'in' of years_in_majors only joins them.
         parts = [t for t in tokens if t not in _FILLER and len(t) >= 3] or tokens
-        covered = sum(
-            1
-            for t in parts
-            if any(part_names(w, t) for w in found if w in plain)
-            or (len(parts) == 1 and len(found) >= 2)  # an initialism: 'pirat'
-        )
+        covered = sum(_covers(t, found, plain, len(parts)) for t in parts)
         share = covered / len(parts) if parts else 0.0
         scored.append(((len(found), share if found else 0.0), place, column))
     return scored
+
+
+def _covers(part: str, found: set[str], plain: list[str], parts: int) -> float:
+    """How much of one name part the words cover: all of it when a word names it (or, for a
+    one-part name, when several words spell it: 'pirat'); half when a word only follows
+    one letter of it ('npreg' of 'pregnancies': which count or kind the letter says is a
+    guess)."""
+    if any(part_names(w, part) for w in found if w in plain):
+        return 1.0
+    if any(marked(w, part) for w in found if w in plain):
+        return 0.5
+    return 1.0 if parts == 1 and len(found) >= 2 else 0.0  # an initialism: 'pirat'
 
 
 def _pick(
@@ -185,12 +197,19 @@ def _pick(
         return fallback[0][0], fallback[0][1], f"the only {sort} column"
     if not fallback:
         kind = "date columns" if sort == "date" else "numeric columns"
-    listed = fallback or _spanning(condition, [*pool, *far]) or pool
-    if not fallback and len(listed) < len(pool) + len(far):
-        kind = f"numeric columns whose values span {_bounds(condition)}"
+    spanning = _spanning(condition, pool) or _spanning(condition, far)
+    listed = fallback or spanning or pool
+    if not fallback and spanning and len(spanning) < len(pool) + len(far):
+        scaled = [c for _, c in spanning if stored_scale(condition, c) > 1]
+        unit = f" (in {SCALE_NAMES[stored_scale(condition, scaled[0])]})" if scaled else ""
+        kind = f"numeric columns whose values span {_bounds(condition)}{unit}"
     names = ", ".join(sorted(f"{p.table.name}.{c.name}" for p, c in listed)) or "none"
+    unnamed = [w for w in condition.words if w.lower() not in _FILLER and len(w) >= 2]
+    said = ""
+    if not best[0] and condition.percent and unnamed:
+        said = f" ({', '.join(quote(w) for w in unnamed)} names no column)"
     raise ObjectiveError(
-        f"cannot tell which column the cohort condition {quote(condition.text)} reads; "
+        f"cannot tell which column the cohort condition {quote(condition.text)} reads{said}; "
         f"{kind}: {names}",
         fix="name the column in the objective (e.g. 'with income above 20k'), or set "
         'cohort="<SQL predicate>" in the goal\'s overrides',
@@ -200,7 +219,8 @@ def _pick(
 def _spanning(
     condition: Condition, pool: list[tuple[Scope, ColumnProfile]]
 ) -> list[tuple[Scope, ColumnProfile]]:
-    """The columns whose values (min to max) contain the condition's numbers."""
+    """The columns whose values (min to max) contain the condition's numbers, as written or,
+    for '40k', in the column's thousands (:func:`_stored_scale`)."""
     bounds = [float(b) for b in (condition.low, condition.high) if isinstance(b, int | float)]
     if condition.kind != "range" or not bounds:
         return []
@@ -209,7 +229,7 @@ def _spanning(
         for p, c in pool
         if isinstance(c.min, int | float)
         and isinstance(c.max, int | float)
-        and all(float(c.min) <= b <= float(c.max) for b in bounds)
+        and all(float(c.min) <= b / stored_scale(condition, c) <= float(c.max) for b in bounds)
     ]
 
 
@@ -297,6 +317,16 @@ def _range(
     if condition.percent and isinstance(column.max, int | float) and float(column.max) <= 1:
         # '13%' against a column of fractions (0..1) is 0.13; against one of percents, 13.
         condition = replace(condition, low=float(condition.low or 0) / 100)
+    scale = stored_scale(condition, column)
+    if scale > 1:
+        high = condition.high
+        condition = replace(
+            condition,
+            low=float(condition.low or 0) / scale,
+            high=float(high) / scale if isinstance(high, int | float) else high,
+        )
+        why += f"; its values ({column.min:g} to {column.max:g}) are in {SCALE_NAMES[scale]}"
+    refuse_empty(condition, place, column)
     if condition.op == "span":  # 'in their 50s': from 50 up to (not including) 60
         low, high = float(condition.low or 0), float(condition.high or 0)
         sql = f"{col} >= {_num(low)} AND {col} < {_num(high)}"
@@ -336,6 +366,9 @@ def _time(
     ]
     if condition.kind == "month":
         return _month(condition, candidates, exclude, dated, entity_dates)
+    if condition.kind == "days":
+        place, column, sql, why = resolve_days(condition, candidates, dated, entity_dates, _pick)
+        return Resolved(place, column, sql, f"{place.table.name}.{column.name} ({why})")
     if not entity_dates:
         # A column of the entity whose name says year, a date ('Year' of cars) or a whole
         # number: a bare year ('1976 and later models') is that column's.

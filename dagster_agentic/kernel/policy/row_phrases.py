@@ -31,6 +31,82 @@ def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
 
 
 _ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "code", "key", "ref", "fk", "pk"})
+# Words after a number that open its range on one side: 'series 5 onwards', 'grade 4 and
+# up', 'level 3 or higher', 'season 10+', 'round 2 or earlier'. English closes this list.
+_OPEN_AFTER: dict[tuple[str, ...], str] = {
+    ("onwards",): ">=",
+    ("onward",): ">=",
+    ("upwards",): ">=",
+    ("+",): ">=",
+    **{
+        (joiner, word): ">="
+        for joiner in ("and", "or")
+        for word in ("up", "above", "over", "later", "higher", "more", "after", "beyond", "greater")
+    },
+    **{
+        (joiner, word): "<="
+        for joiner in ("and", "or")
+        for word in ("below", "under", "lower", "earlier", "less", "fewer", "before", "down")
+    },
+}
+# Words before the noun that bound the number: 'after season 3', 'up to grade 6'.
+_OPEN_BEFORE: dict[tuple[str, ...], str] = {
+    ("after",): ">",
+    ("since",): ">=",
+    ("before",): "<",
+    ("until",): "<=",
+    ("till",): "<=",
+    ("beyond",): ">",
+    ("up", "to"): "<=",
+    ("prior", "to"): "<",
+    ("no", "later", "than"): "<=",
+}
+_SPAN_WORDS = frozenset({"to", "through", "thru", "-", "–", "until"})
+_CLAUSE_ENDS = frozenset({",", ".", ";", ":", "!", "?", ")"})
+
+
+def numbered_bound(words: tuple[str, ...]) -> tuple[str, int, int | None]:
+    """The comparison a numbered phrase's words make: ('5',) is ``= 5``, ('5', 'onwards')
+    ``>= 5``, ('after', '3') ``> 3``, ('5', 'to', '8') ``BETWEEN 5 AND 8``; the operator,
+    the number and, for a span, its upper end."""
+    lowered = tuple(w.lower() for w in words)
+    digits = [i for i, w in enumerate(lowered) if w.isdigit()]
+    first = int(lowered[digits[0]])
+    if len(digits) == 2:
+        return "between", first, int(lowered[digits[1]])
+    before, after = lowered[: digits[0]], lowered[digits[0] + 1 :]
+    if after in _OPEN_AFTER:
+        return _OPEN_AFTER[after], first, None
+    if before in _OPEN_BEFORE:
+        return _OPEN_BEFORE[before], first, None
+    if before == ("from",) and after in {("on",), ("onwards",), ("onward",)}:
+        return ">=", first, None
+    return "=", first, None
+
+
+def _bound_words(tokens: list[Token], k: int) -> tuple[int, int]:
+    """How many tokens before the noun at ``k`` and after its number at ``k + 1`` bound the
+    number ('after season 3', 'series 5 onwards', 'from season 3 on', 'series 5 to 8')."""
+    lowered = [t.lower for t in tokens]
+    ahead = lowered[k + 2 : k + 4]
+    spans = len(ahead) >= 2 and ahead[0] in _SPAN_WORDS and ahead[1].isdigit()
+    if spans and int(ahead[1]) > int(lowered[k + 1]):
+        return 0, 2
+    after = 0
+    for width in (2, 1):
+        if tuple(ahead[:width]) in _OPEN_AFTER:
+            after = width
+            break
+    before = 0
+    for width in (3, 2, 1):
+        if k - width >= 0 and tuple(lowered[k - width : k]) in _OPEN_BEFORE:
+            before = width
+            break
+    # 'from season 3 on': 'on' closes the range only at a clause's end.
+    closing = k + 3 >= len(tokens) or lowered[k + 3] in _CLAUSE_ENDS
+    if not after and k >= 1 and lowered[k - 1] == "from" and ahead[:1] == ["on"] and closing:
+        return 1, 1
+    return before, after
 
 
 def numbered(
@@ -42,8 +118,10 @@ def numbered(
 ) -> list[tuple[Phrase, frozenset[Column]]]:
     """'orders that include item 10', 'for store 4': a word naming an integer column
     (``ItemID``, ``store_no``) followed by a whole number the column's range holds, after a
-    cohort word. The cohort reads the column where it lives (the entity, a table one hop
-    away, or a child: 'has such a row')."""
+    cohort word. Words that bound the number belong to the phrase ('for series 5 onwards',
+    'after season 3', 'grades 4 to 6'; see :func:`numbered_bound`), never dropped: an open
+    range read as one value would narrow the cohort. The cohort reads the column where it
+    lives (the entity, a table one hop away, or a child: 'has such a row')."""
     found: list[tuple[Phrase, frozenset[Column]]] = []
     for k in range(len(tokens) - 1):
         word, number = tokens[k], tokens[k + 1]
@@ -68,14 +146,18 @@ def numbered(
             )
         }
         window = [t.lower for t in tokens[max(0, k - _WINDOW) : k]]
-        if not columns or not (set(window) & (intro | {"include", "including", "includes"})):
+        before, after = _bound_words(tokens, k)
+        leads = intro | {"include", "including", "includes"}
+        if not columns or not (before or set(window) & leads):
             continue
+        begin, stop = tokens[k - before].start, tokens[k + 1 + after].end
+        bound = [t.text for t in [*tokens[k - before : k], *tokens[k + 1 : k + 2 + after]]]
         phrase = Phrase(
-            (number.text,),
+            tuple(bound),
             word.lower,
-            text[word.start : number.end],
-            word.start,
-            number.end,
+            text[begin:stop],
+            begin,
+            stop,
             places_only=False,
             strong=True,
             hint=word.lower,
@@ -126,6 +208,7 @@ def absences(
 
 
 AFTER_PARTICIPLE = frozenset({"by", "in", "from", "at", "via", "through", "under"})
+_INDEFINITE = frozenset({"a", "an", "some", "any"})
 _IRREGULAR = word_set(
     """sent made built bought sold written run held given taken done shown grown paid won
     lost kept brought caught thought found drawn driven flown known seen chosen spent"""
@@ -158,6 +241,8 @@ def participle_words(
         j = k + 2
         while j < len(tokens) and tokens[j].lower in _DETERMINERS:
             j += 1
+        if any(t.lower in _INDEFINITE for t in tokens[k + 2 : j]):
+            continue  # 'found at a scene': an indefinite place names no rows
         words: list[Token] = []
         while j < len(tokens) and tokens[j].is_word and tokens[j].lower not in STOPWORDS:
             words.append(tokens[j])

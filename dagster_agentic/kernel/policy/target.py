@@ -26,13 +26,12 @@ words suggest (:mod:`dagster_agentic.kernel.policy.task`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError, ObjectiveError
-from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+from dagster_agentic.goals.objective import TaskType
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
     abbreviates,
@@ -43,13 +42,14 @@ from dagster_agentic.kernel.policy.naming import (
     synonyms,
 )
 from dagster_agentic.kernel.policy.outcome_tables import dedicated_entity, outcome_tables
+from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_columns, fits
+from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _LABEL_TABLE = re.compile(r"(^|_)(labels?|targets?|outcomes?|ground_truth)(_|$)")
 _GENERIC_LABEL = frozenset({"label", "target", "outcome", "y", "is_positive", "flag", "class"})
-_KEY_SUFFIX = re.compile(r"(?i:(^|_)(id|key|ref|uuid|guid|pk|fk)$)|[a-z](Id|ID|Key|Ref)$")
 _FIX = "set target='table.column' in the goal's overrides"
 # Words that ask for an amount of money without naming the column: 'how much will each
 # employee earn' -> salary. They name any column whose name has a money word.
@@ -69,7 +69,9 @@ _KIND_WORD = {
     "binary_classification": "binary",
     "multiclass_classification": "categorical",
     "regression": "numeric",
+    "classification": "binary or categorical",
 }
+# Binary or multiclass, left to the column: what a metric of both (accuracy) asks for.
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ class GenericNoun:
 
     word: str
     beside: str = ""
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """The words of a prepositional phrase right after a content word ('at Clark Street' of
+    'ridership at Clark Street', 'in Ohio' of 'sales in Ohio'): they qualify that word, and
+    ``proper`` says they are all capitalised, a name (a place, a brand) rather than a noun."""
+
+    words: tuple[str, ...]
+    proper: bool
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ def resolve_target(
     modifiers: int = 0,
     backing: Sequence[GenericNoun] = (),
     sequence: Sequence[str] = (),
+    qualifiers: Sequence[Qualifier] = (),
 ) -> Target:
     """The label column: the override when given, else the column the words name best.
 
@@ -114,102 +127,37 @@ def resolve_target(
     generic nouns inside cohort spans ('scores of countries in 2015'): they only back.
     ``sequence`` is every content word outside the cohort in order, population nouns
     included: initials may run over one ('birth weight' spells bwt where 'births' is the
-    table), as long as the run holds one of ``words``.
+    table), as long as the run holds one of ``words``. ``qualifiers`` are the prepositional
+    phrases of the objective: a column named only by a phrase's words, where the words before
+    it name another column ('ridership at Clark Street' with columns ridership and
+    Clark_Street), is an ambiguity, unless the phrase is a name (capitalised): then it
+    qualifies the outcome the head noun names (:func:`_qualified`).
     """
     hint = hint or TaskHint(None, "")
     if override is not None:
-        table, column = _override_column(profile, override)
+        table, column = override_column(profile, override)
         notes.append(f"target {table.name}.{column.name} from overrides.target")
         return Target(table.name, column.name)
     weak = [g for g in weak_words if g.word not in words]
-    found = _match_column(profile, words, hint.task, notes, [*weak, *backing], sequence)
+    # A metric that fits only classification (accuracy) rules out a quantity as the target:
+    # 'how well can we predict death ... accuracy' is never a regression on a numeric column.
+    task: TaskType | None = hint.task
+    if task is None and hint.classification:
+        task = CLASSES
+    found = _match_column(profile, words, task, notes, [*weak, *backing], sequence)
+    if found is not None and qualifiers:
+        found = _qualified(profile, words, task, notes, found, qualifiers)
     if found is None and weak:
-        found = _match_column(profile, [g.word for g in weak], hint.task, notes)
+        found = _match_column(profile, [g.word for g in weak], task, notes)
     if found is None and modifiers:
-        found = _match_column(profile, list(extra_words[:modifiers]), hint.task, notes)
+        found = _match_column(profile, list(extra_words[:modifiers]), task, notes)
     if found is None and extra_words:
-        found = _match_column(profile, list(extra_words), hint.task, notes)
+        found = _match_column(profile, list(extra_words), task, notes)
     if found is None and hint.task is not None:
         _other_kind(profile, words, hint)
     looked = [*words, *(g.word for g in weak)] or list(extra_words)
     table, column = found or _fallback(profile, looked, hint.task, notes)
     return Target(table.name, column.name)
-
-
-def fits(column: ColumnProfile, task: TaskType | None, table: TableProfile) -> bool:
-    """Whether ``column`` can be the target of ``task`` (any task when None)."""
-    if (
-        column.name in table.candidate_keys
-        and not column.is_binary
-        and is_identifier(column, table)
-    ):
-        return False
-    if column.kind == "temporal" or column.distinct_count < 2 or _KEY_SUFFIX.search(column.name):
-        return False
-    binary = column.is_binary
-    categorical = column.kind in {"text", "boolean", "numeric"} and (
-        3 <= column.distinct_count <= MAX_CLASSES
-    )
-    numeric = column.kind == "numeric" and column.distinct_count > 2
-    if task == "binary_classification":
-        return binary
-    if task == "multiclass_classification":
-        return categorical and not binary
-    if task == "regression":
-        return numeric
-    return binary or categorical or numeric
-
-
-def is_identifier(column: ColumnProfile, table: TableProfile) -> bool:
-    """A unique column that identifies rows rather than measures them: text, or a run of
-    whole numbers (1..n). A unique price or area is a quantity, a fine regression target."""
-    if column.kind != "numeric":
-        return True
-    low, high = column.min, column.max
-    if not isinstance(low, int | float) or not isinstance(high, int | float):
-        return True
-    whole = float(low).is_integer() and float(high).is_integer()
-    return whole and float(high) - float(low) + 1 <= 1.01 * max(table.row_count, 1)
-
-
-def _columns(
-    profile: WarehouseProfile, task: TaskType | None
-) -> list[tuple[TableProfile, ColumnProfile]]:
-    foreign = {(r.child_table, r.child_column) for r in profile.relationships}
-    return [
-        (t, c)
-        for t in profile.tables
-        for c in t.columns
-        if (t.name, c.name) not in foreign
-        and fits(c, task, t)
-        and enumerated_by(profile, t, c) is None
-    ]
-
-
-def enumerated_by(
-    profile: WarehouseProfile, table: TableProfile, column: ColumnProfile
-) -> str | None:
-    """The key column of ``table`` whose every value has each value of ``column`` once, if any.
-
-    A price list with one row per purchase and brand has a Brand column that takes every
-    brand once within each purchase: it is part of the row's grain, not an outcome (a label
-    has one value per entity, or per entity and time). Read from the profile: every value of
-    the column occurs exactly as many times as the key has values, and the table holds
-    exactly keys x values rows.
-    """
-    listed = [v for v in column.values if v.value is not None]
-    if column.kind not in {"text", "boolean", "numeric"} or len(listed) < 2:
-        return None
-    if len(listed) != column.distinct_count or column.null_fraction:
-        return None
-    for link in profile.parents_of(table.name):
-        key = table.column(link.child_column)
-        if key is None or key.null_fraction or not 1 < key.distinct_count < table.row_count:
-            continue
-        groups = key.distinct_count
-        if table.row_count == groups * len(listed) and all(v.count == groups for v in listed):
-            return key.name
-    return None
 
 
 def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
@@ -293,7 +241,7 @@ def _match_column(
     Score = tuple[int, int, int, int, int, int]
     scored: list[tuple[Score, str, str, TableProfile, ColumnProfile]] = []
     outcomes = {t.name for t in outcome_tables(profile)}
-    for table, column in _columns(profile, task):
+    for table, column in candidate_columns(profile, task):
         table_hit = max((name_match(w, table.name) for w in words), default=0)
         hits = [(*_evidence(w, column), w) for w in words]
         matched = [(s, how, w) for s, how, w in hits if s]
@@ -370,6 +318,54 @@ def _match_column(
     return table, column
 
 
+def _qualified(
+    profile: WarehouseProfile,
+    words: list[str],
+    task: TaskType | None,
+    notes: list[str],
+    found: tuple[TableProfile, ColumnProfile],
+    qualifiers: Sequence[Qualifier],
+) -> tuple[TableProfile, ColumnProfile]:
+    """The target when the column found is named only by the words of prepositional phrases.
+
+    'daily ridership at Clark Street' where ridership and Clark_Street are both columns: the
+    phrase qualifies the head noun, so with a name ('Clark Street', 'Ohio') the column the
+    head names is the outcome, and the other one is noted; with ordinary nouns ('visits to
+    the emergency room' with visits and emergency) either reading is plausible, an error
+    listing both. A column the head names as well ('sales in Ohio' of ohio_sales) accounts
+    for every word and stays."""
+    table, column = found
+    inside = {w for q in qualifiers for w in q.words}
+    naming = [w for w in words if _evidence(w, column)[0]]
+    if not naming or any(w not in inside for w in naming):
+        return found
+    head_words = [w for w in words if w not in inside]
+    head_notes: list[str] = []
+    try:
+        head = _match_column(profile, head_words, task, head_notes) if head_words else None
+    except ObjectiveError:
+        head = None  # the head words alone are ambiguous: keep the reading of every word
+    if head is None or (head[1].name == column.name and head[0].name == table.name):
+        return found
+    phrases = [q for q in qualifiers if set(q.words) & set(naming)]
+    said = ", ".join(quote(" ".join(q.words)) for q in phrases)
+    other = f"{head[0].name}.{head[1].name}"
+    mine = f"{table.name}.{column.name}"
+    if phrases and all(q.proper for q in phrases):
+        notes.pop()  # the note of the reading replaced
+        notes.extend(head_notes)
+        notes.append(
+            f"target {other}: {said} after its name qualifies it (a name); {said} also "
+            f"names {mine}, not taken as the outcome"
+        )
+        return head
+    raise ObjectiveError(
+        f"several columns match the objective's words: {mine} by {said} and {other} by the "
+        "words it qualifies",
+        fix=f"{_FIX}, e.g. target='{other}'",
+    )
+
+
 def _other_kind(profile: WarehouseProfile, words: list[str], hint: TaskHint) -> None:
     """Raise when the words name a column of another nature than the task asks for."""
     found = _match_column(profile, words, None, [])
@@ -394,9 +390,9 @@ def _fallback(
     """No word names a column: the one binary column of a label table; else the one column
     of the kind the task needs in a dedicated outcome table (:func:`outcome_tables`); else
     the one binary column of the warehouse, when the goal is a yes/no one."""
-    binary = _columns(profile, "binary_classification")
+    binary = candidate_columns(profile, "binary_classification")
     kind = _KIND_WORD[task or "binary_classification"]
-    pool = binary if task is None else _columns(profile, task)
+    pool = binary if task is None else candidate_columns(profile, task)
     dedicated = outcome_tables(profile)
     by_table = {t.name: [(tt, c) for tt, c in pool if tt.name == t.name] for t in dedicated}
     single = [cols[0] for cols in by_table.values() if len(cols) == 1]
@@ -438,37 +434,3 @@ def _fallback(
         f"no {kind} column matches the objective's words {looked}; {kind} columns: {listing}",
         fix=f"name the outcome in the objective (e.g. 'predict churn') or {_FIX}",
     )
-
-
-def _override_column(
-    profile: WarehouseProfile, override: str
-) -> tuple[TableProfile, ColumnProfile]:
-    table_name, _, column_name = override.strip().rpartition(".")
-    pairs = [
-        (t, c)
-        for t in profile.tables
-        if not table_name or t.name.lower() == table_name.lower()
-        for c in t.columns
-        if c.name.lower() == column_name.lower()
-    ]
-    if not pairs:
-        raise GoalError(
-            f"overrides.target {quote(override)} is not a column of the warehouse"
-            f"{_similar(profile, override)}",
-            fix="set target to an existing column as 'column' or 'table.column'",
-        )
-    if len(pairs) > 1:
-        names = sorted(f"{t.name}.{c.name}" for t, c in pairs)
-        raise GoalError(
-            f"overrides.target {quote(override)} names a column of several tables: "
-            f"{', '.join(names)}",
-            fix=f"{_FIX}, e.g. target='{names[0]}'",
-        )
-    return pairs[0]
-
-
-def _similar(profile: WarehouseProfile, wanted: str) -> str:
-    names = sorted({f"{t.name}.{c.name}" for t in profile.tables for c in t.columns})
-    names += sorted({c.name for t in profile.tables for c in t.columns})
-    close = difflib.get_close_matches(wanted.lower(), names, n=5, cutoff=0.5)
-    return f"; similar columns: {', '.join(close)}" if close else ""

@@ -5,7 +5,8 @@ metric named); the target column decides: two values make a binary task whatever
 a categorical column with 3 to ``MAX_CLASSES`` values a multiclass one, a numeric column with
 many values a regression. Tasks the kernel does not solve (ranking, forecasting a series over
 time, clustering, multi-label, survival, anomaly detection without a label) are refused by name
-before anything else is read.
+before anything else is read, unless the word is a form of a class column's name ('survival'
+of a yes/no ``survived``): then it names that outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from dagster_agentic.goals.objective import (
     ClassValue,
     TaskType,
 )
-from dagster_agentic.kernel.policy.text import name_match, quote, tokenize, word_set
+from dagster_agentic.kernel.policy.morphology import kinship
+from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, tokenize, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
 
 SUPPORTED_TASKS = "binary classification, multiclass classification and regression"
@@ -116,6 +118,9 @@ class TaskHint:
 
     task: TaskType | None
     reason: str
+    # The metric fits only classification (accuracy: binary or multiclass), so the target is
+    # never a quantity, even when the task between the two is left to the target column.
+    classification: bool = False
 
 
 def refuse_out_of_scope(text: str, profile: WarehouseProfile, has_target: bool) -> None:
@@ -130,6 +135,8 @@ def refuse_out_of_scope(text: str, profile: WarehouseProfile, has_target: bool) 
         word = text[match.start() : match.end()]
         if label_saves and (has_target or _named_column(profile, word)):
             continue
+        if _outcome_column(profile, word):
+            continue  # 'survival' of a yes/no `survived` column: an outcome, not the task
         raise ObjectiveError(
             f"the objective asks for {name} ({quote(word)}), which is not supported; "
             f"supported tasks: {SUPPORTED_TASKS}",
@@ -138,6 +145,24 @@ def refuse_out_of_scope(text: str, profile: WarehouseProfile, has_target: bool) 
             "each order's shipping tier with 80% accuracy') or a quantity ('predict each "
             "house's sale price with an RMSE below 25,000')",
         )
+
+
+def _outcome_column(profile: WarehouseProfile, word: str) -> bool:
+    """Whether a single out-of-scope word ('survival', 'hazard') is a word form of a word of a
+    binary or categorical column's name (``survived``, ``hazard_level``): then the warehouse
+    holds it as an ordinary outcome to classify, and the goal asks for that. A phrase
+    ('time to churn', 'how long until') asks for the task itself whatever the columns."""
+    if len(word.split()) != 1 or not word.isalpha():
+        return False
+    return any(
+        kinship(word.lower(), token)
+        for table in profile.tables
+        for column in table.columns
+        if column.kind in {"text", "boolean", "numeric"}
+        and 2 <= column.distinct_count <= MAX_CLASSES
+        for token in name_tokens(column.name)
+        if len(token) >= 4
+    )
 
 
 def _named_column(profile: WarehouseProfile, word: str) -> bool:
@@ -165,6 +190,7 @@ def task_hint(
         return TaskHint("multiclass_classification", f"the metric {metric}")
     if metric in BINARY_METRICS - MULTICLASS_METRICS:
         return TaskHint("binary_classification", f"the metric {metric}")
+    classification = metric in BINARY_METRICS | MULTICLASS_METRICS
     words = [
         t.lower.removesuffix("'s").removesuffix("’s")
         for t in tokenize(text)
@@ -181,6 +207,8 @@ def task_hint(
     yes_no = next((w for w in words if w in _YES_NO), None)
     if quantity is not None and yes_no is None:
         return TaskHint("regression", f"the word '{quantity}'")
+    if classification:
+        return TaskHint(None, f"the metric {metric}", classification=True)
     return TaskHint(None, "the words name no quantity or category")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -11,7 +12,8 @@ def word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d*\.?\d+%?|[^\sA-Za-z\d]")
+# Letters of any alphabet ('Prédire', 'Zürich' are one word each); '_' stays its own token.
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’\-])*|\d*\.?\d+%?|[^\w\s]|_")
 
 # Function words and verbs that say how, not what: never a target or a cohort value.
 STOPWORDS = word_set(
@@ -277,3 +279,21 @@ def spelled_by_prefixes(name: str, words: list[str]) -> bool:
         )
 
     return spell(name, 0)
+
+
+# A numbered or lettered list prefix a value is stored with: '2. Married', '(3) Other', '1) Yes'.
+_ENUMERATION = re.compile(r"^\s*\(?\d{1,3}\s*[.):]\s*(?=[^\d\s])")
+_AMPERSAND = re.compile(r"\s*&\s*")
+
+
+def norm(value: str) -> str:
+    """Lower case with every run of separators one space and a numbered prefix dropped:
+    'Month-to-month' -> 'month to month', '2. Married' -> 'married', 'ELK_GROVE' -> 'elk
+    grove', 'Latin America & the Caribbean' -> 'latin america and the caribbean'."""
+    value = _AMPERSAND.sub(" and ", _ENUMERATION.sub("", value))
+    return " ".join(re.split(r"[\s_\-/.,]+", value.strip().lower())).strip()
+
+
+def lemmas(words: Sequence[str] | list[str]) -> list[str]:
+    """Each word's :func:`lemma`: 'renters' and 'rent' meet, 'condos' and 'condo'."""
+    return [lemma(w) for w in words]

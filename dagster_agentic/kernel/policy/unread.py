@@ -8,16 +8,35 @@ objective is refused rather than answered for every row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.claims import CLAUSE_END, PLACING
-from dagster_agentic.kernel.policy.phrases import known_words
+from dagster_agentic.kernel.policy.phrases import ARTEFACTS, known_words
 from dagster_agentic.kernel.policy.row_phrases import (
     AFTER_PARTICIPLE,
     participle,
     participle_words,
 )
-from dagster_agentic.kernel.policy.text import METRIC_WORDS, STOPWORDS, Token, name_match
+from dagster_agentic.kernel.policy.sql import literal
+from dagster_agentic.kernel.policy.text import (
+    LEXICON,
+    METRIC_WORDS,
+    STOPWORDS,
+    Token,
+    name_match,
+    name_tokens,
+    quote,
+    stem,
+    word_match,
+)
+from dagster_agentic.kernel.policy.value_forms import (
+    category_forms,
+    glued,
+    unclaimed_values,
+    value_at,
+)
+from dagster_agentic.warehouse.connection import quote_ident
 from dagster_agentic.warehouse.models import WarehouseProfile
 
 
@@ -58,3 +77,294 @@ def unread_names(
             unread.append(token)
     lowered = participle_words(tokens, spans, known_words(profile))
     return unread + [t for t in lowered if t not in unread]
+
+
+# Words too general to name a row filter on their own, even where a column is called so.
+_GENERAL = frozenset(
+    {"data", "value", "values", "type", "kind", "level", "number", "count", "flag", "code"}
+)
+
+
+def unread_flags(
+    tokens: list[Token],
+    claimed: Iterable[tuple[int, int]],
+    profile: WarehouseProfile,
+    outcome: tuple[str, str],
+    accounted: set[str],
+    cohort_sql: str | None,
+) -> list[tuple[Token, list[str]]]:
+    """Words that name a yes/no column of the warehouse (two values: 'union' of
+    ``UNION_FL`` Y/N, 'drive-thru' of ``ordered_through_drive_thru_flag`` 0/1, 'Bulls' of
+    ``Bulls_Home``) that neither the cohort, the target nor the population read.
+
+    A yes/no column is the shape of a row filter ('union members', 'drive-thru tests'); a
+    goal that names one and reads every row has most likely dropped its cohort, so the
+    caller refuses and lists the columns. Columns the cohort's SQL reads, the outcome, keys
+    and words that name the outcome or the population (``accounted``) are left alone."""
+    spans = list(claimed)
+    outcome_words = set(name_tokens(outcome[1])) | set(name_tokens(outcome[0]))
+    flags: list[tuple[str, str]] = []
+    joined = {(r.child_table, r.child_column) for r in profile.relationships} | {
+        (r.parent_table, r.parent_column) for r in profile.relationships
+    }
+    for table in profile.tables:
+        for column in table.columns:
+            where = (table.name, column.name)
+            if (
+                column.distinct_count != 2
+                or where == outcome
+                or where in joined
+                or column.name in table.candidate_keys
+                or (cohort_sql is not None and column.name in cohort_sql)
+            ):
+                continue
+            flags.append(where)
+    found: list[tuple[Token, list[str]]] = []
+    for k, token in enumerate(tokens):
+        lower = token.lower
+        following = tokens[k + 1].lower if k + 1 < len(tokens) else ""
+        if (
+            not token.is_word
+            or len(lower) < 3
+            # 'tests ordered by the Emergency Department': the verb that introduces a cohort
+            or (participle(lower) and following in AFTER_PARTICIPLE)
+            or _names_model(tokens, k)
+            or any(a <= token.start < b for a, b in spans)
+            or lower in STOPWORDS
+            or lower in METRIC_WORDS
+            or lower in _GENERAL
+            or lower in accounted
+            or any(word_match(lower, w) == 2 for w in outcome_words)
+        ):
+            continue
+        pieces = [p for p in lower.split("-") if p]
+        named = [
+            f"{t}.{c}"
+            for t, c in flags
+            if all(any(_names_part(p, part) for part in _parts(c)) for p in pieces)
+        ]
+        if named:
+            found.append((token, named))
+    return found
+
+
+def _parts(name: str) -> list[str]:
+    """An identifier's words without the markers that only say 'this is a flag'."""
+    return [p for p in name_tokens(name) if p not in {"fl", "flag", "ind", "is", "has", "yn"}]
+
+
+def flag_example(profile: WarehouseProfile, where: str) -> str:
+    """A predicate on the yes/no column ``where`` ('table.column') for a message: the column
+    compared with the larger of its two values (1 of 0/1, 'Y' of N/Y, 'Yes' of No/Yes)."""
+    table_name, column_name = where.split(".", 1)
+    table = profile.table(table_name)
+    column = table.column(column_name) if table is not None else None
+    listed = [v.value for v in (column.values or column.top_values)] if column else []
+    try:
+        value = max(v for v in listed if v is not None)
+    except (TypeError, ValueError):
+        value = 1
+    bare = column_name.isidentifier() and column_name.isascii()
+    return f"{column_name if bare else quote_ident(column_name)} = {literal(value)}"
+
+
+def unread_values(
+    tokens: list[Token],
+    claimed: Iterable[tuple[int, int]],
+    profile: WarehouseProfile,
+    outcome: tuple[str, str],
+    accounted: set[str],
+    cohort_sql: str | None,
+) -> list[tuple[str, list[str]]]:
+    """Words in lower case that spell a category value of the warehouse ('black' of
+    ``ETHN_CD`` 'BLACK') or a day word of the lexicon ('weekdays'), that nothing claimed.
+
+    :func:`~dagster_agentic.kernel.policy.value_forms.unclaimed_values` refuses capitalised
+    names; a value written in lower case names rows just as well ('black or hispanic |
+    12+ yrs of school'). Values of the outcome, of columns the cohort reads and words of
+    the population are left alone."""
+    spans = list(claimed)
+    forms = category_forms(profile)
+    words = glued(tokens)
+    # A dimension the outcome's codes point to names the classes ('beach, pier or charter
+    # boat' of mode_name, for a mode_code outcome): its values describe the outcome.
+    described = {
+        r.parent_table for r in profile.relationships if (r.child_table, r.child_column) == outcome
+    }
+    found: list[tuple[str, list[str]]] = []
+    for k, token in enumerate(words):
+        lower = token.lower
+        if (
+            not token.is_word
+            or token.text[0].isupper()
+            or (k and words[k - 1].text[:1].isdigit())  # a unit: 'more than 30 days'
+            or len(lower) < 3
+            or any(a <= token.start < b for a, b in spans)
+            or lower in STOPWORDS
+            or lower in METRIC_WORDS
+            or lower in _GENERAL
+            or lower in accounted
+        ):
+            continue
+        if lower in _DAY_WORDS:
+            dated = [
+                f"{t.name}.{c.name}"
+                for t in profile.tables
+                for c in t.columns
+                if c.kind == "temporal"
+            ]
+            if dated:
+                found.append((token.text, dated))
+            continue
+        hit = value_at([token], forms)
+        if hit is None:
+            continue
+        columns = sorted(
+            f"{t}.{c}"
+            for t, c in hit[1]
+            if (t, c) != outcome and t not in described and not (cohort_sql and c in cohort_sql)
+        )
+        if len(columns) == len(hit[1]) and columns:
+            found.append((token.text, columns))
+    return found
+
+
+_DAY_WORDS = frozenset(
+    word for word, means in LEXICON.items() if "saturday" in means or "monday" in means
+)
+
+
+def refuse_unread(
+    text: str,
+    tokens: list[Token],
+    read: list[tuple[int, int]],
+    profile: WarehouseProfile,
+    outcome: tuple[str, str],
+    accounted: set[str],
+    cohort_sql: str | None,
+    entity: str,
+    contexts: tuple[list[tuple[int, int]], list[tuple[int, int]], Callable[[str], bool]]
+    | None = None,
+) -> None:
+    """Raise when the objective names rows no cohort reads: a capitalised value or name, a
+    yes/no column, a value in lower case or a day word that nothing claimed (``read`` are the
+    spans the reading used; ``accounted`` the words of the population, entity and outcome).
+    Every word that names something in the warehouse is either read or refused, never
+    dropped. ``contexts`` are the spans of the words before each comparison, the phrases'
+    spans, and whether a word names a numeric column: a capitalised word there that names
+    no column ('Hispanic respondents older than 40') would be dropped with the comparison
+    read alone."""
+    if contexts is not None:
+        spans, phrases, names_numeric = contexts
+        forms = category_forms(profile)
+        dropped = [
+            t
+            for t in unread_context(text, tokens, spans, phrases, accounted, names_numeric)
+            if value_at([t], forms) is None  # a value: read on an option's row, or refused
+        ]
+        if dropped:
+            shown = ", ".join(quote(t.text) for t in dropped)
+            raise ObjectiveError(
+                f"the objective names {shown} with a cohort condition, but no value, column or"
+                " table of the warehouse is called that, so the condition would be read"
+                " without it",
+                fix=f'write the value as {entity} holds it, or set cohort="<SQL predicate>"'
+                " in the goal's overrides",
+            )
+    named = unclaimed_values(text, tokens, read, profile, outcome, cohort_sql=cohort_sql)
+    if named:
+        shown = ", ".join(
+            f"{quote(words)} ({', '.join(sorted(f'{t}.{c}' for t, c in columns))})"
+            for words, columns in named
+        )
+        raise ObjectiveError(
+            f"the objective names {shown}, values the warehouse holds, but no cohort"
+            " reads them: the goal would be answered for every row",
+            fix="say which rows they select (e.g. 'for <population> in <value>'), or set"
+            ' cohort="<SQL predicate>" in the goal\'s overrides',
+        )
+    unread = unread_names(text, tokens, read, profile)
+    if unread:
+        shown = ", ".join(quote(t.text) for t in unread)
+        raise ObjectiveError(
+            f"the objective names {shown} where a cohort is written, but no value, "
+            f"column or table of the warehouse is called that, so the cohort cannot be "
+            "read",
+            fix=f'write the value as {entity} holds it, or set cohort="<SQL '
+            "predicate>\" in the goal's overrides",
+        )
+    flags = unread_flags(tokens, read, profile, outcome, accounted, cohort_sql)
+    if flags:
+        shown = "; ".join(f"{quote(t.text)} ({', '.join(c)})" for t, c in flags)
+        raise ObjectiveError(
+            f"the objective names {shown}: yes/no columns of the warehouse, but no cohort"
+            " reads them, so the goal would be answered for every row",
+            fix="say which rows they select (e.g. 'for <population> with <flag>'), or set"
+            ' cohort="<SQL predicate>" in the goal\'s overrides, e.g. cohort="'
+            f'{flag_example(profile, flags[0][1][0])}"',
+        )
+    loose = unread_values(tokens, read, profile, outcome, accounted, cohort_sql)
+    if loose:
+        shown = "; ".join(f"{quote(w)} ({', '.join(c)})" for w, c in loose)
+        it = "it" if len(loose) == 1 else "them"
+        raise ObjectiveError(
+            f"the objective names {shown}, but no cohort reads {it}, so the goal would be"
+            " answered for every row",
+            fix=f"say which rows {it} select{'s' if it == 'it' else ''} (e.g. 'for"
+            " <population> whose <column> is"
+            " <value>'), or set cohort=\"<SQL predicate>\" in the goal's overrides",
+        )
+
+
+def _names_model(tokens: list[Token], k: int) -> bool:
+    """Whether the word at ``k`` starts a compound naming the model ('the churn model', 'a
+    churn prediction model'): what the model is about, not which rows."""
+    for token in tokens[k + 1 : k + 4]:
+        if token.lower in ARTEFACTS:
+            return True
+        if not token.is_word or token.lower in _FUNCTION:
+            return False
+    return False
+
+
+_FUNCTION = frozenset({"the", "a", "an", "of", "for", "in", "on", "at", "by", "to", "from", "with"})
+
+
+def _names_part(word: str, part: str) -> bool:
+    """A word names a part of a column's name: the same stem, a silent final 'e' aside
+    ('featured' ~ ``onFeature``, 'priced' ~ ``price_flag``)."""
+    if word_match(word, part) == 2:
+        return True
+    a, b = stem(word), stem(part)
+    return len(a) >= 4 and a.removesuffix("e") == b.removesuffix("e")
+
+
+def unread_context(
+    text: str,
+    tokens: list[Token],
+    contexts: list[tuple[int, int]],
+    phrases: list[tuple[int, int]],
+    accounted: set[str],
+    names_numeric: Callable[[str], bool],
+) -> list[Token]:
+    """Capitalised words among the words before a comparison (``contexts``) that no phrase
+    read, that name no numeric column and are not the population: 'Hispanic' of 'Hispanic
+    respondents older than 40' over a warehouse without such a value."""
+    found: list[Token] = []
+    for token in tokens:
+        if not token.is_word or not token.text[0].isupper():
+            continue
+        if not any(a <= token.start < b for a, b in contexts):
+            continue
+        if any(a <= token.start < b for a, b in phrases):
+            continue
+        before = text[: token.start].rstrip()
+        if not before or before[-1] in ".!?:;(\"'|":
+            continue  # a sentence's (or a segment's) first word
+        lower = token.lower
+        if lower in STOPWORDS or lower in METRIC_WORDS or lower in accounted:
+            continue
+        if names_numeric(lower) or lower.rstrip("s") in accounted:
+            continue
+        found.append(token)
+    return found

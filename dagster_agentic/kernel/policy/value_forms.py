@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dagster_agentic.goals.objective import MAX_CLASSES
 from dagster_agentic.kernel.policy.categories import general_values, lemmas, norm
 from dagster_agentic.kernel.policy.sql import literal
+from dagster_agentic.kernel.policy.surface import cut_forms
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
     METRIC_WORDS,
@@ -38,9 +39,24 @@ def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
     return any(a <= token.start < b for a, b in spans)
 
 
+# The forms of the profile read last: one reading looks them up from several places, and
+# a profile is immutable, so the same object always has the same forms.
+_LAST: list[tuple[WarehouseProfile, dict[str, set[Column]]]] = []
+
+
 def category_forms(profile: WarehouseProfile) -> dict[str, set[Column]]:
     """Normalised value forms -> the columns that hold them: the value itself, and its
-    leading runs of two or more words squashed together ('unitedairlines')."""
+    leading runs of two or more words squashed together ('unitedairlines'). Read-only for
+    callers: the dict is shared by every lookup on the same profile object."""
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0] is profile:
+        return last[1]
+    forms = _category_forms(profile)
+    _LAST[:] = [(profile, forms)]
+    return forms
+
+
+def _category_forms(profile: WarehouseProfile) -> dict[str, set[Column]]:
     forms: dict[str, set[Column]] = {}
     # A referenced key is reached through the foreign key that holds the same codes; a
     # small dimension's unique name ('United Air Lines Inc.') is a value like any other.
@@ -67,13 +83,29 @@ def category_forms(profile: WarehouseProfile) -> dict[str, set[Column]]:
                     continue
                 forms.setdefault(" ".join(words), set()).add(where)
                 forms.setdefault("".join(words), set()).add(where)
+                if len(words) > 1 and words[0].isdigit():
+                    # '1_indomethacin', '2. Married': the value without its list number.
+                    forms.setdefault(" ".join(words[1:]), set()).add(where)
+                    forms.setdefault("~" + " ".join(lemmas(words[1:])), set()).add(where)
                 forms.setdefault("~" + " ".join(lemmas(words)), set()).add(where)
                 for k in range(2, len(words)):
                     forms.setdefault("".join(words[:k]), set()).add(where)
+                # 'Emergency Dept' written for 'emergency department': a word cut short.
+                for k, word in enumerate(words if len(words) >= 2 else ()):
+                    for cut in cut_forms(word):
+                        forms.setdefault(
+                            "^" + " ".join([*words[:k], cut, *words[k + 1 :]]), set()
+                        ).add(where)
                 # 'African' of 'Africa', 'South African' of 'South Africa': a name's adjective.
                 stored = re.split(r"[\s_\-/.,]+", listed.value.strip())
                 for key in proper_keys(stored[-1]) if len(stored) == len(words) else ():
                     forms.setdefault("@" + " ".join([*words[:-1], key]), set()).add(where)
+            if not many and _codes_only(column):
+                # 'Hispanic' ~ 'HISP', 'African American' ~ 'afam': a column of short codes.
+                for listed in column.values:
+                    code = str(listed.value).strip().lower()
+                    if len(code) >= MIN_CODE and code.isalpha():
+                        forms.setdefault("#" + code, set()).add((table.name, column.name))
             if not many:
                 # 'women' of sex = 'F', 'weekend' of a day column: see text.LEXICON.
                 for word in LEXICON:
@@ -110,9 +142,67 @@ def value_at(words: list[Token], forms: dict[str, set[Column]]) -> tuple[int, se
             or forms.get(written)
             or forms.get("~" + " ".join(lemmas(spaced.split())))
             or _derived(spaced.split(), run[-1].text, forms)
+            or _shortened(spaced.split(), forms)
+            or _abbreviated(spaced.split(), forms)
         )
         if found:
             return n, found
+    return None
+
+
+def _shortened(words: list[str], forms: dict[str, set[Column]]) -> set[Column] | None:
+    """The columns holding a value of two or more words that the run spells with one word
+    cut short, or spelled out where the value cuts it ('Emergency Department' ~ 'emergency
+    dept', 'emergency dept' ~ 'Emergency Department'); the other words as stored."""
+    if len(words) < 2:
+        return None
+    found = forms.get("^" + " ".join(words))
+    if found:
+        return found
+    for k, word in enumerate(words):
+        for cut in sorted(cut_forms(word)):
+            found = forms.get(" ".join([*words[:k], cut, *words[k + 1 :]]))
+            if found:
+                return found
+    return None
+
+
+MIN_CODE = 4  # letters of a code read as the start of a word ('hisp' of 'Hispanic')
+MAX_CODE = 5
+
+
+def _codes_only(column: ColumnProfile) -> bool:
+    """A column whose every value is one short word ('cauc', 'afam', 'other'; 'HISP')."""
+    listed = [v.value for v in column.values]
+    return (
+        bool(listed)
+        and len(listed) == column.distinct_count
+        and all(
+            isinstance(v, str) and v.strip().isalpha() and len(v.strip()) <= MAX_CODE
+            for v in listed
+        )
+    )
+
+
+def _abbreviated(words: list[str], forms: dict[str, set[Column]]) -> set[Column] | None:
+    """The columns of short codes holding the run's abbreviation: the start of one word
+    ('hisp' of 'Hispanic', four letters at least and the word two longer), or the starts of
+    two or three words run together, each giving one to four letters ('afam' of 'African
+    American')."""
+    if not all(w.isalpha() for w in words) or not 1 <= len(words) <= 3:
+        return None
+    if len(words) == 1:
+        word = words[0]
+        for k in range(len(word) - 2, MIN_CODE - 1, -1):
+            found = forms.get("#" + word[:k])
+            if found:
+                return found
+        return None
+    for cuts in itertools.product(*(range(1, min(len(w), 4) + 1) for w in words)):
+        code = "".join(w[:k] for w, k in zip(words, cuts, strict=True))
+        found = forms.get("#" + code) if len(code) >= MIN_CODE else None
+        if found:
+            return found
     return None
 
 

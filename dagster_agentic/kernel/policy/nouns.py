@@ -1,0 +1,141 @@
+"""The nouns of a warehouse and the words of a goal that name its population.
+
+Population nouns are the fixed list and each table's name in the singular and plural; the
+nouns that name a column are the words of the category columns' names ('contract',
+'department') and of the tables other tables reference. A goal's population is the known
+nouns it uses and the noun after 'which'/'each'/... ('which shipments', "each order's").
+"""
+
+from __future__ import annotations
+
+from dagster_agentic.goals.objective import MAX_CLASSES
+from dagster_agentic.kernel.policy.outcome_words import counted, plain
+from dagster_agentic.kernel.policy.phrases import Nouns, known_words
+from dagster_agentic.kernel.policy.text import (
+    METRIC_WORDS,
+    PLAN_NOUNS,
+    POPULATION_NOUNS,
+    STOPWORDS,
+    Token,
+    name_tokens,
+)
+from dagster_agentic.warehouse.models import WarehouseProfile
+
+TABLE_PREFIXES = ("dim_", "tbl_", "fact_", "fct_", "stg_", "raw_", "src_", "t_")
+# A noun right after one of these names the population: "which shipments", "each house".
+_POPULATION_LEADS = frozenset({"which", "each", "every", "per", "whose", "all"})
+# ... and after 'which' only when a verb follows: 'which shipments will', not 'which contract'.
+_VERBS_AFTER = frozenset(
+    {
+        "will",
+        "would",
+        "are",
+        "is",
+        "were",
+        "was",
+        "can",
+        "could",
+        "might",
+        "may",
+        "should",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "to",
+        "that",
+        "who",
+    }
+)
+
+
+def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
+    """Population nouns (the list plus each table's name, singular and plural) and the nouns
+    that name a column (the words of category column names: 'contract', 'department')."""
+    population = set(POPULATION_NOUNS)
+    columns = set(PLAN_NOUNS)
+    for table in profile.tables:
+        name = table.name.lower()
+        for prefix in TABLE_PREFIXES:
+            name = name.removeprefix(prefix)
+        parts = name_tokens(name)
+        if len(parts) == 1:
+            forms = noun_forms(parts[0])
+            if table.row_count and any(r.child_table == table.name for r in profile.relationships):
+                columns |= forms  # a parent table ('departments') names what it describes
+            population |= forms
+        for column in table.columns:
+            if column.kind not in {"text", "boolean"} or column.name in table.candidate_keys:
+                continue
+            if column.distinct_count > MAX_CLASSES:
+                continue
+            words = [w for w in name_tokens(column.name) if len(w) >= 3 and w not in STOPWORDS]
+            if len(words) == 1:
+                columns |= noun_forms(words[0])
+                population -= noun_forms(words[0])
+            else:
+                columns |= {w for w in words if w not in POPULATION_NOUNS}
+    for table in profile.tables:
+        for link in profile.parents_of(table.name):
+            parent = profile.table(link.parent_table)
+            if parent is not None:
+                parts = name_tokens(parent.name)
+                if parts:
+                    columns |= noun_forms(parts[-1])
+    population -= columns - POPULATION_NOUNS
+    return Nouns(frozenset(population), frozenset(columns), known=known_words(profile))
+
+
+def noun_forms(word: str) -> set[str]:
+    """A noun's singular and plural: 'house' <-> 'houses', 'category' <-> 'categories'."""
+    forms = {word}
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    elif word.endswith(("ses", "xes", "ches", "shes")):
+        forms.add(word[:-2])
+    elif word.endswith("s") and not word.endswith("ss"):
+        forms.add(word[:-1])
+    elif word.endswith("y"):
+        forms.add(word[:-1] + "ies")
+    else:
+        forms.add(word + "s")
+    return forms
+
+
+def population_words(tokens: list[Token], nouns: Nouns) -> set[str]:
+    """The words that name the population, not the outcome: known population nouns, and the
+    noun after 'which'/'each'/... ('which shipments', "each order's")."""
+    found: set[str] = set()
+    for i, token in enumerate(tokens):
+        word = plain(token)
+        if not token.is_word:
+            continue
+        if counted(tokens, i):  # 'the number of applications': the quantity, not who
+            continue
+        # Right after the lead in the text: with a cohort span between ('each boy's intake
+        # band', 'boy's' taken by the cohort) the word is no longer the population noun.
+        next_to = i > 0 and token.start - tokens[i - 1].end <= 1
+        after_lead = next_to and tokens[i - 1].lower in _POPULATION_LEADS
+        if tokens[i - 1].lower == "which" if i > 0 else False:
+            after_lead = i + 1 < len(tokens) and tokens[i + 1].lower in _VERBS_AFTER
+        if word in nouns.population or (after_lead and word not in STOPWORDS | METRIC_WORDS):
+            found.add(word)
+    return found
+
+
+def content_words(tokens: list[Token], population: frozenset[str] = POPULATION_NOUNS) -> list[str]:
+    """Words that may name the outcome: no function words, metric words or population nouns."""
+    words: list[str] = []
+    for token in tokens:
+        word = plain(token)
+        if (
+            token.is_word
+            and len(word) >= 3
+            and word not in STOPWORDS
+            and word not in METRIC_WORDS
+            and word not in population
+            and word not in words
+        ):
+            words.append(word)
+    return words

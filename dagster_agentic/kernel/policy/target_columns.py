@@ -1,0 +1,101 @@
+"""Which columns of a warehouse can be a goal's outcome at all, before any word is read.
+
+Not a key that identifies rows (text, or a run of whole numbers), not a time, not a column
+named like a key, not a foreign key to another entity (a code into a small dimension of
+classes may be), not a column that enumerates a table's grain (a price list's brand); and of
+the kind the task needs: two values, a few classes, or a quantity.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
+
+_KEY_SUFFIX = re.compile(r"(?i:(^|_)(id|key|ref|uuid|guid|pk|fk)$)|[a-z](Id|ID|Key|Ref)$")
+CLASSES: TaskType = "classification"  # type: ignore[assignment]
+
+
+def fits(column: ColumnProfile, task: TaskType | None, table: TableProfile) -> bool:
+    """Whether ``column`` can be the target of ``task`` (any task when None)."""
+    if (
+        column.name in table.candidate_keys
+        and not column.is_binary
+        and is_identifier(column, table)
+    ):
+        return False
+    if column.kind == "temporal" or column.distinct_count < 2 or _KEY_SUFFIX.search(column.name):
+        return False
+    binary = column.is_binary
+    categorical = column.kind in {"text", "boolean", "numeric"} and (
+        3 <= column.distinct_count <= MAX_CLASSES
+    )
+    numeric = column.kind == "numeric" and column.distinct_count > 2
+    if task == "binary_classification":
+        return binary
+    if task == "multiclass_classification":
+        return categorical and not binary
+    if task == "regression":
+        return numeric
+    if task == CLASSES:
+        return binary or categorical
+    return binary or categorical or numeric
+
+
+def is_identifier(column: ColumnProfile, table: TableProfile) -> bool:
+    """A unique column that identifies rows rather than measures them: text, or a run of
+    whole numbers (1..n). A unique price or area is a quantity, a fine regression target."""
+    if column.kind != "numeric":
+        return True
+    low, high = column.min, column.max
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return True
+    whole = float(low).is_integer() and float(high).is_integer()
+    return whole and float(high) - float(low) + 1 <= 1.01 * max(table.row_count, 1)
+
+
+def candidate_columns(
+    profile: WarehouseProfile, task: TaskType | None
+) -> list[tuple[TableProfile, ColumnProfile]]:
+    # A key to another entity is no outcome; a code pointing into a small dimension of
+    # classes ('chosen_mode' -> fishing_modes) may be.
+    foreign = {
+        (r.child_table, r.child_column)
+        for r in profile.relationships
+        if (parent := profile.table(r.parent_table)) is None or parent.row_count > MAX_CLASSES
+    }
+    return [
+        (t, c)
+        for t in profile.tables
+        for c in t.columns
+        if (t.name, c.name) not in foreign
+        and fits(c, task, t)
+        and enumerated_by(profile, t, c) is None
+    ]
+
+
+def enumerated_by(
+    profile: WarehouseProfile, table: TableProfile, column: ColumnProfile
+) -> str | None:
+    """The key column of ``table`` whose every value has each value of ``column`` once, if any.
+
+    A price list with one row per purchase and brand has a Brand column that takes every
+    brand once within each purchase: it is part of the row's grain, not an outcome (a label
+    has one value per entity, or per entity and time). Read from the profile: every value of
+    the column occurs exactly as many times as the key has values, and the table holds
+    exactly keys x values rows.
+    """
+    listed = [v for v in column.values if v.value is not None]
+    if column.kind not in {"text", "boolean", "numeric"} or len(listed) < 2:
+        return None
+    if len(listed) != column.distinct_count or column.null_fraction:
+        return None
+    for link in profile.parents_of(table.name):
+        key = table.column(link.child_column)
+        if key is None or key.null_fraction or not 1 < key.distinct_count < table.row_count:
+            continue
+        groups = key.distinct_count
+        if table.row_count == groups * len(listed) and all(v.count == groups for v in listed):
+            return key.name
+    return None
