@@ -214,6 +214,8 @@ def test_typos_are_corrected_towards_known_words(courier: Built) -> None:
         "which parcels arrive on time, for the scope of the audit",  # 'scope' is not 'score'
         "predict whether parcels arriving late are heavier",  # forms of known words
         "Predict the deliveries of the depots",  # 'deliveries' is a word of its own
+        "an accurate model of which parcels are on time",  # 'accurate' is not 'accuracy'
+        "a consistent forecast of on-time parcels",  # nor 'consistent' a typo
     ],
 )
 def test_real_words_are_left_alone(courier: Built, text: str) -> None:

@@ -150,7 +150,16 @@ def _forms(a: str, b: str) -> bool:
     while common < min(len(a), len(b)) and a[common] == b[common]:
         common += 1
     tails = (a[common:], b[common:])
+    if common >= 4 and (tails in _DERIVED or tails[::-1] in _DERIVED):
+        return True  # 'accurate' and 'accuracy', 'different' and 'difference'
     return common >= 4 and all(t == "" or t in _ENDINGS for t in tails)
+
+
+# Endings that turn an adjective into its noun after a shared start: accura-te/-cy,
+# differe-nt/-nce, consisten-t/-cy, preci-se/-sion.
+_DERIVED = frozenset(
+    {("te", "cy"), ("t", "ce"), ("t", "cy"), ("nt", "nce"), ("nt", "ncy"), ("se", "sion")}
+)
 
 
 def distance(a: str, b: str, bound: int, change: int = 1) -> int:
