@@ -58,13 +58,13 @@ def refuse_empty(condition: Condition, place: Scope, column: ColumnProfile) -> N
     if empty:
         raise ObjectiveError(
             f"the cohort condition {quote(condition.text)} selects no rows: "
-            f"{place.table.name}.{column.name} holds values from {_shown(low)} to "
-            f"{_shown(high)}",
+            f"{place.table.name}.{column.name} holds values from {number_text(float(low))} to "
+            f"{number_text(float(high))}",
             fix='write the bound in the column\'s unit, or set cohort="<SQL predicate>" in '
             "the goal's overrides",
         )
 
 
-def _shown(value: float) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
+def number_text(value: float) -> str:
+    """A bound as SQL and messages write it: '40' for 40.0, '12.5' as it is."""
+    return str(int(value)) if value.is_integer() else repr(value)

@@ -43,7 +43,12 @@ from dagster_agentic.kernel.policy.condition_names import (
 )
 from dagster_agentic.kernel.policy.condition_patterns import EVENT_WORDS
 from dagster_agentic.kernel.policy.conditions import Condition
-from dagster_agentic.kernel.policy.range_bounds import SCALE_NAMES, refuse_empty, stored_scale
+from dagster_agentic.kernel.policy.range_bounds import (
+    SCALE_NAMES,
+    number_text,
+    refuse_empty,
+    stored_scale,
+)
 from dagster_agentic.kernel.policy.sql import ident, literal
 from dagster_agentic.kernel.policy.text import name_tokens, quote, singular, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
@@ -234,7 +239,7 @@ def _spanning(
 
 
 def _bounds(condition: Condition) -> str:
-    numbers = [_num(float(b)) for b in (condition.low, condition.high) if b is not None]
+    numbers = [number_text(float(b)) for b in (condition.low, condition.high) if b is not None]
     return " and ".join(numbers)
 
 
@@ -329,12 +334,12 @@ def _range(
     refuse_empty(condition, place, column)
     if condition.op == "span":  # 'in their 50s': from 50 up to (not including) 60
         low, high = float(condition.low or 0), float(condition.high or 0)
-        sql = f"{col} >= {_num(low)} AND {col} < {_num(high)}"
+        sql = f"{col} >= {number_text(low)} AND {col} < {number_text(high)}"
     elif condition.op in {"between", "not between"}:
         low, high = sorted((float(condition.low or 0), float(condition.high or 0)))
-        sql = f"{col} {condition.op.upper()} {_num(low)} AND {_num(high)}"
+        sql = f"{col} {condition.op.upper()} {number_text(low)} AND {number_text(high)}"
     else:
-        sql = f"{col} {condition.op} {_num(float(condition.low or 0))}"
+        sql = f"{col} {condition.op} {number_text(float(condition.low or 0))}"
     if why.startswith("the only age-like"):
         why = f"no column is named as an age; the only one whose values ({column.min} to "
         why += f"{column.max}) fit a person's age and span {_bounds(condition)}"
@@ -457,7 +462,3 @@ def _month(
 
 def _date(iso: str) -> str:
     return f"CAST({literal(iso)} AS DATE)"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)

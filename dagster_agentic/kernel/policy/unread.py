@@ -124,16 +124,10 @@ def unread_flags(
         lower = token.lower
         following = tokens[k + 1].lower if k + 1 < len(tokens) else ""
         if (
-            not token.is_word
-            or len(lower) < 3
+            not _loose(token, spans, accounted)
             # 'tests ordered by the Emergency Department': the verb that introduces a cohort
             or (participle(lower) and following in AFTER_PARTICIPLE)
             or _names_model(tokens, k)
-            or any(a <= token.start < b for a, b in spans)
-            or lower in STOPWORDS
-            or lower in METRIC_WORDS
-            or lower in _GENERAL
-            or lower in accounted
             or any(word_match(lower, w) == 2 for w in outcome_words)
         ):
             continue
@@ -146,6 +140,21 @@ def unread_flags(
         if named:
             found.append((token, named))
     return found
+
+
+def _loose(token: Token, spans: list[tuple[int, int]], accounted: set[str]) -> bool:
+    """A word of three letters or more that no span read and that is no function, metric,
+    general or accounted word: one that may name rows the reading left out."""
+    lower = token.lower
+    return (
+        token.is_word
+        and len(lower) >= 3
+        and not any(a <= token.start < b for a, b in spans)
+        and lower not in STOPWORDS
+        and lower not in METRIC_WORDS
+        and lower not in _GENERAL
+        and lower not in accounted
+    )
 
 
 def _parts(name: str) -> list[str]:
@@ -195,15 +204,9 @@ def unread_values(
     for k, token in enumerate(words):
         lower = token.lower
         if (
-            not token.is_word
+            not _loose(token, spans, accounted)
             or token.text[0].isupper()
             or (k and words[k - 1].text[:1].isdigit())  # a unit: 'more than 30 days'
-            or len(lower) < 3
-            or any(a <= token.start < b for a, b in spans)
-            or lower in STOPWORDS
-            or lower in METRIC_WORDS
-            or lower in _GENERAL
-            or lower in accounted
         ):
             continue
         if lower in _DAY_WORDS:
