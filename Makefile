@@ -47,8 +47,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two workers, one test file each at a time: a file's fixtures (a planned goal, a healthy
+# snapshot) are built once, in the worker that runs it.
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ui: warehouse $(HOME_DIR)/dagster.yaml
 	cd example_project && DAGSTER_HOME=$(HOME_DIR) ../$(BIN)/dagster dev

@@ -123,6 +123,11 @@ def render(document: dict[str, Any]) -> str:
         f"**Read correctly with no overrides: {summary['read_correctly']} of {summary['goals']}"
         "** goals.",
     ]
+    for rerun in document.get("reruns", []):
+        lines.append(
+            f"Rerun {rerun['date']} ({rerun['mode']}): {', '.join(rerun['goals'])}, because"
+            f" {rerun['why']}; their rows below are from that rerun."
+        )
     if summary["misread_fields"]:
         fields = ", ".join(f"{k} {v}" for k, v in sorted(summary["misread_fields"].items()))
         lines.append(f"Fields misread (goals): {fields}.")

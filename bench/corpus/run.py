@@ -256,6 +256,33 @@ def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def merged(document: dict[str, Any], results: Path, why: str) -> dict[str, Any]:
+    """The run in ``results`` with ``document``'s goals (a rerun of some of them) in place of
+    its own entries for them, its summary recomputed, and the rerun recorded (date, goals,
+    why) so that a report says which figures come from which run."""
+    if not results.exists():
+        raise SystemExit(f"--merge: {results} does not exist; run the whole corpus first")
+    if not why:
+        raise SystemExit("--merge needs --why: say what changed since the full run")
+    base = json.loads(results.read_text())
+    fresh = {entry["id"]: entry for entry in document["goals"]}
+    unknown = sorted(set(fresh) - {entry["id"] for entry in base["goals"]})
+    if unknown:
+        raise SystemExit(f"--merge: {', '.join(unknown)} are not in {results}")
+    base["goals"] = [fresh.get(entry["id"], entry) for entry in base["goals"]]
+    base["summary"] = summarise(base["goals"])
+    base.setdefault("reruns", []).append(
+        {
+            "date": document["date"],
+            "goals": sorted(fresh),
+            "mode": document["mode"],
+            "seconds": document["total_seconds"],
+            "why": why,
+        }
+    )
+    return base
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -287,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
         "--cv-peer-seconds", type=int, default=0, help="a fold's budget (0: --peer-seconds)"
     )
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only these goals' entries in --results (a rerun after a change),"
+        " recording the rerun's date, goals and reason",
+    )
+    parser.add_argument("--why", default="", help="with --merge: why the goals were rerun")
     args = parser.parse_args(argv)
     manifest_path = args.data / "manifest.json"
     if not manifest_path.exists():
@@ -331,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "goals": entries,
     }
+    if args.merge:
+        document = merged(document, args.results, args.why)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(document, indent=1, sort_keys=True, default=str) + "\n")
     say(f"wrote {args.results}")

@@ -17,6 +17,15 @@ either measurement. Both columns become leakage suspects: which of the two is re
 the outcome (the actual arrival, or the scheduled one) the data cannot say, and a leak costs
 more than a lost feature. Only counts per bucket leave the warehouse, from a fixed sample.
 
+A label may also be computed from two measurements under a code: an instalment fixes the
+interest rate only together with the loan amount and the term (36 or 60 months), a price per
+unit only within its currency. The ``MAX_WITHIN`` pairs that explain the most of the label
+below the bar are measured again within each value of every code column of the table (at
+most ``MAX_CODES`` values): their quantiles per code value. When that reaches the bar while
+either column and the code each explain at most ``1 - MIN_GAIN`` of it, both
+measurements are suspects (the code, recorded before the outcome like any category, stays a
+feature).
+
 A clock time held as an integer ``HHMM`` (``1435`` for 14:35, as transport and operations
 systems often hold it) is recognised by its values (0 to 2400, minutes below 60) and read as
 minutes since midnight, so that differences across an hour are right.
@@ -31,6 +40,7 @@ import duckdb
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.warehouse.connection import quote_ident
 from dagster_agentic.warehouse.label_copies import (
+    BUCKETS,
     copy_bar,
     expression_shares,
     labelled_rows_sql,
@@ -52,6 +62,10 @@ MIN_GAIN = 0.5
 """How much of a derivation's share neither column explains alone."""
 MIN_ROWS = 50
 """Fewer labelled rows than this say nothing reliable about a pair."""
+MAX_CODES = 12
+"""Values of a code column a pair is measured within ('term': 36, 60)."""
+MAX_WITHIN = 100
+"""Pairs measured again within the codes: those that explain the most of the label alone."""
 CLOCK_MIN_DISTINCT = 60
 """An ``HHMM`` clock column takes many values; a small integer code in 0..2400 is not one."""
 
@@ -68,11 +82,13 @@ class _Operand:
 def _clock_columns(
     conn: duckdb.DuckDBPyConnection, labelled: str, candidates: list[ColumnProfile]
 ) -> set[str]:
-    """The integer columns whose every value reads as an ``HHMM`` clock time."""
+    """The columns whose every value is a whole number that reads as an ``HHMM`` clock
+    time."""
     if not candidates:
         return set()
     tests = ", ".join(
-        f"bool_and({quote_ident(c.name)} % 100 < 60 AND {quote_ident(c.name)} BETWEEN 0 AND 2400)"
+        f"bool_and({quote_ident(c.name)} % 100 < 60 AND {quote_ident(c.name)} BETWEEN 0 AND 2400"
+        f" AND {quote_ident(c.name)} = floor({quote_ident(c.name)}))"
         for c in candidates
     )
     row = conn.execute(f"SELECT {tests} FROM ({labelled})").fetchone()
@@ -91,7 +107,7 @@ def _operands(
         and isinstance(c.min, int | float)
         and isinstance(c.max, int | float)
         and c.min >= 0
-        and c.max <= 2400
+        and 100 <= c.max <= 2400  # past one o'clock: a weight under 60 is no clock time
     ]
     clocks = _clock_columns(conn, labelled, integers)
     out = []
@@ -180,9 +196,14 @@ def label_derivations(
     shares = expression_shares(conn, objective, labelled, [(sql, False) for *_, sql in pairs])
     kind = "rank variance" if objective.task == "regression" else "entropy"
     found: dict[str, str] = {}
-    for (a, b, how, _), (share, buckets) in zip(pairs, shares, strict=True):
+    near: list[tuple[_Operand, _Operand, str, str, float]] = []
+    for (a, b, how, sql), (share, buckets) in zip(pairs, shares, strict=True):
         best_alone = max(alone[a.name], alone[b.name])
-        if share < copy_bar(objective, buckets) or best_alone > (1 - MIN_GAIN) * share:
+        bar = copy_bar(objective, buckets)
+        if share < bar:
+            near.append((a, b, how, sql, share))
+            continue
+        if best_alone > (1 - MIN_GAIN) * share:
             continue
         unit = {"clock": " (as clock times)", "time": " (as times)"}.get(a.unit, "")
         for this, other in ((a, b), (b, a)):
@@ -192,4 +213,63 @@ def label_derivations(
                 f" (the better of the two alone {best_alone:.0%}): the label is computed from"
                 " them, so one is recorded with the outcome",
             )
+    codes = [
+        c
+        for c in owner.columns
+        if c.name in usable and 2 <= c.distinct_count <= MAX_CODES and c.name not in keys
+    ]
+    for a, b, how, code, share, alone_share, others in _within_codes(
+        conn, objective, labelled, near, codes, alone
+    ):
+        for this, other in ((a, b), (b, a)):
+            found.setdefault(
+                this.name,
+                f"its {how} with {other.name} within each value of {code} explains {share:.0%}"
+                f" of the label's {kind} (the pair alone {alone_share:.0%}, the best of the two"
+                f" columns and {code} alone {others:.0%}): the label"
+                " is computed from them, so one is recorded with the outcome",
+            )
     return sorted(found.items())
+
+
+def _within_codes(
+    conn: duckdb.DuckDBPyConnection,
+    objective: Objective,
+    labelled: str,
+    near: list[tuple[_Operand, _Operand, str, str, float]],
+    codes: list[ColumnProfile],
+    alone: dict[str, float],
+) -> list[tuple[_Operand, _Operand, str, str, float, float, float]]:
+    """The pairs of ``near`` whose quantiles taken within each value of a code column reach
+    the bar while either column and the code each explain at most ``1 - MIN_GAIN`` of it:
+    (a, b, how, code, share, the pair's share alone, the best of the columns and the code)."""
+    if not near or not codes:
+        return []
+    code_alone = expression_shares(
+        conn, objective, labelled, [(quote_ident(c.name), True) for c in codes]
+    )
+    closest = sorted(near, key=lambda pair: -pair[4])[:MAX_WITHIN]
+    cases = [
+        (pair, code, single)
+        for pair in closest
+        for code, (single, _) in zip(codes, code_alone, strict=True)
+    ][:MAX_EXPRESSIONS]
+    expressions = []
+    for (*_, sql, _share), code, _single in cases:
+        ident = quote_ident(code.name)
+        quantile = (
+            f"floor(cume_dist() OVER (PARTITION BY {ident}, ({sql}) IS NULL ORDER BY ({sql}))"
+            f" * {BUCKETS - 1})"
+        )
+        expressions.append(
+            (f"CAST({ident} AS VARCHAR) || ':' || CAST({quantile} AS VARCHAR)", True)
+        )
+    shares = expression_shares(conn, objective, labelled, expressions)
+    found = []
+    for ((a, b, how, _sql, pair_share), code, single), (share, buckets) in zip(
+        cases, shares, strict=True
+    ):
+        others = max(alone[a.name], alone[b.name], single)
+        if share >= copy_bar(objective, buckets) and others <= (1 - MIN_GAIN) * share:
+            found.append((a, b, how, code.name, share, pair_share, others))
+    return found

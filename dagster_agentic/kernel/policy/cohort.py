@@ -239,7 +239,10 @@ def _widest(phrases: list[Phrase]) -> list[Phrase]:
     two with the same words, the first."""
 
     def words(phrase: Phrase) -> set[str]:
-        return {w.lower() for w in phrase.words} - _NEGATIONS - {"the"}
+        found = {w.lower() for w in phrase.words} - _NEGATIONS - {"the"}
+        if phrase.hint and any(w.isdigit() for w in phrase.words):
+            found.add(phrase.hint)  # 'satisfaction 4 or 5' reads the noun with its numbers
+        return found
 
     def covers(q: int, p: int) -> bool:
         a, b = phrases[q], phrases[p]

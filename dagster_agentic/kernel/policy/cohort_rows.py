@@ -50,10 +50,12 @@ def numbered_clause(
     """'item 10' (the noun names an integer column, the number is in its range): the column
     equals the number where it lives, the entity's own and one hop away before a child's;
     'series 5 onwards', 'after season 3', 'grades 4 to 6' bound it instead."""
-    digits = [w for w in phrase.words if w.isdigit()]
-    if not phrase.hint or not 1 <= len(digits) <= 2 or not phrase.words:
+    digits = [int(w) for w in phrase.words if w.isdigit()]
+    if not phrase.hint or not digits or not phrase.words:
         return None
     op, value, upper = numbered_bound(phrase.words)
+    if op != "in" and len(digits) > 2:
+        return None
     for group in (places, children):
         hits = [
             (place, column)
@@ -64,7 +66,7 @@ def numbered_clause(
             and (place.via is None or column.name != place.via[1])
             and isinstance(column.min, int | float)
             and isinstance(column.max, int | float)
-            and column.min <= value <= column.max
+            and all(column.min <= v <= column.max for v in digits)
             and any(
                 name_match(phrase.hint, part) == 2
                 for part in name_tokens(column.name)
@@ -75,18 +77,27 @@ def numbered_clause(
             raise ambiguous(phrase.text, [Match(p, c, (), False, (0,), "number") for p, c in hits])
         if hits:
             place, column = hits[0]
-            inner = (
-                f"{ident(column.name)} BETWEEN {value} AND {upper}"
-                if op == "between"
-                else f"{ident(column.name)} {op} {value}"
-            )
+            if op == "in":
+                inner = f"{ident(column.name)} IN ({', '.join(str(v) for v in digits)})"
+            elif op == "between":
+                inner = f"{ident(column.name)} BETWEEN {value} AND {upper}"
+            else:
+                inner = f"{ident(column.name)} {op} {value}"
             where = f"{place.table.name}.{column.name}"
+            listed = ", ".join(str(v) for v in digits)
+            numbers = f"{listed} are" if op == "in" else f"{value} is"
             shown = f"has a {place.table.name} row where {inner}" if place.many else inner
-            bounded = f", bounded as {op} by the words around it" if op != "=" else ""
+            bounded = (
+                ", each number listed"
+                if op == "in"
+                else f", bounded as {op} by the words around it"
+                if op != "="
+                else ""
+            )
             return (
                 on_place(place, inner),
                 f"{phrase.text} ({shown})",
-                f"cohort from the words {quote(phrase.text)}: {value} is in the range of "
+                f"cohort from the words {quote(phrase.text)}: {numbers} in the range of "
                 f"{where}, the column {quote(phrase.hint)} names{bounded}" + via_note(place),
             )
     return None

@@ -259,6 +259,7 @@ def interpret_objective(
                 [(p.start, p.end) for p in phrases],
                 names_numeric,
             ),
+            population=frozenset(population) | nouns.population,
         )
     notes.extend(c.note() for c in corrections)
     return Objective(

@@ -62,6 +62,8 @@ _OPEN_BEFORE: dict[tuple[str, ...], str] = {
     ("no", "later", "than"): "<=",
 }
 _SPAN_WORDS = frozenset({"to", "through", "thru", "-", "–", "until"})
+# Words that list numbers: 'religiousness 1 or 2', 'grades 4, 5 and 6'.
+_LIST_WORDS = frozenset({",", "or", "and"})
 _CLAUSE_ENDS = frozenset({",", ".", ";", ":", "!", "?", ")"})
 
 
@@ -72,6 +74,8 @@ def numbered_bound(words: tuple[str, ...]) -> tuple[str, int, int | None]:
     lowered = tuple(w.lower() for w in words)
     digits = [i for i, w in enumerate(lowered) if w.isdigit()]
     first = int(lowered[digits[0]])
+    if len(digits) >= 2 and set(lowered) & _LIST_WORDS:
+        return "in", first, None
     if len(digits) == 2:
         return "between", first, int(lowered[digits[1]])
     before, after = lowered[: digits[0]], lowered[digits[0] + 1 :]
@@ -97,6 +101,8 @@ def _bound_words(tokens: list[Token], k: int) -> tuple[int, int]:
         if tuple(ahead[:width]) in _OPEN_AFTER:
             after = width
             break
+    if not after and (listed := _listed(lowered, k + 2)):
+        return 0, listed
     before = 0
     for width in (3, 2, 1):
         if k - width >= 0 and tuple(lowered[k - width : k]) in _OPEN_BEFORE:
@@ -107,6 +113,18 @@ def _bound_words(tokens: list[Token], k: int) -> tuple[int, int]:
     if not after and k >= 1 and lowered[k - 1] == "from" and ahead[:1] == ["on"] and closing:
         return 1, 1
     return before, after
+
+
+def _listed(lowered: list[str], start: int) -> int:
+    """How many tokens from ``start`` continue a list of numbers: ', 5 and 6' of 'grades 4, 5
+    and 6', 'or 2' of 'religiousness 1 or 2'; 0 when none does."""
+    j = start
+    while j + 1 < len(lowered) and lowered[j] in _LIST_WORDS:
+        step = 2 if lowered[j] == "," and lowered[j + 1] in {"or", "and"} else 1
+        if j + step >= len(lowered) or not lowered[j + step].isdigit():
+            break
+        j += step + 1
+    return j - start
 
 
 def numbered(
@@ -127,7 +145,9 @@ def numbered(
         word, number = tokens[k], tokens[k + 1]
         if not word.is_word or not number.text.isdigit() or word.lower in STOPWORDS:
             continue
-        if _inside(word, spans) or _inside(number, spans):
+        # A phrase its shape found may end on the noun ('volunteers with satisfaction' of
+        # '... satisfaction 4 or 5'): the numbered phrase reads it wider.
+        if _inside(number, spans) or any(a <= word.start < b != word.end for a, b in spans):
             continue
         value = int(number.text)
         columns = {

@@ -30,6 +30,7 @@ from dagster_agentic.kernel.policy.text import (
     stem,
     word_match,
 )
+from dagster_agentic.kernel.policy.unread_clauses import unread_clauses
 from dagster_agentic.kernel.policy.value_forms import (
     category_forms,
     glued,
@@ -248,6 +249,7 @@ def refuse_unread(
     entity: str,
     contexts: tuple[list[tuple[int, int]], list[tuple[int, int]], Callable[[str], bool]]
     | None = None,
+    population: frozenset[str] = frozenset(),
 ) -> None:
     """Raise when the objective names rows no cohort reads: a capitalised value or name, a
     yes/no column, a value in lower case or a day word that nothing claimed (``read`` are the
@@ -256,7 +258,8 @@ def refuse_unread(
     dropped. ``contexts`` are the spans of the words before each comparison, the phrases'
     spans, and whether a word names a numeric column: a capitalised word there that names
     no column ('Hispanic respondents older than 40') would be dropped with the comparison
-    read alone."""
+    read alone. A relative clause on a ``population`` noun that nothing read ('people who had
+    a job in their first week out') is refused too."""
     if contexts is not None:
         spans, phrases, names_numeric = contexts
         forms = category_forms(profile)
@@ -316,6 +319,16 @@ def refuse_unread(
             fix=f"say which rows {it} select{'s' if it == 'it' else ''} (e.g. 'for"
             " <population> whose <column> is"
             " <value>'), or set cohort=\"<SQL predicate>\" in the goal's overrides",
+        )
+    clauses = unread_clauses(text, tokens, read, population, outcome, accounted)
+    if clauses:
+        shown = "; ".join(quote(c) for c in clauses)
+        raise ObjectiveError(
+            f"the objective restricts the rows with {shown}, but no column, value or table"
+            " of the warehouse was read from it, so the goal would be answered for every row",
+            fix="name the column and the value the rows must have (e.g. 'for <population>"
+            " whose <column> is <value>'), or set cohort=\"<SQL predicate>\" in the goal's"
+            " overrides",
         )
 
 

@@ -1,0 +1,93 @@
+"""Relative clauses on the population that nothing read: refused, never dropped.
+
+'for people who had a job in their first week out' restricts the rows as surely as 'for
+people in Ohio'. When no phrase, condition or value the reading used lies inside such a
+clause, and the clause neither speaks of the outcome ('customers who will churn',
+'employees who left', a word of the target's name) nor only of the population, the goal
+would be answered for every row; the objective is refused and the clause quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dagster_agentic.kernel.policy.claims import CLAUSE_END
+from dagster_agentic.kernel.policy.nouns import noun_forms
+from dagster_agentic.kernel.policy.text import (
+    LEXICON,
+    METRIC_WORDS,
+    STOPWORDS,
+    Token,
+    name_tokens,
+    stem,
+    word_set,
+)
+
+_RELATIVE = frozenset({"who", "whom", "whose", "that", "which"})
+# People in general: 'people who', 'those who', 'anyone who'.
+_GENERIC = word_set("people person persons those ones anyone everyone individuals somebody")
+# A clause about what is to come is the outcome, not a cohort: 'customers who will churn'.
+_PROSPECTIVE = word_set(
+    "will would going likely unlikely might may could shall expected predicted about set"
+)
+_LONGEST = 12
+
+
+def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= token.start < b for a, b in spans)
+
+
+def _related(word: str, names: set[str]) -> bool:
+    """Whether ``word`` names the outcome: one of its name's words in any form, the same
+    stem, or a lexicon word the name's words mean ('left' of ``attrition``)."""
+    lower = word.lower()
+    if lower in names or stem(lower) in {stem(n) for n in names}:
+        return True
+    return bool(set(LEXICON.get(lower, ())) & names)
+
+
+def unread_clauses(
+    text: str,
+    tokens: list[Token],
+    read: Iterable[tuple[int, int]],
+    population: frozenset[str],
+    outcome: tuple[str, str],
+    accounted: set[str],
+) -> list[str]:
+    """The relative clauses after a population noun ('people who had a job in their first
+    week out') that hold no read span and name rows: words of three letters or more that are
+    no function, metric, outcome or population word (``accounted``), in a clause that does
+    not speak of what is to come."""
+    spans = list(read)
+    names = {
+        f for part in (*name_tokens(outcome[1]), *name_tokens(outcome[0])) for f in noun_forms(part)
+    }
+    found: list[str] = []
+    for i, token in enumerate(tokens[:-1]):
+        lower = token.lower
+        if not token.is_word or not (lower in population or lower in _GENERIC):
+            continue
+        if tokens[i + 1].lower not in _RELATIVE:
+            continue
+        clause: list[Token] = []
+        for later in tokens[i + 2 :]:
+            if CLAUSE_END.fullmatch(later.text) or later.text == "," or len(clause) >= _LONGEST:
+                break
+            clause.append(later)
+        if not clause or any(_inside(t, spans) for t in clause):
+            continue
+        words = [t.lower for t in clause if t.is_word]
+        if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
+            continue
+        content = [
+            w
+            for w in words
+            if len(w) >= 3
+            and w not in STOPWORDS
+            and w not in METRIC_WORDS
+            and w not in accounted
+            and w not in population
+        ]
+        if content:
+            found.append(text[tokens[i + 1].start : clause[-1].end])
+    return found
