@@ -66,7 +66,7 @@ def test_a_clause_no_column_reads_is_refused_and_quoted(
         _read(profile, objective)
     message = str(raised.value)
     clause = objective.split(" who " if " who " in objective else " that ")[1].split(".")[0]
-    assert clause.split()[0] in message and "every row" in message
+    assert clause.split()[0] in message and "answered without it" in message
     assert "cohort=" in (raised.value.fix or "")
 
 
@@ -102,3 +102,67 @@ def test_listed_numbers_after_a_columns_noun_are_each_read(
     listed = ", ".join(map(str, values))
     assert _count(path, objective.cohort_sql) == _count(path, f"satisfaction IN ({listed})")
     assert any(f"{listed} are in the range" in line for line in objective.rationale)
+
+
+@pytest.mark.parametrize(
+    ("objective", "where"),
+    [
+        ("quit | north or east | recall 0.6", "branch IN ('north', 'east')"),
+        ("quit | south, older than 40 | F1 0.5", "branch = 'south' AND age > 40"),
+    ],
+)
+def test_a_field_of_values_in_a_goal_written_in_fields_is_the_cohort(
+    charity: tuple[Path, WarehouseProfile], objective: str, where: str
+) -> None:
+    path, profile = charity
+    read = _read(profile, objective)
+    assert read.target_column == "quit" and read.cohort_sql is not None
+    assert _count(path, read.cohort_sql) == _count(path, where)
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WarehouseProfile]:
+    """Market stalls: a fee, a floor area and a rating, none named by the goals below."""
+    path = tmp_path_factory.mktemp("clauses") / "market.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute(
+            "CREATE TABLE stalls AS SELECT 100 + i AS stall_no,"
+            " 200 + (i * 37) % 700 AS pitch_fee, 2 + (i * 7) % 39 AS stand_m2,"
+            " 1 + (i * 3) % 5 AS rating, CASE WHEN (i * 13) % 9 < 4 THEN 1 ELSE 0 END AS renewed"
+            " FROM range(800) t(i)"
+        )
+    return path, profile_warehouse(Warehouse(path))
+
+
+def test_a_bare_bound_reads_the_one_column_whose_values_span_it(
+    market: tuple[Path, WarehouseProfile],
+) -> None:
+    path, profile = market
+    read = _read(profile, "renewed | stalls over 500 | recall 0.6")
+    assert read.cohort_sql == "pitch_fee > 500"
+    assert any("the only numeric column whose values span 500" in n for n in read.rationale)
+    with duckdb.connect(str(path), read_only=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM stalls WHERE {read.cohort_sql}").fetchone()
+    assert row is not None and 0 < row[0] < 800
+
+
+def test_a_bare_bound_two_columns_span_is_refused_naming_both(
+    market: tuple[Path, WarehouseProfile],
+) -> None:
+    _, profile = market
+    with pytest.raises(ObjectiveError) as raised:
+        _read(profile, "renewed | stalls over 4 | recall 0.6")
+    assert "stalls.rating" in str(raised.value) and "stalls.stand_m2" in str(raised.value)
+
+
+def test_each_clause_joined_by_or_who_must_be_read(
+    charity: tuple[Path, WarehouseProfile],
+) -> None:
+    _, profile = charity
+    with pytest.raises(ObjectiveError) as raised:
+        _read(
+            profile,
+            "Predict which volunteers quit, F1 0.5, among volunteers whose rota keeps changing"
+            " or who are older than 40",
+        )
+    assert "whose rota keeps changing" in str(raised.value)

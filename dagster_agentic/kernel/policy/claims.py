@@ -415,6 +415,13 @@ def _population_like(word: str, population: frozenset[str], tables: list[str]) -
     )
 
 
+def _whole_segment(tokens: list[Token], start: int, end: int) -> bool:
+    """A span that is a field of a goal written in fields, after the first: 'ln wage | black
+    or hispanic | mae 0.35', '| Flash Cab, trips longer than 5 mi |'. It names rows."""
+    fielded = start >= 2 and tokens[start - 1].text == "|"
+    return fielded and (end >= len(tokens) or tokens[end].text in {"|", ","})
+
+
 def _introduction(
     tokens: list[Token],
     start: int,
@@ -432,7 +439,10 @@ def _introduction(
     churn in Oncology' negates the outcome, 'not living in Oncology' the cohort. A span
     joined by a connector to a negated one is negated too: 'not in Europe or Asia' leaves
     out both. A span in brackets or after 'i.e.' right after a phrase or a population noun
-    restates it ('weekend orders (Sat/Sun)', 'weekend orders, i.e. Sat and Sun')."""
+    restates it ('weekend orders (Sat/Sun)', 'weekend orders, i.e. Sat and Sun'). A field
+    of a goal written in fields is a cohort (:func:`_whole_segment`)."""
+    if _whole_segment(tokens, start, end):
+        return True, None
     window: list[Token] = []
     chained = False
     inherited = False

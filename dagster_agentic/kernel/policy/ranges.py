@@ -50,7 +50,7 @@ from dagster_agentic.kernel.policy.range_bounds import (
     stored_scale,
 )
 from dagster_agentic.kernel.policy.sql import ident, literal
-from dagster_agentic.kernel.policy.text import name_tokens, quote, singular, word_set
+from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, singular, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
 
 __all__ = ["Resolved", "numeric_namer", "resolve_condition"]
@@ -203,13 +203,28 @@ def _pick(
     if not fallback:
         kind = "date columns" if sort == "date" else "numeric columns"
     spanning = _spanning(condition, pool) or _spanning(condition, far)
+    unnamed = [
+        w
+        for w in condition.words
+        if w.lower() not in _FILLER
+        and len(w) >= 2
+        and not any(name_match(w.lower(), p.table.name) == 2 for p, _ in pool if p.via is None)
+    ]
+    # A bare bound ('who are over 55', 'under 25 at release') that one column of the entity
+    # or a table one hop away spans: no other column could hold such rows.
+    own = [(p, c) for p, c in spanning if not p.many]
+    if not best[0] and not fallback and not unnamed and not condition.percent and len(own) == 1:
+        return (
+            own[0][0],
+            own[0][1],
+            f"the only numeric column whose values span {_bounds(condition)}",
+        )
     listed = fallback or spanning or pool
     if not fallback and spanning and len(spanning) < len(pool) + len(far):
         scaled = [c for _, c in spanning if stored_scale(condition, c) > 1]
         unit = f" (in {SCALE_NAMES[stored_scale(condition, scaled[0])]})" if scaled else ""
         kind = f"numeric columns whose values span {_bounds(condition)}{unit}"
     names = ", ".join(sorted(f"{p.table.name}.{c.name}" for p, c in listed)) or "none"
-    unnamed = [w for w in condition.words if w.lower() not in _FILLER and len(w) >= 2]
     said = ""
     if not best[0] and condition.percent and unnamed:
         said = f" ({', '.join(quote(w) for w in unnamed)} names no column)"

@@ -325,7 +325,7 @@ def refuse_unread(
         shown = "; ".join(quote(c) for c in clauses)
         raise ObjectiveError(
             f"the objective restricts the rows with {shown}, but no column, value or table"
-            " of the warehouse was read from it, so the goal would be answered for every row",
+            " of the warehouse was read from it, so the goal would be answered without it",
             fix="name the column and the value the rows must have (e.g. 'for <population>"
             " whose <column> is <value>'), or set cohort=\"<SQL predicate>\" in the goal's"
             " overrides",

@@ -19,6 +19,7 @@ from dagster_agentic.kernel.policy.text import (
     STOPWORDS,
     Token,
     name_tokens,
+    singular,
     stem,
     word_set,
 )
@@ -54,8 +55,10 @@ def unread_clauses(
     outcome: tuple[str, str],
     accounted: set[str],
 ) -> list[str]:
-    """The relative clauses after a population noun ('people who had a job in their first
-    week out') that hold no read span and name rows: words of three letters or more that are
+    """The relative clauses after a population noun (of ``population``, or a word of the
+    entity's or the outcome's table among ``accounted``) ('people who had a job in their first
+    week out'; each of 'whose health limits them or who are over 55') that hold no read span
+    and name rows: words of three letters or more that are
     no function, metric, outcome or population word (``accounted``), in a clause that does
     not speak of what is to come."""
     spans = list(read)
@@ -63,15 +66,22 @@ def unread_clauses(
         f for part in (*name_tokens(outcome[1]), *name_tokens(outcome[0])) for f in noun_forms(part)
     }
     found: list[str] = []
+    chained = -1  # where a clause ended on 'or'/'and' + a relative word: 'or who are over 55'
     for i, token in enumerate(tokens[:-1]):
         lower = token.lower
-        if not token.is_word or not (lower in population or lower in _GENERIC):
-            continue
-        if tokens[i + 1].lower not in _RELATIVE:
+        noun = token.is_word and bool(
+            {lower, singular(lower)} & (population | accounted) or lower in _GENERIC
+        )
+        if not (noun or i == chained) or tokens[i + 1].lower not in _RELATIVE:
             continue
         clause: list[Token] = []
-        for later in tokens[i + 2 :]:
+        for k in range(i + 2, len(tokens)):
+            later = tokens[k]
             if CLAUSE_END.fullmatch(later.text) or later.text == "," or len(clause) >= _LONGEST:
+                break
+            joins = later.lower in {"or", "and"} and k + 1 < len(tokens)
+            if joins and tokens[k + 1].lower in _RELATIVE:
+                chained = k
                 break
             clause.append(later)
         if not clause or any(_inside(t, spans) for t in clause):
