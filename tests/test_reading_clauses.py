@@ -166,3 +166,28 @@ def test_each_clause_joined_by_or_who_must_be_read(
             " or who are older than 40",
         )
     assert "whose rota keeps changing" in str(raised.value)
+
+
+def test_a_name_before_a_noun_the_target_shares_is_a_cohort_to_read_or_refuse(
+    tmp_path: Path,
+) -> None:
+    """'Lusitanian guests' ends on a word of ``is_repeat_guest``; the name picks rows, so it
+    is never taken for a description of the outcome and dropped."""
+    path = tmp_path / "inn.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute(
+            "CREATE TABLE stays AS SELECT 'S' || lpad(CAST(i AS VARCHAR), 5, '0') AS stay_ref,"
+            " 1 + i % 9 AS nights, ['PRT', 'ESP', 'GBR'][1 + i % 3] AS country_code,"
+            " CASE WHEN (i * 7) % 10 < 2 THEN 1 ELSE 0 END AS is_repeat_guest"
+            " FROM range(600) t(i)"
+        )
+    profile = profile_warehouse(Warehouse(path))
+    with pytest.raises(ObjectiveError) as raised:
+        _read(
+            profile,
+            "predict whether a stay is from a repeat guest, only for Lusitanian guests."
+            " precision 0.7",
+        )
+    assert "Lusitanian" in str(raised.value)
+    plain = _read(profile, "predict whether a stay is from a repeat guest; precision 0.7")
+    assert plain.target_column == "is_repeat_guest" and plain.cohort_sql is None

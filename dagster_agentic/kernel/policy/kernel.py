@@ -29,7 +29,7 @@ class PolicyKernel:
     """The default kernel. Same request, same decision."""
 
     name = "policy"
-    version = "8"
+    version = "9"
     """Bumped when the policy's decisions change, so accepted plans are planned again."""
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:

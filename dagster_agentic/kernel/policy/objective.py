@@ -206,7 +206,12 @@ def interpret_objective(
         and not _names_table(p, profile, notes)
     ]
 
-    conditions = [c for c in conditions if not _defines_target(text, c, target.column, notes)]
+    conditions = [
+        c
+        for c in conditions
+        if not _defines_target(text, c, target.column, notes)
+        and not _names_target_year(c, target.column, notes)
+    ]
     entity_words = words + sorted(population)
     entity = resolve_entity(
         profile,
@@ -308,10 +313,14 @@ def _names_column(phrase: Phrase, column: str) -> bool:
 def _describes_target(phrase: Phrase, column: str, profile: WarehouseProfile) -> bool:
     """A phrase whose head names the target ('caravan purchase', 'three cultivars') and
     whose other words name nothing in the warehouse (no table, column or value) describes
-    the outcome: a cohort phrase needs a head in the data."""
+    the outcome: a cohort phrase needs a head in the data. A capitalised name among the
+    words ('Portugese guests' of ``IsRepeatedGuest``) picks rows instead: left to the cohort,
+    which reads it or refuses."""
     heads = [w for w in (phrase.head, phrase.hint) if w]
     if not any(name_match(w, column) == 2 for w in heads):
         return False
+    if any(w[:1].isupper() and not w.isupper() for w in phrase.words if w.lower() not in heads):
+        return False  # an initialism ('US' of 'salary in US dollars') may be a unit's
     return not any(_in_data(word, profile) for word in phrase.words)
 
 
@@ -332,6 +341,18 @@ def _defines_target(text: str, condition: Condition, column: str, notes: list[st
     notes.append(
         f"{quote(condition.text)} in parentheses defines the outcome {column}, not a cohort"
     )
+    return True
+
+
+def _names_target_year(condition: Condition, column: str, notes: list[str]) -> bool:
+    """'log wage in 1982' of ``LogWage1982``: a year the target's own name holds says which
+    outcome, not which rows (a wide table holds one such column per year)."""
+    years = re.findall(r"\b\d{4}\b", condition.text)
+    if condition.kind != "time" or condition.op != "in" or len(years) != 1:
+        return False
+    if years[0] not in name_tokens(column):
+        return False
+    notes.append(f"{quote(condition.text)} is the year in the target's name {column}, not a cohort")
     return True
 
 

@@ -65,11 +65,21 @@ def candidate_columns(
         for r in profile.relationships
         if (parent := profile.table(r.parent_table)) is None or parent.row_count > MAX_CLASSES
     }
+    # A small table other tables point into is a dimension: its rows are their categories
+    # (5 heating systems), too few to learn an outcome from; its columns describe them.
+    dimensions = {
+        r.parent_table
+        for r in profile.relationships
+        if (parent := profile.table(r.parent_table)) is not None
+        and parent.row_count <= MAX_CLASSES
+        and r.child_table != r.parent_table
+    }
     return [
         (t, c)
         for t in profile.tables
         for c in t.columns
         if (t.name, c.name) not in foreign
+        and t.name not in dimensions
         and fits(c, task, t)
         and enumerated_by(profile, t, c) is None
     ]

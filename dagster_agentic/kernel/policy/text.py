@@ -167,8 +167,11 @@ def abbreviates(short: str, word: str) -> bool:
 
 
 def name_tokens(name: str) -> list[str]:
-    """Split an identifier into lower-case words: 'isChurned' / 'is_churned' -> is, churned."""
+    """Split an identifier into lower-case words: 'isChurned' / 'is_churned' -> is, churned;
+    a year or a count written into a word stands apart ('LogWage1982' -> log, wage, 1982;
+    'week12_weight' -> week, 12, weight)."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    spaced = re.sub(r"(?<=[A-Za-z]{2})(?=\d)", " ", spaced)
     return [part for part in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if part]
 
 

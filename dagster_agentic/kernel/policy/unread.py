@@ -8,6 +8,7 @@ objective is refused rather than answered for every row.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 
 from dagster_agentic.errors import ObjectiveError
@@ -220,7 +221,10 @@ def unread_values(
             if dated:
                 found.append((token.text, dated))
             continue
-        hit = value_at([token], forms)
+        # A value of several words ('college degree' of 'College degree (16+ years)') as
+        # well as one.
+        run = list(itertools.takewhile(lambda t: not _in(t, spans), words[k : k + 6]))
+        hit = value_at(run, forms) or value_at([token], forms)
         if hit is None:
             continue
         columns = sorted(
@@ -229,8 +233,12 @@ def unread_values(
             if (t, c) != outcome and t not in described and not (cohort_sql and c in cohort_sql)
         )
         if len(columns) == len(hit[1]) and columns:
-            found.append((token.text, columns))
+            found.append((" ".join(t.text for t in run[: hit[0]]) or token.text, columns))
     return found
+
+
+def _in(token: Token, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= token.start < b for a, b in spans)
 
 
 _DAY_WORDS = frozenset(
