@@ -191,3 +191,14 @@ def test_a_name_before_a_noun_the_target_shares_is_a_cohort_to_read_or_refuse(
     assert "Lusitanian" in str(raised.value)
     plain = _read(profile, "predict whether a stay is from a repeat guest; precision 0.7")
     assert plain.target_column == "is_repeat_guest" and plain.cohort_sql is None
+
+
+def test_a_list_is_read_whole_only_where_the_column_spans_each_number(
+    charity: tuple[Path, WarehouseProfile],
+) -> None:
+    """'satisfaction 4 and 2023': 2023 is no satisfaction score, so the list stops at 4 and
+    the year is left to be read (or refused) on its own."""
+    _, profile = charity
+    with pytest.raises(ObjectiveError) as raised:
+        _read(profile, "quit | volunteers with satisfaction 4 and 2023 | recall 0.6")
+    assert "2023" in str(raised.value)

@@ -248,7 +248,8 @@ def _widest(phrases: list[Phrase]) -> list[Phrase]:
         a, b = phrases[q], phrases[p]
         if q == p or not (a.start < b.end and b.start < a.end) or not words(b) <= words(a):
             return False
-        return len(a.words) > len(b.words) or (words(a) == words(b) and q < p)
+        wider = len(a.words) > len(b.words) or len(words(a)) > len(words(b))
+        return wider or (words(a) == words(b) and q < p)
 
     return [p for i, p in enumerate(phrases) if not any(covers(q, i) for q in range(len(phrases)))]
 

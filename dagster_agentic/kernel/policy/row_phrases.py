@@ -150,6 +150,12 @@ def numbered(
         if _inside(number, spans) or any(a <= word.start < b != word.end for a, b in spans):
             continue
         value = int(number.text)
+        before, after = _bound_words(tokens, k)
+        # A list is read whole only where each of its numbers is a value the column spans:
+        # 'store 4 and 2023' is a store and a year, not two stores.
+        listed = [int(t.text) for t in tokens[k + 1 : k + 2 + after] if t.text.isdigit()]
+        joiners = {t.lower for t in tokens[k + 2 : k + 2 + after]}
+        listing = not before and len(listed) > 1 and bool(_LIST_WORDS & joiners)
         columns = {
             (table.name, column.name)
             for table in profile.tables
@@ -165,8 +171,16 @@ def numbered(
                 if part not in _ID_WORDS
             )
         }
+        if listing:
+            spanned = {
+                (table.name, column.name)
+                for table in profile.tables
+                for column in table.columns
+                if (table.name, column.name) in columns
+                and all(column.min <= v <= column.max for v in listed)  # type: ignore[operator]
+            }
+            columns, after = (spanned, after) if spanned else (columns, 0)
         window = [t.lower for t in tokens[max(0, k - _WINDOW) : k]]
-        before, after = _bound_words(tokens, k)
         leads = intro | {"include", "including", "includes"}
         if not columns or not (before or set(window) & leads):
             continue

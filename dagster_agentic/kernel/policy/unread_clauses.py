@@ -55,12 +55,12 @@ def unread_clauses(
     outcome: tuple[str, str],
     accounted: set[str],
 ) -> list[str]:
-    """The relative clauses after a population noun (of ``population``, or a word of the
-    entity's or the outcome's table among ``accounted``) ('people who had a job in their first
-    week out'; each of 'whose health limits them or who are over 55') that hold no read span
-    and name rows: words of three letters or more that are
-    no function, metric, outcome or population word (``accounted``), in a clause that does
-    not speak of what is to come."""
+    """The relative clauses after a population noun ('people who had a job in their first
+    week out'; each of 'whose health limits them or who are over 55') that hold no read
+    span and name rows: words of three letters or more that are no function, metric,
+    outcome or population word, in a clause that does not speak of what is to come. A noun
+    of the population is one of ``population`` or of ``accounted`` (the entity's and the
+    outcome's tables' words)."""
     spans = list(read)
     names = {
         f for part in (*name_tokens(outcome[1]), *name_tokens(outcome[0])) for f in noun_forms(part)
