@@ -202,3 +202,17 @@ def test_a_list_is_read_whole_only_where_the_column_spans_each_number(
     with pytest.raises(ObjectiveError) as raised:
         _read(profile, "quit | volunteers with satisfaction 4 and 2023 | recall 0.6")
     assert "2023" in str(raised.value)
+
+
+def test_a_name_opening_rows_a_participle_places_is_read_or_refused(
+    charity: tuple[Path, WarehouseProfile],
+) -> None:
+    """'Bramley volunteers placed in the north': the north is read, and the name before the
+    rows the participle places, which no column holds, is refused rather than dropped."""
+    _, profile = charity
+    with pytest.raises(ObjectiveError) as raised:
+        _read(
+            profile,
+            "Can we tell how satisfied Bramley volunteers placed in the north are? RMSE below 1",
+        )
+    assert "Bramley" in str(raised.value)

@@ -75,10 +75,26 @@ def unread_names(
         # 'emails sent by our Sales team', 'cars made in Narnia': a participle and its
         # preposition place rows like 'from' does.
         pairs = zip(window[1:], window[:-1], strict=False)
-        if placed or any(participle(a) and b in AFTER_PARTICIPLE for a, b in pairs):
+        if (
+            placed
+            or any(participle(a) and b in AFTER_PARTICIPLE for a, b in pairs)
+            or _names_placed_rows(tokens, i)
+        ):
             unread.append(token)
     lowered = participle_words(tokens, spans, known_words(profile))
     return unread + [t for t in lowered if t not in unread]
+
+
+def _names_placed_rows(tokens: list[Token], i: int) -> bool:
+    """Whether the name at ``i`` opens a noun phrase a participle places ('Merriam's kangaroo
+    rats caught on the control plots'): the name says which of those rows, as 'from' would."""
+    ahead = [t.lower for t in tokens[i + 1 : i + 6]]
+    for k in range(1, min(4, len(ahead) - 1)):
+        if not all(tokens[i + 1 + j].is_word for j in range(k + 1)):
+            return False
+        if participle(ahead[k]) and ahead[k + 1] in AFTER_PARTICIPLE | {"on"}:
+            return True
+    return False
 
 
 # Words too general to name a row filter on their own, even where a column is called so.
