@@ -15,6 +15,9 @@ N = 1_500
 MARKUP = {"express": 0.6, "standard": 0.25, "economy": 0.0, "freight": 1.1}
 
 
+TARIFF = _objective("parcels", "parcel_ref", "tariff", "regression", metric="mae", threshold=0.2)
+
+
 def _parcels(seed: int, computed: bool) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     service = rng.choice(list(MARKUP), N)
@@ -39,10 +42,7 @@ def _parcels(seed: int, computed: bool) -> pd.DataFrame:
 def test_a_ratio_within_each_service_level_is_found_and_both_measurements_are_suspects(
     tmp_path: Path,
 ) -> None:
-    objective = _objective(
-        "parcels", "parcel_ref", "tariff", "regression", metric="mae", threshold=0.2
-    )
-    found, _ = _suspects(_write(tmp_path / "post.duckdb", "parcels", _parcels(5, True)), objective)
+    found, _ = _suspects(_write(tmp_path / "post.duckdb", "parcels", _parcels(5, True)), TARIFF)
     assert set(found) == {"weight_kg", "fee_total"}, found
     evidence = found["fee_total"]
     assert "ratio with weight_kg within each value of service" in evidence
@@ -53,8 +53,5 @@ def test_a_ratio_within_each_service_level_is_found_and_both_measurements_are_su
 def test_a_fee_that_only_correlates_with_the_label_leaves_the_measurements_alone(
     tmp_path: Path,
 ) -> None:
-    objective = _objective(
-        "parcels", "parcel_ref", "tariff", "regression", metric="mae", threshold=0.2
-    )
-    found, _ = _suspects(_write(tmp_path / "post.duckdb", "parcels", _parcels(6, False)), objective)
+    found, _ = _suspects(_write(tmp_path / "post.duckdb", "parcels", _parcels(6, False)), TARIFF)
     assert found == {}, found

@@ -55,6 +55,7 @@ from dagster_agentic.kernel.policy.text import (
     STOPWORDS,
     Token,
     abbreviates,
+    inside,
     name_match,
     name_tokens,
     singular,
@@ -127,10 +128,6 @@ class ValuePhrase:
     columns: frozenset[Column]  # every column whose values (or name, for a flag) it matches
 
 
-def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
-
-
 def _split_negations(tokens: list[Token]) -> list[Token]:
     """'non-students' as 'non' and 'students', so the negation and the flag read apart."""
     out: list[Token] = []
@@ -175,7 +172,7 @@ def value_phrases(
         if within is not None:
             hit = _widening(tokens, i, within, spans, forms)
         else:
-            free = list(itertools.takewhile(lambda t: not _inside(t, spans), tokens[i:]))
+            free = list(itertools.takewhile(lambda t: not inside(t, spans), tokens[i:]))
             hit = value_at(free, forms) or flag_at(free, flags)
         if hit is None:
             i += 1
@@ -253,7 +250,7 @@ def value_phrases(
 
 def _free_run(tokens: list[Token], spans: list[tuple[int, int]]) -> list[Token]:
     """The tokens up to the first one inside a span."""
-    return list(itertools.takewhile(lambda t: not _inside(t, spans), tokens))
+    return list(itertools.takewhile(lambda t: not inside(t, spans), tokens))
 
 
 def _clauses(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
@@ -298,7 +295,7 @@ def _column_named(
     k = i - 1
     if k >= 0 and tokens[k].lower in _COPULAS:
         k -= 1
-    if k < 0 or not tokens[k].is_word or _inside(tokens[k], spans):
+    if k < 0 or not tokens[k].is_word or inside(tokens[k], spans):
         return i
     written = name_tokens(tokens[k].text)
     return k if any(name_tokens(name) == written for _, name in columns) else i
@@ -320,7 +317,7 @@ def _modifiers(
     'who work 2. Night')."""
     k = i - 1
     qualifiers: list[int] = []
-    while k >= 0 and tokens[k].is_word and not _inside(tokens[k], spans):
+    while k >= 0 and tokens[k].is_word and not inside(tokens[k], spans):
         word = tokens[k].lower
         if word in _DETERMINERS or word in INTRO or word in _POPULATION_LEADS:
             break
@@ -357,7 +354,7 @@ def _widening(
     proposed, and the cohort keeps it over the one it contains."""
     run = list(
         itertools.takewhile(
-            lambda t: span[0] <= t.start < span[1] or not _inside(t, spans), tokens[i:]
+            lambda t: span[0] <= t.start < span[1] or not inside(t, spans), tokens[i:]
         )
     )
     hit = value_at(run, forms)
@@ -449,7 +446,7 @@ def _introduction(
     marker = _aside(tokens, start)
     if marker is not None and marker > 0:
         before = tokens[marker - 1]
-        if _inside(before, [*spans, *((v.phrase.start, v.phrase.end) for v in found)]) or (
+        if inside(before, [*spans, *((v.phrase.start, v.phrase.end) for v in found)]) or (
             before.is_word and _population_like(before.lower, population, list(tables))
         ):
             return True, None

@@ -77,6 +77,7 @@ from dagster_agentic.kernel.policy.task import (
 from dagster_agentic.kernel.policy.text import (
     STOPWORDS,
     Token,
+    inside,
     name_match,
     name_tokens,
     quote,
@@ -112,7 +113,7 @@ def interpret_objective(
     nouns = warehouse_nouns(profile)
     fixed = metric_spans(text) + unit_spans(text)
     # Metric and unit words never qualify a cohort: 'employee with an R² of 0.8'.
-    masked = [Token("§", "§", t.start, t.end) if _inside(t, fixed) else t for t in tokens]
+    masked = [Token("§", "§", t.start, t.end) if inside(t, fixed) else t for t in tokens]
     values: list[ValuePhrase] = []
     if overrides.cohort is not None:
         phrases: list[Phrase] = []
@@ -154,10 +155,10 @@ def interpret_objective(
     # purchases') may name the outcome's class; a phrase with a preposition ('stores in the
     # South region') names a cohort, so its words are tried last.
     modifiers = [(p.start, p.end) for p in phrases if not _PREPOSITIONS & _lower_words(p.text)]
-    first = content_words([t for t in in_spans if _inside(t, modifiers)])
+    first = content_words([t for t in in_spans if inside(t, modifiers)])
     # A phrase read on an option's row ('when Yoplait is promoted') names no outcome.
     rows = [(p.start, p.end) for p in phrases if p.row is not None]
-    outcome_spans = [t for t in in_spans if not _inside(t, rows) and not _inside(t, fixed)]
+    outcome_spans = [t for t in in_spans if not inside(t, rows) and not inside(t, fixed)]
     extra = [*first, *(w for w in content_words(outcome_spans) if w not in first)]
     backing = [g for g in name_nouns(outcome_spans, anywhere=True) if g not in weak]
     sequence = content_words(free, frozenset())
@@ -404,10 +405,6 @@ def _in_data(word: str, profile: WarehouseProfile) -> bool:
 
 def _lower_words(text: str) -> set[str]:
     return {t.lower for t in tokenize(text) if t.is_word}
-
-
-def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
 
 
 def _table(profile: WarehouseProfile, name: str) -> TableProfile:

@@ -14,6 +14,7 @@ from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
     Token,
+    inside,
     name_tokens,
     singular,
     word_match,
@@ -24,10 +25,6 @@ from dagster_agentic.warehouse.models import WarehouseProfile
 Column = tuple[str, str]  # (table, column)
 ROWS: Column = ("", "")  # an absence phrase reads rows of a table, not a column's values
 _WINDOW = 6
-
-
-def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
 
 
 _ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "code", "key", "ref", "fk", "pk"})
@@ -147,7 +144,7 @@ def numbered(
             continue
         # A phrase its shape found may end on the noun ('volunteers with satisfaction' of
         # '... satisfaction 4 or 5'): the numbered phrase reads it wider.
-        if _inside(number, spans) or any(a <= word.start < b != word.end for a, b in spans):
+        if inside(number, spans) or any(a <= word.start < b != word.end for a, b in spans):
             continue
         value = int(number.text)
         before, after = _bound_words(tokens, k)
@@ -156,8 +153,8 @@ def numbered(
         listed = [int(t.text) for t in tokens[k + 1 : k + 2 + after] if t.text.isdigit()]
         joiners = {t.lower for t in tokens[k + 2 : k + 2 + after]}
         listing = not before and len(listed) > 1 and bool(_LIST_WORDS & joiners)
-        columns = {
-            (table.name, column.name)
+        ranges = {
+            (table.name, column.name): (column.min, column.max)
             for table in profile.tables
             for column in table.columns
             if column.kind == "numeric"
@@ -171,14 +168,9 @@ def numbered(
                 if part not in _ID_WORDS
             )
         }
+        columns = set(ranges)
         if listing:
-            spanned = {
-                (table.name, column.name)
-                for table in profile.tables
-                for column in table.columns
-                if (table.name, column.name) in columns
-                and all(column.min <= v <= column.max for v in listed)  # type: ignore[operator]
-            }
+            spanned = {c for c, (lo, hi) in ranges.items() if all(lo <= v <= hi for v in listed)}
             columns, after = (spanned, after) if spanned else (columns, 0)
         window = [t.lower for t in tokens[max(0, k - _WINDOW) : k]]
         leads = intro | {"include", "including", "includes"}
@@ -225,7 +217,7 @@ def absences(
                 break
             words.append(tokens[j])
             j += 1
-        if not words or any(_inside(t, spans) for t in [token, *words]):
+        if not words or any(inside(t, spans) for t in [token, *words]):
             continue
         begin, stop = token.start, words[-1].end
         phrase = Phrase(
@@ -281,7 +273,7 @@ def participle_words(
         while j < len(tokens) and tokens[j].is_word and tokens[j].lower not in STOPWORDS:
             words.append(tokens[j])
             j += 1
-        if not words or any(_inside(t, spans) for t in words):
+        if not words or any(inside(t, spans) for t in words):
             continue
         if not any(known(part) for w in words for part in re.split(r"[\-_]+", w.lower) if part):
             found.append(words[0])

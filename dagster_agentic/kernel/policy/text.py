@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -87,6 +87,11 @@ class Token:
     @property
     def is_word(self) -> bool:
         return self.text[0].isalpha()
+
+
+def inside(token: Token, spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether ``token`` starts within one of the character ``spans`` (start, end)."""
+    return any(a <= token.start < b for a, b in spans)
 
 
 def tokenize(text: str) -> list[Token]:

@@ -25,6 +25,7 @@ from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
     Token,
+    inside,
     name_match,
     name_tokens,
     quote,
@@ -56,7 +57,7 @@ def unread_names(
     for i, token in enumerate(tokens):
         if not token.is_word or not token.text[0].isupper() or i == 0:
             continue
-        if any(a <= token.start < b for a, b in spans):
+        if inside(token, spans):
             continue
         before = text[: token.start].rstrip()
         if not before or before[-1] in ".!?:;(\"'":
@@ -167,7 +168,7 @@ def _loose(token: Token, spans: list[tuple[int, int]], accounted: set[str]) -> b
     return (
         token.is_word
         and len(lower) >= 3
-        and not any(a <= token.start < b for a, b in spans)
+        and not inside(token, spans)
         and lower not in STOPWORDS
         and lower not in METRIC_WORDS
         and lower not in _GENERAL
@@ -239,7 +240,7 @@ def unread_values(
             continue
         # A value of several words ('college degree' of 'College degree (16+ years)') as
         # well as one.
-        run = list(itertools.takewhile(lambda t: not _in(t, spans), words[k : k + 6]))
+        run = list(itertools.takewhile(lambda t: not inside(t, spans), words[k : k + 6]))
         hit = value_at(run, forms) or value_at([token], forms)
         if hit is None:
             continue
@@ -249,12 +250,8 @@ def unread_values(
             if (t, c) != outcome and t not in described and not (cohort_sql and c in cohort_sql)
         )
         if len(columns) == len(hit[1]) and columns:
-            found.append((" ".join(t.text for t in run[: hit[0]]) or token.text, columns))
+            found.append((" ".join(t.text for t in run[: hit[0]]), columns))
     return found
-
-
-def _in(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
 
 
 _DAY_WORDS = frozenset(
@@ -394,9 +391,9 @@ def unread_context(
     for token in tokens:
         if not token.is_word or not token.text[0].isupper():
             continue
-        if not any(a <= token.start < b for a, b in contexts):
+        if not inside(token, contexts):
             continue
-        if any(a <= token.start < b for a, b in phrases):
+        if inside(token, phrases):
             continue
         before = text[: token.start].rstrip()
         if not before or before[-1] in ".!?:;(\"'|":

@@ -18,6 +18,7 @@ from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
     Token,
+    inside,
     name_tokens,
     singular,
     stem,
@@ -32,10 +33,6 @@ _PROSPECTIVE = word_set(
     "will would going likely unlikely might may could shall expected predicted about set"
 )
 _LONGEST = 12
-
-
-def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
 
 
 def _related(word: str, names: set[str]) -> bool:
@@ -84,7 +81,7 @@ def unread_clauses(
                 chained = k
                 break
             clause.append(later)
-        if not clause or any(_inside(t, spans) for t in clause):
+        if not clause or any(inside(t, spans) for t in clause):
             continue
         words = [t.lower for t in clause if t.is_word]
         if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):

@@ -27,16 +27,13 @@ from dagster_agentic.kernel.policy.text import (
     STOPWORDS,
     Token,
     demonym_bases,
+    inside,
     proper_keys,
 )
 from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
 
 Column = tuple[str, str]  # (table, column)
 MAX_SPAN = 6
-
-
-def _inside(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= token.start < b for a, b in spans)
 
 
 # The forms of the profile read last: one reading looks them up from several places, and
@@ -269,11 +266,11 @@ def unclaimed_values(
             or not token.text[0].isupper()
             or not before
             or before[-1] in ".!?:;(\"'"
-            or _inside(token, spans)
+            or inside(token, spans)
         ):
             i += 1
             continue
-        free = list(itertools.takewhile(lambda t: not _inside(t, spans), words[i:]))
+        free = list(itertools.takewhile(lambda t: not inside(t, spans), words[i:]))
         hit = value_at(free, forms)
         if hit is None or outcome in hit[1]:
             i += 1 if hit is None else hit[0]
