@@ -120,10 +120,12 @@ def run_and_heal(
     """The accepted version (planned if needed), its run, and the healing outcome if the run
     needed one (a ``HealingOutcome``, else None). A refused repair is reported to Dagster as a
     degraded goal; a green run becomes the next gate's baseline."""
-    from dagster_agentic.agent.planner import ensure_plan
+    from dagster_agentic.agent.planner import default_kernel, ensure_plan
     from dagster_agentic.healing import loop
     from dagster_agentic.healing.health import write_health
 
+    # One kernel for the whole run: a model kernel's budgets are per goal run.
+    kernel = kernel or default_kernel(goal)
     bundle = ensure_plan(goal, kernel=kernel)
 
     def materialise(version: PlanBundle) -> RunSummary:

@@ -80,9 +80,15 @@ PROFILE_FILE, SEMANTICS_FILE = "profile.json", "semantics.json"
 SUITE_FILE, LEAKAGE_FILE = "suite.json", "leakage.json"
 
 
-def default_kernel() -> Kernel:
+def default_kernel(goal: Goal | None = None) -> Kernel:
+    """The kernel that decides ``goal``: its ``kernel:`` model when it names one, else the
+    offline policy kernel."""
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
 
+    if goal is not None and goal.kernel is not None:
+        from dagster_agentic.kernel.llm.kernel import LLMKernel
+
+        return LLMKernel(goal.kernel, trace=trace_for(goal), goal=goal.name)
     return PolicyKernel()
 
 
@@ -119,7 +125,7 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
     Planning happens under the goal's planning lock, and the decision is taken again once the
     lock is held: of two processes that start at once, one plans, the other uses its plan.
     """
-    kernel = kernel or default_kernel()
+    kernel = kernel or default_kernel(goal)
     store = PlanStore(goal.resolved_state_dir, goal.name)
 
     from dagster_agentic.agent.growth import declined, judge_growth
@@ -181,7 +187,7 @@ def plan_goal(
     """Profile the warehouse, ask the kernel for a plan, check it, write and accept a version
     (or, with ``accept=False``, leave it a candidate for the healing gate: leased to this
     process until the gate accepts or settles it, abandoned if the process dies first)."""
-    kernel = kernel or default_kernel()
+    kernel = kernel or default_kernel(goal)
     warehouse = goal_warehouse(goal)
     warehouse.require_exists()
     store = PlanStore(goal.resolved_state_dir, goal.name)

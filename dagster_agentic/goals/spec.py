@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 from dagster_agentic.goals.objective import UNBOUNDED_METRICS, Metric, TaskType
 from dagster_agentic.guardrails.cost import QueryLimits
 
@@ -195,6 +196,11 @@ class Goal(BaseModel):
     )
     budget: Budget = Budget()
     healing: Healing = Healing()
+    kernel: ModelKernelSpec | None = Field(
+        default=None,
+        description="A language model that reasons for this goal (see ModelKernelSpec);"
+        " default: the offline policy kernel.",
+    )
     # Excluded from dumps, so from the plan's fingerprint: what is scored is not what is planned.
     predictions: Predictions = Field(
         default=Predictions(),

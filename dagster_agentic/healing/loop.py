@@ -169,7 +169,7 @@ def heal(
             f"goal {goal.name!r} has no accepted plan version to heal",
             fix="materialise the goal once before healing it",
         )
-    kernel = TracedKernel(kernel or default_kernel(), trace_for(goal), goal.name)
+    kernel = TracedKernel(kernel or default_kernel(goal), trace_for(goal), goal.name)
     baseline = last_good_value(goal, live.version)
     detected = tuple(failed_data_checks(trigger)) or (f"step {trigger.failed_step} failed",)
     base, attempts = live, []

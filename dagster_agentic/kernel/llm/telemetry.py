@@ -1,0 +1,113 @@
+"""OpenTelemetry spans for the model kernel, following the GenAI semantic conventions.
+
+Each kernel decision is an ``invoke_agent dagster-agentic`` span; each model call inside it a
+``chat {model}`` span with the ``gen_ai.*`` attributes for the provider, the model and the
+token usage. Spans go to an OTLP/HTTP endpoint only when one is configured (the goal's
+``kernel.otlp_endpoint``, else the standard OTEL_EXPORTER_OTLP_* variables); otherwise nothing
+is imported and nothing is sent. The tracer provider is the kernel's own, never the process's
+global one, so an application's telemetry is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from dagster_agentic.goals.kernel_spec import ModelKernelSpec
+
+AGENT = "dagster-agentic"
+
+
+def endpoint(spec: ModelKernelSpec) -> str | None:
+    if spec.otlp_endpoint:
+        return spec.otlp_endpoint
+    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if traces:
+        return traces
+    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return base.rstrip("/") + "/v1/traces" if base else None
+
+
+class Telemetry:
+    """The kernel's spans; a no-op without an endpoint."""
+
+    def __init__(self, spec: ModelKernelSpec, goal: str) -> None:
+        self.spec, self.goal = spec, goal
+        self._provider: Any = None
+        self._tracer: Any = None
+        url = endpoint(spec)
+        if url is not None:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+            self._provider = TracerProvider(resource=Resource.create({"service.name": AGENT}))
+            self._provider.add_span_processor(
+                SimpleSpanProcessor(OTLPSpanExporter(endpoint=url, timeout=5))
+            )
+            self._tracer = self._provider.get_tracer("dagster_agentic.kernel.llm")
+
+    @contextmanager
+    def agent(self, decision: str) -> Iterator[None]:
+        if self._tracer is None:
+            yield
+            return
+        with self._tracer.start_as_current_span(
+            f"invoke_agent {AGENT}",
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": AGENT,
+                "gen_ai.provider.name": provider(self.spec.model),
+                "gen_ai.request.model": self.spec.model,
+                "dagster_agentic.goal": self.goal,
+                "dagster_agentic.decision": decision,
+            },
+        ):
+            yield
+
+    def chat(self) -> Any:
+        if self._tracer is None:
+            return nullcontext(None)
+        return self._tracer.start_as_current_span(
+            f"chat {self.spec.model}",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": provider(self.spec.model),
+                "gen_ai.request.model": self.spec.model,
+                "gen_ai.request.temperature": self.spec.temperature,
+                "gen_ai.request.seed": self.spec.seed,
+                "gen_ai.output.type": "json",
+            },
+        )
+
+    def flush(self) -> None:
+        if self._provider is not None:
+            self._provider.force_flush()
+
+
+def finish_chat(span: Any, *, model: str, input_tokens: int, output_tokens: int) -> None:
+    if span is None:
+        return
+    span.set_attribute("gen_ai.response.model", model)
+    span.set_attribute("gen_ai.usage.input_tokens", input_tokens)
+    span.set_attribute("gen_ai.usage.output_tokens", output_tokens)
+
+
+def fail_chat(span: Any, error: str) -> None:
+    if span is None:
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("error.type", error.split(":", 1)[0])
+    span.set_status(Status(StatusCode.ERROR, error))
+
+
+def provider(model: str) -> str:
+    """The ``gen_ai.provider.name`` of a litellm model string ('openai/...' -> 'openai')."""
+    prefix = model.split("/", 1)[0].lower()
+    return {"bedrock": "aws.bedrock", "vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini"}.get(
+        prefix, prefix
+    )

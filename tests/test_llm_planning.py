@@ -1,0 +1,223 @@
+"""A goal planned by the model kernel end to end (reading, plan, features) over real HTTP,
+replayed with no model into the same plan bundle, and traced as OpenTelemetry GenAI spans."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dagster_agentic.agent.planner import ensure_plan, trace_for
+from dagster_agentic.goals.kernel_spec import ModelKernelSpec
+from dagster_agentic.kernel.llm.kernel import LLMKernel
+from dagster_agentic.observability.trace import Trace
+from tests.conftest import make_goal
+from tests.model_provider import data_of, provider, schema_name
+
+EUROPE = {"DE", "FR", "GB", "ES", "IT", "NL", "SE", "PL", "BE", "AT", "IE", "PT", "DK", "FI"}
+
+
+def scripted(body: dict[str, Any]) -> str:
+    """A model that reads the example goal, keeps the plan's groups with the families reversed,
+    and drops the weakest feature the policy kept."""
+    data, name = data_of(body), schema_name(body)
+    if name == "ReadingAnswer":
+        tables = {t["name"]: t for t in data["warehouse"]["tables"]}
+        country = next(c for c in tables["customers"]["columns"] if c["name"] == "country")
+        return json.dumps(
+            {
+                "target": "churn_labels.churned",
+                "task": "binary_classification",
+                "metric": "precision",
+                "threshold": 0.95,
+                "positive_value": 1,
+                "entity_table": "customers",
+                "cohort": [
+                    {
+                        "column": "customers.country",
+                        "op": "in",
+                        "values": sorted(v for v in country["values"] if v in EUROPE),
+                    }
+                ],
+                "cohort_description": "European customers",
+                "rationale": {"cohort": "'European cohorts': the European country codes held"},
+            }
+        )
+    if name == "PlanAnswer":
+        return json.dumps(
+            {
+                "keep_groups": [g["name"] for g in data["feature_groups"]],
+                "families": list(reversed(data["model_families"])),
+                "rationale": ["every source can carry churn signal"],
+            }
+        )
+    if name == "FeatureAnswer":
+        kept = [c for c in data["candidates"] if c["policy_keep"]]
+        weakest = min(kept, key=lambda c: c["mutual_information_bits"])["column"]
+        return json.dumps(
+            {
+                "decisions": [
+                    {
+                        "column": c["column"],
+                        "keep": c["policy_keep"] and c["column"] != weakest,
+                        "reason": "weakest of the kept" if c["column"] == weakest else "",
+                    }
+                    for c in data["candidates"]
+                ]
+            }
+        )
+    raise AssertionError(f"unexpected decision {name}")
+
+
+class Receiver:
+    """An OTLP/HTTP traces receiver on 127.0.0.1: decodes every export it is sent."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        spans: list[Any] = []
+        self.spans = spans
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
+                for resource in request.resource_spans:
+                    for scope in resource.scope_spans:
+                        spans.extend(scope.spans)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1/traces"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.server.shutdown()
+    found.server.server_close()
+
+
+def _attributes(span: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for attribute in span.attributes:
+        kind = attribute.value.WhichOneof("value")
+        values[attribute.key] = getattr(attribute.value, kind)
+    return values
+
+
+def test_a_goal_planned_by_a_model_replays_byte_for_byte(
+    warehouse_copy: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    with provider(scripted) as model:
+        spec = ModelKernelSpec(
+            model="openai/gpt-4o-mini", api_base=model.url, otlp_endpoint=receiver.url
+        )
+        goal = make_goal(warehouse_copy, kernel=spec)
+        bundle = ensure_plan(goal)
+    assert model.decisions() == ["ReadingAnswer", "PlanAnswer", "FeatureAnswer"]
+
+    plan = bundle.plan
+    assert plan.kernel == "llm"
+    assert plan.objective.cohort_sql is not None and "'DE'" in plan.objective.cohort_sql
+    assert any("'European cohorts'" in line for line in plan.rationale)
+    families = [c.family for c in plan.training.candidates]
+    assert families == ["logistic", "torch_mlp", "lightgbm"]  # the policy's order, reversed
+    selection = json.loads((bundle.path / "screening.json").read_text())["selection"]
+    dropped = [d for d in selection["decisions"] if d["rule"] == "model_dropped"]
+    assert len(dropped) == 1 and "weakest of the kept" in dropped[0]["reason"]
+
+    # Every decision is traced with the model that took it; every call with its spend.
+    trace = trace_for(goal)
+    decisions = trace.records(goal="churn", kind="decision")
+    assert [d.name for d in decisions[:3]] == ["interpret_goal", "propose_plan", "select_features"]
+    calls = trace.records(goal="churn", kind="llm")
+    assert [c.outputs["spend"]["calls"] for c in calls] == [1, 2, 3]
+
+    # GenAI spans: one invoke_agent per decision, a chat span inside each with the usage.
+    chats = [s for s in receiver.spans if s.name == "chat openai/gpt-4o-mini"]
+    agents = {s.span_id: s for s in receiver.spans if s.name == "invoke_agent dagster-agentic"}
+    assert len(chats) == 3 and len(agents) == 3
+    for chat in chats:
+        assert chat.parent_span_id in agents
+        attributes = _attributes(chat)
+        assert attributes["gen_ai.operation.name"] == "chat"
+        assert attributes["gen_ai.provider.name"] == "openai"
+        assert attributes["gen_ai.request.model"] == "openai/gpt-4o-mini"
+        assert attributes["gen_ai.usage.input_tokens"] > 0
+        assert attributes["gen_ai.usage.output_tokens"] > 0
+
+    # Replay with no model: the same goal planned again from the recorded trace.
+    recorded = tmp_path / "recorded"
+    shutil.move(goal.resolved_state_dir, recorded)
+    replay = LLMKernel.replaying(
+        spec, recorded=Trace(recorded / "trace.sqlite"), trace=trace_for(goal), goal="churn"
+    )
+    again = ensure_plan(goal, kernel=replay)
+    original = recorded / bundle.path.relative_to(goal.resolved_state_dir)
+    assert again.version == bundle.version
+    # plan.json, the dbt project and every other file are byte for byte the same, but for
+    # version.json (when it was written), dbt's own logs and run files, and the seconds the
+    # screening and the leakage audit took, recorded in their reports.
+    assert (original / "plan.json").read_bytes() == (again.path / "plan.json").read_bytes()
+    compared = 0
+    for path in sorted(original.rglob("*")):
+        relative = path.relative_to(original)
+        if path.is_dir() or relative.parts[:2] in {("dbt", "logs"), ("dbt", "target")}:
+            continue
+        if relative.name == "version.json":
+            continue
+        twin = again.path / relative
+        if path.suffix == ".json":
+            assert _untimed(json.loads(path.read_text())) == _untimed(
+                json.loads(twin.read_text())
+            ), relative
+        else:
+            assert path.read_bytes() == twin.read_bytes(), relative
+        compared += 1
+    assert compared >= 10
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"\bin \d+(\.\d+)? s\b", "in <t> s", value)
+    return value
+
+
+def test_a_replay_refuses_a_request_it_has_no_recording_of(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
+    with provider(scripted) as model:
+        spec = ModelKernelSpec(model="openai/gpt-4o-mini", api_base=model.url)
+        goal = make_goal(warehouse_copy, kernel=spec)
+        ensure_plan(goal)
+    recorded = tmp_path / "recorded"
+    shutil.move(goal.resolved_state_dir, recorded)
+    changed = goal.model_copy(update={"objective": goal.objective + " in 2025"})
+    replay = LLMKernel.replaying(
+        spec, recorded=Trace(recorded / "trace.sqlite"), trace=trace_for(goal), goal="churn"
+    )
+    from dagster_agentic.errors import GuardrailError
+
+    with pytest.raises(GuardrailError, match="no recorded answer to this ReadingAnswer request"):
+        ensure_plan(changed, kernel=replay)
