@@ -24,6 +24,7 @@ Answer = str | tuple[int, str] | dict[str, Any]
 class Provider:
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def decisions(self) -> list[str]:
         return [schema_name(r) for r in self.requests]
@@ -49,6 +50,7 @@ def provider(answer: Callable[[dict[str, Any]], Answer]) -> Iterator[Provider]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.requests.append(body)
+            state.headers.append(dict(self.headers))
             reply = answer(body)
             if isinstance(reply, dict):
                 time.sleep(float(reply.get("sleep", 0)))

@@ -182,3 +182,21 @@ def test_a_cohort_filtering_on_the_outcome_is_sent_back(italian: Path, tmp_path:
         objective = kernel.interpret_goal(_request(italian))
     assert objective.cohort_sql == "\"straniera\" = 'si'"
     assert "filters on the target" in model.requests[1]["messages"][-1]["content"]
+
+
+def test_model_mode_reads_alone_and_decisions_not_given_stay_the_policys(
+    italian: Path, tmp_path: Path
+) -> None:
+    with provider(lambda body: json.dumps(READING)) as model:
+        kernel, _ = _kernel(model.url, tmp_path, mode="model")
+        kernel.interpret_goal(_request(italian))
+        data = data_of(model.requests[0])
+        assert "policy_reading" not in data and "policy_refused" not in data
+
+        readable = _request(italian, "Predict partecipa with 80% ROC AUC")
+        kernel, _ = _kernel(model.url, tmp_path, decisions=("select_features",))
+        objective = kernel.interpret_goal(readable)
+    assert len(model.requests) == 1
+    from dagster_agentic.kernel.policy.kernel import PolicyKernel
+
+    assert objective == PolicyKernel().interpret_goal(readable)

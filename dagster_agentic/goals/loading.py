@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from dagster_agentic.errors import GoalError
+from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Predictions
 
 OVERRIDE_FIELDS = ("task", "target", "entity_table", "metric", "threshold", "cohort")
@@ -38,6 +39,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         "warehouse",
         "budget",
         "healing",
+        "kernel",
         "predictions",
         "state_dir",
         "exclude_columns",
@@ -60,6 +62,7 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
             exclude_columns=_entries(attributes.get("exclude_columns")),
             budget=Budget(**(attributes.get("budget") or {})),
             healing=Healing(**(attributes.get("healing") or {})),
+            kernel=_kernel(attributes.get("kernel")),
             predictions=Predictions(**(attributes.get("predictions") or {})),
             state_dir=resolve(attributes.get("state_dir")),
         )
@@ -70,8 +73,24 @@ def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) 
         raise GoalError(
             f"invalid goal declaration: {problems}",
             fix="see the Goal fields in the README: name, objective, warehouse, overrides,"
-            " budget, healing, predictions",
+            " budget, healing, kernel, predictions",
         ) from error
+
+
+def _kernel(value: Any) -> ModelKernelSpec | None:
+    """The ``kernel:`` mapping; ``kernel: policy`` (or nothing) is the policy kernel."""
+    if value is None or value == "policy":
+        return None
+    if isinstance(value, str):
+        # ``kernel: openai/gpt-4.1-mini``: a model string alone, every budget at its default.
+        return ModelKernelSpec(model=value)
+    if not isinstance(value, dict):
+        raise GoalError(
+            f"kernel must be a mapping (model: ..., api_base: ..., max_usd: ...), got {value!r}",
+            fix="write e.g. 'kernel: {model: openai/gpt-4.1-mini, max_usd: 0.5}', or leave it"
+            " out for the policy kernel",
+        )
+    return ModelKernelSpec(**value)
 
 
 def find_project_root(start: Path) -> Path | None:

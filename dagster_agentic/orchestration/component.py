@@ -49,6 +49,10 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     outcome, or not to be used."""
     budget: dict[str, Any] | None = None
     healing: dict[str, Any] | None = None
+    kernel: dict[str, Any] | None = None
+    """A language model that reasons for the goal: ``model`` (a litellm model string),
+    ``api_base``, ``api_key_env`` (the variable holding the key), ``mode`` (hybrid or model),
+    budgets ``max_calls``, ``max_tokens``, ``max_usd``; default: the offline policy kernel."""
     predictions: dict[str, Any] | None = None
     """Which entities ``<goal>/predictions`` scores: ``entities``, ``where``, ``as_of``."""
     state_dir: str | None = None
@@ -85,6 +89,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
         }
         if self.predictions is not None:
             attributes["predictions"] = self.predictions
+        if self.kernel is not None:
+            attributes["kernel"] = self.kernel
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:

@@ -32,6 +32,7 @@ from dagster import AssetExecutionContext
 from dagster_agentic.features.dbt_project import training_set_asset_key
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.orchestration.healing import VERSION_TAG, healing_definitions
+from dagster_agentic.orchestration.kernel_resource import RESOURCE_KEY, ModelKernelResource
 from dagster_agentic.orchestration.keys import (
     automation_condition,
     evaluation_key,
@@ -360,8 +361,9 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
     return _goal
 
 
-def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
-    """The Definitions of one plan version of ``goal``."""
+def build_definitions(goal: Goal, bundle: PlanBundle, *, kernel: Any = None) -> dg.Definitions:
+    """The Definitions of one plan version of ``goal``; ``kernel`` (a
+    :class:`ModelKernelResource`) becomes the heal job's ``agentic_kernel`` resource."""
     from dagster_agentic.orchestration.gate import sources_asset
     from dagster_agentic.orchestration.predictions import predictions_asset
 
@@ -396,14 +398,18 @@ def build_definitions(goal: Goal, bundle: PlanBundle) -> dg.Definitions:
     ]
     if goal.healing.enabled:
         watched = frozenset(key for assets_def in goal_assets for key in assets_def.keys)
-        heal_job, sensor = healing_definitions(goal, watched)
+        heal_job, sensor = healing_definitions(goal, watched, kernel=kernel is not None)
         jobs.append(heal_job)
         sensors.append(sensor)
-    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
+    resources = {} if kernel is None else {RESOURCE_KEY: kernel}
+    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=resources)
 
 
 def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
     """Definitions of ``goal`` from its accepted plan, planning one if there is none yet.
+
+    ``kernel`` is a kernel to plan with, or a :class:`ModelKernelResource`: then it plans,
+    and the heal job takes it as a resource (its key from ``dg.EnvVar``).
 
     Example::
 
@@ -416,6 +422,8 @@ def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
     """
     from dagster_agentic.agent.planner import ensure_plan
 
+    if isinstance(kernel, ModelKernelResource):
+        return build_definitions(goal, ensure_plan(goal, kernel=kernel.kernel(goal)), kernel=kernel)
     return build_definitions(goal, ensure_plan(goal, kernel=kernel))
 
 

@@ -60,7 +60,7 @@ def sensor_interval() -> int:
 
 
 def healing_definitions(
-    goal: Goal, watched: frozenset[dg.AssetKey]
+    goal: Goal, watched: frozenset[dg.AssetKey], *, kernel: bool = False
 ) -> tuple[dg.JobDefinition, dg.SensorDefinition]:
     """The heal job and the sensor that launches it for failed runs touching ``watched``.
 
@@ -73,7 +73,7 @@ def healing_definitions(
     already answers (the headless runner heals in-process and logs the run id) is skipped, and
     the run id is the run key, so Dagster itself never launches two heals for one run.
     """
-    job = _heal_job(goal)
+    job = _heal_job(goal, kernel)
 
     @dg.sensor(
         name=f"{goal.name}__healing",
@@ -158,8 +158,14 @@ def needs_healing_run(goal: Goal, instance: dg.DagsterInstance, run_id: str) -> 
     return needs_healing(goal, run_outcome(goal, instance, run_id))
 
 
-def _heal_job(goal: Goal) -> dg.JobDefinition:
-    @dg.op(name=f"{goal.name}__heal_op", tags={"kind": "agent"})
+def _heal_job(goal: Goal, kernel: bool = False) -> dg.JobDefinition:
+    """``kernel``: the job takes its kernel from the ``agentic_kernel`` resource."""
+
+    @dg.op(
+        name=f"{goal.name}__heal_op",
+        tags={"kind": "agent"},
+        required_resource_keys={"agentic_kernel"} if kernel else set(),
+    )
     def _heal(context: dg.OpExecutionContext) -> dg.Output[str]:
         from dagster_agentic.healing.loop import heal
         from dagster_agentic.plan.store import PlanBundle
@@ -181,6 +187,7 @@ def _heal_job(goal: Goal) -> dg.JobDefinition:
             run_outcome(goal, instance, trigger_id),
             materialise=materialise,
             trigger_run_id=trigger_id,
+            kernel=context.resources.agentic_kernel.kernel(goal) if kernel else None,
         )
         if outcome.accepted:
             refreshed = refresh_definitions(goal, _location_name(context))

@@ -143,6 +143,7 @@ class LiteLLMClient:
 
     spec: ModelKernelSpec
     sleep: Sleep = field(default=time.sleep)
+    api_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._litellm = _litellm()
@@ -205,7 +206,9 @@ class LiteLLMClient:
             arguments["response_format"] = {"type": "json_object"}
         if spec.api_base:
             arguments["api_base"] = spec.api_base
-        if spec.api_key_env:
+        if self.api_key:
+            arguments["api_key"] = self.api_key
+        elif spec.api_key_env:
             key = os.environ.get(spec.api_key_env)
             if not key:
                 raise ProviderDown(f"the environment variable {spec.api_key_env} is not set")
@@ -257,15 +260,15 @@ class LazyClient:
     """A :class:`LiteLLMClient` made at the first call: loading definitions or checking
     whether a plan is current never imports litellm."""
 
-    def __init__(self, spec: ModelKernelSpec) -> None:
-        self.spec = spec
+    def __init__(self, spec: ModelKernelSpec, api_key: str | None = None) -> None:
+        self.spec, self._key = spec, api_key
         self._client: LiteLLMClient | None = None
 
     def complete(
         self, messages: Sequence[dict[str, str]], schema_name: str, schema: dict[str, Any]
     ) -> Exchange:
         if self._client is None:
-            self._client = LiteLLMClient(self.spec)
+            self._client = LiteLLMClient(self.spec, api_key=self._key)
         return self._client.complete(messages, schema_name, schema)
 
 

@@ -63,7 +63,6 @@ class LLMKernel:
     """Decisions by a language model, inside the policy's bounds and the goal's budgets."""
 
     name = "llm"
-    version = "1"
 
     def __init__(
         self,
@@ -73,14 +72,18 @@ class LLMKernel:
         goal: str,
         client: Any = None,
         policy: PolicyKernel | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.spec = spec
+        # The model's decisions differ by model, mode and the decisions it takes: a plan made
+        # by another is planned again.
+        self.version = f"1:{spec.model}:{spec.mode}:{','.join(spec.decisions)}"
         self.policy = policy or PolicyKernel()
         self.spend = Spend(spec)
         self.telemetry = Telemetry(spec, goal)
         self.asker = Asker(
             spec=spec,
-            client=client if client is not None else LazyClient(spec),
+            client=client if client is not None else LazyClient(spec, api_key),
             spend=self.spend,
             trace=trace,
             goal=goal,
