@@ -104,6 +104,9 @@ def test_a_provider_that_stays_down_falls_back_to_the_policy(italian: Path, tmp_
     assert "provider gave no reply" in objective.rationale[0]
     names = [r.name for r in trace.records(goal="lf", kind="llm")]
     assert names == ["interpret_goal", "interpret_goal:fallback"]
+    # The rest of the run does not wait on it again: the next decision goes to the policy.
+    again = kernel.interpret_goal(_request(italian, "Predict partecipa with 80% ROC AUC"))
+    assert len(model.requests) == 3 and "earlier in this run" in again.rationale[0]
 
 
 def test_a_time_out_is_retried_then_falls_back(italian: Path, tmp_path: Path) -> None:

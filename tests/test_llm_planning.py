@@ -221,3 +221,71 @@ def test_a_replay_refuses_a_request_it_has_no_recording_of(
 
     with pytest.raises(GuardrailError, match="no recorded answer to this ReadingAnswer request"):
         ensure_plan(changed, kernel=replay)
+
+
+def test_features_a_model_proposes_are_compiled_checked_and_screened(
+    warehouse_copy: Path,
+) -> None:
+    answers: list[str] = []
+
+    def ideas(body: dict[str, Any]) -> str:
+        if schema_name(body) != "PlanAnswer":
+            return scripted(body)
+        data = data_of(body)
+        payments = next(t for t in data["source_tables"] if t["name"] == "payments")
+        status = next(c for c in payments["columns"] if c["name"] == "status")
+        urgent = {
+            "group": "support_tickets",
+            "name": "avg_satisfaction_urgent_60d",
+            "aggregate": "avg",
+            "column": "satisfaction_score",
+            "where": [{"column": "priority", "op": "in", "values": ["urgent", "high"]}],
+            "window_days": 60,
+            "hypothesis": "unhappy customers with pressing problems leave",
+        }
+        failed = {
+            "group": "payments",
+            "name": "share_not_succeeded_90d",
+            "aggregate": "share",
+            "where": [{"column": "status", "op": "!=", "values": ["succeeded"]}],
+            "window_days": 90,
+            "hypothesis": "failing payments come before churn",
+        }
+        assert "succeeded" in status["values"]
+        plan = {
+            "keep_groups": [g["name"] for g in data["feature_groups"]],
+            "families": data["model_families"],
+        }
+        if not answers:
+            bad = {**urgent, "column": "priority"}  # an average of text
+            answers.append("bad")
+            return json.dumps({**plan, "new_features": [bad]})
+        answers.append("good")
+        return json.dumps({**plan, "new_features": [urgent, failed]})
+
+    with provider(ideas) as model:
+        spec = ModelKernelSpec(model="openai/gpt-4o-mini", api_base=model.url)
+        bundle = ensure_plan(make_goal(warehouse_copy, kernel=spec))
+    assert answers == ["bad", "good"]
+    retry = next(
+        r for r in model.requests if schema_name(r) == "PlanAnswer" and len(r["messages"]) > 2
+    )
+    assert "avg needs a numeric column, not priority" in retry["messages"][-1]["content"]
+
+    screened = json.loads((bundle.path / "screening.json").read_text())
+    columns = {s["column"] for s in screened["report"]["scores"]}
+    assert {
+        "support_tickets__avg_satisfaction_urgent_60d",
+        "payments__share_not_succeeded_90d",
+    } <= columns
+    groups = {g["name"]: g for g in screened["candidates"]}
+    urgent = next(
+        f
+        for f in groups["support_tickets"]["features"]
+        if f["name"] == "avg_satisfaction_urgent_60d"
+    )
+    assert urgent["expression"] == (
+        "avg(t.\"satisfaction_score\") FILTER (WHERE t.\"priority\" IN ('urgent', 'high')"
+        ' AND t."created_at" >= s.cutoff_at - INTERVAL 60 DAY)'
+    )
+    assert any("unhappy customers with pressing problems" in line for line in bundle.plan.rationale)

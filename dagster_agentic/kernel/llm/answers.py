@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.healing.diagnosis import Diagnosis
+from dagster_agentic.kernel.llm.feature_ideas import FeatureIdea, compile_ideas
+from dagster_agentic.kernel.llm.views import table_view
 from dagster_agentic.kernel.protocol import (
     Diagnoses,
     FeatureDecision,
@@ -21,6 +23,7 @@ from dagster_agentic.kernel.protocol import (
     diagnosis_key,
 )
 from dagster_agentic.training.spec import Family
+from dagster_agentic.warehouse.models import WarehouseProfile
 
 SAFETY_RULES = frozenset({"leakage", "memory"})
 """Feature rules a model may never overrule: a near-copy of the label, a feature SHAP found
@@ -45,6 +48,10 @@ class FeatureAnswer(_Answer):
 class PlanAnswer(_Answer):
     keep_groups: list[str] = Field(description="Names of the feature groups to build.")
     families: list[Family] = Field(description="Model families to try, in order.")
+    new_features: list[FeatureIdea] = Field(
+        default_factory=list,
+        description="Feature hypotheses beyond the plan's, from the schema's meaning.",
+    )
     rationale: list[str] = Field(default_factory=list)
 
 
@@ -127,25 +134,43 @@ def accept_selection(answer: FeatureAnswer, policy: FeatureSelection, by: str) -
     )
 
 
-def plan_data(request: ProposePlanRequest, proposal: PlanProposal) -> dict[str, Any]:
+def plan_data(
+    request: ProposePlanRequest, proposal: PlanProposal, sample_values: bool
+) -> dict[str, Any]:
+    profile = request.profile
     return {
-        "goal": {"objective": request.goal.objective, "task": request.objective.task},
+        "goal": {
+            "objective": request.goal.objective,
+            "task": request.objective.task,
+            "target": f"{request.objective.label_table}.{request.objective.target_column}",
+        },
         "feature_groups": [
             {
                 "name": g.name,
                 "kind": g.kind,
                 "source_table": g.source_table,
+                "time_column": g.time_column,
                 "features": [f.name for f in g.features[:40]],
                 "feature_count": len(g.features),
             }
             for g in proposal.feature_groups
+        ],
+        "source_tables": [
+            table_view(table, sample_values)
+            for table in profile.tables
+            if any(
+                g.source_table == table.name and g.kind == "child_aggregates"
+                for g in proposal.feature_groups
+            )
         ],
         "model_families": [c.family for c in proposal.training.candidates],
         "policy_rationale": list(proposal.rationale),
     }
 
 
-def accept_plan(answer: PlanAnswer, proposal: PlanProposal, by: str) -> PlanProposal:
+def accept_plan(
+    answer: PlanAnswer, proposal: PlanProposal, profile: WarehouseProfile, by: str
+) -> PlanProposal:
     names = [g.name for g in proposal.feature_groups]
     unknown = [g for g in answer.keep_groups if g not in names]
     if unknown:
@@ -159,7 +184,15 @@ def accept_plan(answer: PlanAnswer, proposal: PlanProposal, by: str) -> PlanProp
             f"choose model families from {', '.join(families)}"
             + (f" (not {', '.join(foreign)})" if foreign else "")
         )
-    groups = tuple(g for g in proposal.feature_groups if g.name in answer.keep_groups)
+    ideas = compile_ideas(answer.new_features, proposal.feature_groups, profile)
+    groups = tuple(
+        g.model_copy(update={"features": (*g.features, *ideas.get(g.name, ()))})
+        for g in proposal.feature_groups
+        if g.name in answer.keep_groups
+    )
+    lost = [i.name for i in answer.new_features if i.group not in answer.keep_groups]
+    if lost:
+        raise ValueError(f"feature ideas {', '.join(lost)} are in groups the answer leaves out")
     order = {family: i for i, family in enumerate(dict.fromkeys(answer.families))}
     candidates = sorted(
         (c for c in proposal.training.candidates if c.family in order),
@@ -171,8 +204,9 @@ def accept_plan(answer: PlanAnswer, proposal: PlanProposal, by: str) -> PlanProp
             "training": proposal.training.model_copy(update={"candidates": tuple(candidates)}),
             "rationale": (
                 *proposal.rationale,
-                f"{by} kept {len(groups)} of {len(names)} feature groups and chose"
-                f" {', '.join(order)}",
+                f"{by} kept {len(groups)} of {len(names)} feature groups, proposed"
+                f" {len(answer.new_features)} features of its own and chose {', '.join(order)}",
+                *(f"{by}: {i.group}__{i.name}: {_line(i.hypothesis)}" for i in answer.new_features),
                 *(_line(r) for r in answer.rationale[:5]),
             ),
         }

@@ -55,6 +55,8 @@ class Asker:
     trace: Trace
     goal: str
     telemetry: Telemetry
+    down: str | None = None
+    """Why the provider gave no reply, once it has not: the rest of the run asks no more."""
 
     def ask(
         self,
@@ -108,6 +110,8 @@ class Asker:
     def _call(
         self, decision: str, messages: list[dict[str, str]], name: str, schema: dict[str, Any]
     ) -> str:
+        if self.down is not None:
+            raise Unanswered(f"the provider gave no reply earlier in this run: {self.down}")
         self.spend.check()
         started = time.perf_counter()
         with self.telemetry.chat() as span:
@@ -125,6 +129,7 @@ class Asker:
                 self.spend.add(failed)
                 self._record(decision, failed)
                 fail_chat(span, str(down))
+                self.down = str(down)
                 raise Unanswered(f"the provider gave no reply: {down}") from None
             finish_chat(
                 span,

@@ -146,9 +146,9 @@ class LLMKernel:
             "propose_plan",
             lambda: self.asker.ask(
                 "propose_plan",
-                plan_data(request, proposal),
+                plan_data(request, proposal, self.spec.sample_values),
                 PlanAnswer,
-                lambda answer: accept_plan(answer, proposal, self._by()),
+                lambda answer: accept_plan(answer, proposal, request.profile, self._by()),
             ),
             lambda: proposal,
         )

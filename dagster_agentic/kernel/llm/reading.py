@@ -99,14 +99,17 @@ def _clause(condition: CohortCondition, entity: TableProfile, profile: Warehouse
             f"the cohort condition names {condition.column!r}, which is no column of the warehouse",
             fix="name a column as 'table.column' from the warehouse description",
         )
-    predicate = _predicate(condition, column, f"{table.name}.{column.name}")
+    sql = predicate(condition, column, f"{table.name}.{column.name}")
     if table.name == entity.name:
-        return predicate
-    return _hop(predicate, table, entity, profile, condition.column)
+        return sql
+    return _hop(sql, table, entity, profile, condition.column)
 
 
-def _predicate(condition: CohortCondition, column: ColumnProfile, where: str) -> str:
-    operand = quote_ident(column.name)
+def predicate(
+    condition: CohortCondition, column: ColumnProfile, where: str, alias: str = ""
+) -> str:
+    """The condition on ``column`` as SQL (``alias.column`` when an alias is given)."""
+    operand = (f"{alias}." if alias else "") + quote_ident(column.name)
     if condition.part is not None:
         if column.kind != "temporal":
             raise GoalError(

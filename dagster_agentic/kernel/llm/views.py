@@ -26,7 +26,7 @@ def warehouse_view(
     profile: WarehouseProfile, *, sample_values: bool, max_chars: int
 ) -> dict[str, Any]:
     """The warehouse as the model sees it, within ``max_chars`` of JSON where it can be."""
-    tables = [_table(t, sample_values) for t in profile.tables]
+    tables = [table_view(t, sample_values) for t in profile.tables]
     view: dict[str, Any] = {
         "tables": tables,
         "relationships": [
@@ -56,7 +56,7 @@ def warehouse_view(
     return view
 
 
-def _table(table: TableProfile, sample_values: bool) -> dict[str, Any]:
+def table_view(table: TableProfile, sample_values: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": table.name,
         "rows": table.row_count,
