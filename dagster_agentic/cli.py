@@ -55,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of", default=None, help="prediction time, ISO 8601 (default: now, UTC)"
     )
     predict.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    replay = commands.add_parser(
+        "replay",
+        help="plan the goal again from a recorded trace with no model: the same decisions and"
+        " the same plan, or where they diverge",
+    )
+    replay.add_argument("goal_file", type=Path)
+    replay.add_argument(
+        "--trace", type=Path, required=True, help="trace.sqlite of the run to replay"
+    )
+    replay.add_argument(
+        "--into", type=Path, required=True, help="an empty directory for the replay's state"
+    )
     trace = commands.add_parser("trace", help="print the goal's trace as JSON lines")
     trace.add_argument("goal_file", type=Path)
     trace.add_argument("--kind", default=None, help="only records of this kind, e.g. decision")
@@ -82,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             return _features(goal)
         if args.command == "predict":
             return _predict(goal, args)
+        if args.command == "replay":
+            return _replay(goal, args.trace, args.into)
         from dagster_agentic.agent.planner import trace_for
 
         for record in trace_for(goal).records(goal=goal.name, kind=args.kind):
@@ -138,6 +152,38 @@ def _predict(goal: Goal, args: argparse.Namespace) -> int:
     outcome = predict_goal(goal, selection=selection)
     print(json.dumps(outcome.to_dict(), indent=2) if args.json else outcome.render())
     return 0
+
+
+def _replay(goal: Goal, recorded: Path, into: Path) -> int:
+    """Plan ``goal`` into ``into`` with every model call answered from ``recorded``; compare
+    the plan with the recorded run's first version."""
+    from dagster_agentic.agent.planner import plan_goal, trace_for
+    from dagster_agentic.errors import GoalError
+    from dagster_agentic.kernel.llm.kernel import LLMKernel
+    from dagster_agentic.observability.trace import Trace
+
+    if goal.kernel is None:
+        raise GoalError(
+            f"goal {goal.name!r} names no model kernel, so it has no model calls to replay",
+            fix="replay a goal whose declaration has a 'kernel:' field",
+        )
+    if not recorded.is_file():
+        raise GoalError(f"no trace at {recorded}", fix="pass --trace <state dir>/trace.sqlite")
+    if into.exists() and any(into.iterdir()):
+        raise GoalError(f"{into} is not empty", fix="pass --into a new or empty directory")
+    replayed = goal.model_copy(update={"state_dir": into})
+    kernel = LLMKernel.replaying(
+        goal.kernel, recorded=Trace(recorded), trace=trace_for(replayed), goal=goal.name
+    )
+    bundle = plan_goal(replayed, kernel=kernel, reason="replay")
+    print(f"# replayed plan version {bundle.version} ({bundle.path})")
+    original = recorded.parent / goal.name / "versions" / f"{bundle.version:04d}" / "plan.json"
+    if not original.is_file():
+        print(f"the recorded run has no version {bundle.version} to compare with")
+        return 0
+    same = original.read_bytes() == (bundle.path / "plan.json").read_bytes()
+    print(f"plan.json {'identical to' if same else 'DIFFERS from'} {original}")
+    return 0 if same else 1
 
 
 def _health(goal: Goal) -> int:

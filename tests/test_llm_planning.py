@@ -289,3 +289,44 @@ def test_features_a_model_proposes_are_compiled_checked_and_screened(
         ' AND t."created_at" >= s.cutoff_at - INTERVAL 60 DAY)'
     )
     assert any("unhappy customers with pressing problems" in line for line in bundle.plan.rationale)
+
+
+def test_the_replay_command_reproduces_the_plan_with_no_model(
+    warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from dagster_agentic.cli import main
+
+    with provider(scripted) as model:
+        spec = ModelKernelSpec(model="openai/gpt-4o-mini", api_base=model.url)
+        goal = make_goal(warehouse_copy, kernel=spec)
+        ensure_plan(goal)
+    goal_file = tmp_path / "goal.yaml"
+    goal_file.write_text(
+        yaml.safe_dump(
+            {
+                "name": goal.name,
+                "objective": goal.objective,
+                "warehouse": str(warehouse_copy),
+                "kernel": spec.model_dump(mode="json"),
+            }
+        )
+    )
+    recorded = goal.resolved_state_dir / "trace.sqlite"
+    # The provider is gone: every answer comes from the recording.
+    assert (
+        main(
+            ["replay", str(goal_file), "--trace", str(recorded), "--into", str(tmp_path / "replay")]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "replayed plan version 1" in out and "plan.json identical to" in out
+    assert (
+        main(
+            ["replay", str(goal_file), "--trace", str(recorded), "--into", str(tmp_path / "replay")]
+        )
+        == 2
+    )
+    assert "is not empty" in capsys.readouterr().err

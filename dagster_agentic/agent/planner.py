@@ -95,7 +95,9 @@ def default_kernel(goal: Goal | None = None) -> Kernel:
 def goal_fingerprint(goal: Goal, kernel: Kernel) -> str:
     """Changes when anything the plan depends on in the declaration changes."""
     payload = {
-        "goal": goal.model_dump(mode="json"),
+        # Where the state lives is no part of the plan: a goal moved or replayed elsewhere
+        # plans the same version.
+        "goal": goal.model_dump(mode="json", exclude={"state_dir"}),
         "kernel": kernel.name,
         # A kernel whose policy changed plans again: same declaration, different decisions.
         "kernel_version": str(getattr(kernel, "version", "")),
