@@ -13,6 +13,8 @@ import pytest
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# No test reaches a real model provider: the model kernel may call loopback servers only.
+os.environ["DAGSTER_AGENTIC_MODEL_HOSTS"] = "127.0.0.1"
 
 from dagster_agentic import Goal
 from dagster_agentic.plan.models import Plan

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from dagster_agentic import Goal
-from dagster_agentic.errors import GuardrailError, ObjectiveError
+from dagster_agentic.errors import GoalError, GuardrailError, ObjectiveError
 from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 from dagster_agentic.kernel.llm import client as client_module
 from dagster_agentic.kernel.llm.kernel import LLMKernel
@@ -207,3 +207,91 @@ def test_a_wide_warehouse_is_summarised_to_fit(tmp_path: Path) -> None:
     view = data_of(model.requests[0])["warehouse"]
     assert any("listed by name only" in line for line in view["summarised"])
     assert len(view["tables"][0]["more_columns"]) > 250
+
+
+@pytest.mark.parametrize("api_base", [None, "https://api.openai.com/v1", "http://10.0.0.5:8000/v1"])
+def test_no_test_reaches_a_real_provider(
+    italian: Path, tmp_path: Path, api_base: str | None
+) -> None:
+    spec = ModelKernelSpec(model="openai/gpt-4o-mini", api_base=api_base)
+    kernel = LLMKernel(spec, trace=Trace(tmp_path / "t.sqlite"), goal="lf")
+    with pytest.raises(GuardrailError, match=r"may call only 127\.0\.0\.1") as error:
+        kernel.interpret_goal(_request(italian))
+    assert error.value.rule == "model_host"
+
+
+def _tables(path: Path) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute("SELECT * FROM lavoratrici ORDER BY id").fetchall()
+
+
+def test_sql_in_an_answer_stays_a_quoted_value(italian: Path, tmp_path: Path) -> None:
+    """A model that obeys an instruction planted in the data answers with SQL: its values are
+    literals the kernel quotes, its 'columns' are no columns, and nothing runs."""
+    before = _tables(italian)
+    injected = [
+        "si",
+        "si'; DROP TABLE lavoratrici; --",
+        "x') OR 1=1 --",
+        "'; ATTACH '/tmp/evil.duckdb' AS evil; COPY lavoratrici TO '/tmp/out.csv'; --",
+        "read_csv('/etc/passwd')",
+    ]
+    column_attack = {
+        **READING,
+        "cohort": [
+            {"column": "lavoratrici.straniera = 'si' OR 1=1 --", "op": "=", "values": ["si"]}
+        ],
+    }
+    listed = {
+        **READING,
+        "cohort": [{"column": "lavoratrici.straniera", "op": "in", "values": injected}],
+    }
+    answers = iter([json.dumps(column_attack), json.dumps(listed)])
+    with provider(lambda body: next(answers)) as model:
+        kernel, _ = _kernel(model.url, tmp_path)
+        objective = kernel.interpret_goal(_request(italian))
+    assert "is no column of the warehouse" in model.requests[1]["messages"][-1]["content"]
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(objective.cohort_sql or "", dialect="duckdb")
+    assert isinstance(tree, exp.In) and tree.this.name == "straniera"
+    assert [v.this for v in tree.expressions] == injected
+    assert all(isinstance(v, exp.Literal) and v.is_string for v in tree.expressions)
+    with duckdb.connect(str(italian), read_only=True) as conn:
+        count = conn.execute(f"SELECT count(*) FROM lavoratrici WHERE {objective.cohort_sql}")
+        assert (
+            count.fetchone()
+            == conn.execute("SELECT count(*) FROM lavoratrici WHERE straniera = 'si'").fetchone()
+        )
+    assert _tables(italian) == before and not Path("/tmp/out.csv").exists()
+
+
+def test_a_feature_idea_holding_sql_compiles_to_a_literal(italian: Path) -> None:
+    from dagster_agentic.kernel.llm.feature_ideas import FeatureIdea, compile_ideas
+    from dagster_agentic.plan.models import FeatureGroup, FeatureSpec
+
+    profile = profile_warehouse(Warehouse(italian))
+    group = FeatureGroup(
+        name="rows",
+        kind="child_aggregates",
+        source_table="lavoratrici",
+        join_column="id",
+        features=(FeatureSpec(name="n_rows", expression='count(t."id")', hypothesis="rows"),),
+    )
+    payload = "no'); DROP TABLE lavoratrici; --"
+    idea = FeatureIdea(
+        group="rows",
+        name="n_payload",
+        aggregate="count",
+        where=[{"column": "straniera", "op": "in", "values": ["si", payload]}],
+        hypothesis="a hostile value",
+    )
+    (feature,) = compile_ideas([idea], (group,), profile)["rows"]
+    assert feature.expression == (
+        "count(t.\"id\") FILTER (WHERE t.\"straniera\" IN ('si', 'no''); DROP TABLE"
+        " lavoratrici; --'))"
+    )
+    bad = idea.model_copy(update={"aggregate": "sum", "column": "read_csv('/etc/passwd')"})
+    with pytest.raises(GoalError, match="is no column of lavoratrici"):
+        compile_ideas([bad], (group,), profile)

@@ -173,8 +173,9 @@ def test_a_goal_planned_by_a_model_replays_byte_for_byte(
     original = recorded / bundle.path.relative_to(goal.resolved_state_dir)
     assert again.version == bundle.version
     # plan.json, the dbt project and every other file are byte for byte the same, but for
-    # version.json (when it was written), dbt's own logs and run files, and the seconds the
-    # screening and the leakage audit took, recorded in their reports.
+    # version.json (when it was written), dbt's own logs and run files, the seconds the
+    # screening and the leakage audit took, recorded in their reports, and the last bits of
+    # statistics DuckDB sums in parallel (a mean, a mutual information): equal to 1e-9.
     assert (original / "plan.json").read_bytes() == (again.path / "plan.json").read_bytes()
     compared = 0
     for path in sorted(original.rglob("*")):
@@ -185,7 +186,7 @@ def test_a_goal_planned_by_a_model_replays_byte_for_byte(
             continue
         twin = again.path / relative
         if path.suffix == ".json":
-            assert _untimed(json.loads(path.read_text())) == _untimed(
+            assert _untimed(json.loads(path.read_text()), tolerant=True) == _untimed(
                 json.loads(twin.read_text())
             ), relative
         else:
@@ -194,13 +195,15 @@ def test_a_goal_planned_by_a_model_replays_byte_for_byte(
     assert compared >= 10
 
 
-def _untimed(value: Any) -> Any:
+def _untimed(value: Any, tolerant: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: _untimed(v) for k, v in value.items() if k != "seconds"}
+        return {k: _untimed(v, tolerant) for k, v in value.items() if k != "seconds"}
     if isinstance(value, list):
-        return [_untimed(v) for v in value]
+        return [_untimed(v, tolerant) for v in value]
     if isinstance(value, str):
         return re.sub(r"\bin \d+(\.\d+)? s\b", "in <t> s", value)
+    if isinstance(value, float) and tolerant:
+        return pytest.approx(value, rel=1e-9, abs=1e-12)
     return value
 
 

@@ -84,7 +84,7 @@ def test_policy_refuses_what_the_model_reads(italian: Path, tmp_path: Path) -> N
     assert (objective.label_table, objective.target_column) == ("lavoratrici", "partecipa")
     assert objective.task == "binary_classification" and objective.positive_value == "si"
     assert (objective.metric, objective.threshold) == ("roc_auc", 0.8)
-    assert objective.cohort_sql == "\"straniera\" = 'si'"
+    assert objective.cohort_sql == "straniera = 'si'"
     assert objective.entity_table == "lavoratrici" and objective.entity_key == "id"
     assert any("partecipa (Italian" in line for line in objective.rationale)
     # In hybrid mode the model was shown the policy's refusal, and the warehouse's metadata.
@@ -108,7 +108,7 @@ def test_an_answer_naming_what_does_not_exist_is_sent_back_with_the_reason(
         kernel, trace = _kernel(model.url, tmp_path)
         objective = kernel.interpret_goal(_request(italian))
 
-    assert objective.cohort_sql == "\"straniera\" = 'si'"
+    assert objective.cohort_sql == "straniera = 'si'"
     second, third = model.requests[1]["messages"], model.requests[2]["messages"]
     assert second[-2] == {"role": "assistant", "content": json.dumps(wrong)}
     assert "rejected" in second[-1]["content"] and "participation" in second[-1]["content"]
@@ -180,7 +180,7 @@ def test_a_cohort_filtering_on_the_outcome_is_sent_back(italian: Path, tmp_path:
     with provider(lambda body: next(answers)) as model:
         kernel, _ = _kernel(model.url, tmp_path)
         objective = kernel.interpret_goal(_request(italian))
-    assert objective.cohort_sql == "\"straniera\" = 'si'"
+    assert objective.cohort_sql == "straniera = 'si'"
     assert "filters on the target" in model.requests[1]["messages"][-1]["content"]
 
 

@@ -96,8 +96,9 @@ def goal_fingerprint(goal: Goal, kernel: Kernel) -> str:
     """Changes when anything the plan depends on in the declaration changes."""
     payload = {
         # Where the state lives is no part of the plan: a goal moved or replayed elsewhere
-        # plans the same version.
-        "goal": goal.model_dump(mode="json", exclude={"state_dir"}),
+        # plans the same version. A model kernel's own version says what of its settings
+        # shapes its decisions (not its budgets, time-outs or endpoint).
+        "goal": goal.model_dump(mode="json", exclude={"state_dir", "kernel"}),
         "kernel": kernel.name,
         # A kernel whose policy changed plans again: same declaration, different decisions.
         "kernel_version": str(getattr(kernel, "version", "")),

@@ -120,7 +120,7 @@ def accept_selection(answer: FeatureAnswer, policy: FeatureSelection, by: str) -
                     column=column,
                     keep=new.keep,
                     rule=f"model_{verb}",
-                    reason=f"{verb} by {by}: {_line(new.reason)} (policy: {old.reason})",
+                    reason=f"{verb} by {by}: {one_line(new.reason)} (policy: {old.reason})",
                 )
             )
     changed = sum(1 for d in decisions if d.rule.startswith("model_"))
@@ -129,7 +129,7 @@ def accept_selection(answer: FeatureAnswer, policy: FeatureSelection, by: str) -
         rationale=(
             *policy.rationale,
             f"{by} changed {changed} of the policy's {len(decisions)} feature decisions",
-            *(_line(r) for r in answer.rationale[:5]),
+            *(one_line(r) for r in answer.rationale[:5]),
         ),
     )
 
@@ -206,8 +206,11 @@ def accept_plan(
                 *proposal.rationale,
                 f"{by} kept {len(groups)} of {len(names)} feature groups, proposed"
                 f" {len(answer.new_features)} features of its own and chose {', '.join(order)}",
-                *(f"{by}: {i.group}__{i.name}: {_line(i.hypothesis)}" for i in answer.new_features),
-                *(_line(r) for r in answer.rationale[:5]),
+                *(
+                    f"{by}: {i.group}__{i.name}: {one_line(i.hypothesis)}"
+                    for i in answer.new_features
+                ),
+                *(one_line(r) for r in answer.rationale[:5]),
             ),
         }
     )
@@ -231,8 +234,8 @@ def accept_diagnoses(
             diagnosis.model_copy(
                 update={
                     "details": known.details if known else {},
-                    "explanation": f"{_line(diagnosis.explanation)} ({by})",
-                    "remedy": _line(diagnosis.remedy),
+                    "explanation": f"{one_line(diagnosis.explanation)} ({by})",
+                    "remedy": one_line(diagnosis.remedy),
                 }
             )
         )
@@ -269,10 +272,11 @@ def accept_repair(answer: RepairProposal, request: RepairRequest, by: str) -> Re
     if answer.action == "stabilise" and answer.training is None:
         raise ValueError("a 'stabilise' repair gives the new training settings")
     return answer.model_copy(
-        update={"rationale": (f"proposed by {by}", *(_line(r) for r in answer.rationale[:8]))}
+        update={"rationale": (f"proposed by {by}", *(one_line(r) for r in answer.rationale[:8]))}
     )
 
 
-def _line(text: str) -> str:
+def one_line(text: str) -> str:
+    """A model's free text as one printable line of at most 300 characters."""
     line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return line[:300]

@@ -25,6 +25,9 @@ from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 
 BACKOFF_S = 0.5
 BACKOFF_MAX_S = 8.0
+HOSTS_VARIABLE = "DAGSTER_AGENTIC_MODEL_HOSTS"
+"""When set, the only hosts a model kernel may call (comma-separated): the tests set it to
+127.0.0.1, so no test can reach a real provider."""
 
 
 class ProviderDown(Exception):
@@ -146,6 +149,7 @@ class LiteLLMClient:
     api_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        allowed_hosts(self.spec)
         self._litellm = _litellm()
         self._structured = _supports_schema(self._litellm, self.spec.model)
         if self.spec.max_usd is not None and self.spec.input_usd_per_million is None:
@@ -306,6 +310,25 @@ class ReplayClient:
             " the run diverged from the recording here",
             fix="replay the trace of the same goal, warehouse and package version",
             rule="replay",
+        )
+
+
+def allowed_hosts(spec: ModelKernelSpec) -> None:
+    """Refuse a model outside ``DAGSTER_AGENTIC_MODEL_HOSTS`` when it is set."""
+    listed = os.environ.get(HOSTS_VARIABLE)
+    if not listed:
+        return
+    from urllib.parse import urlsplit
+
+    hosts = {h.strip().lower() for h in listed.split(",") if h.strip()}
+    host = (urlsplit(spec.api_base).hostname or "").lower() if spec.api_base else None
+    if host not in hosts:
+        where = f"host {host}" if host else f"the provider's own endpoint ({spec.model})"
+        raise GuardrailError(
+            f"the model kernel may call only {', '.join(sorted(hosts))} here"
+            f" ({HOSTS_VARIABLE}), not {where}",
+            fix=f"set kernel.api_base to an allowed host, or unset {HOSTS_VARIABLE}",
+            rule="model_host",
         )
 
 

@@ -18,6 +18,7 @@ healing gate then tests like any other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from dagster_agentic.kernel.llm.answers import (
     accept_plan,
     accept_repair,
     accept_selection,
+    one_line,
     plan_data,
     repair_data,
     screening_data,
@@ -57,6 +59,18 @@ from dagster_agentic.kernel.protocol import (
 from dagster_agentic.observability.trace import Trace
 
 D = TypeVar("D")
+DECIDING = {
+    "model",
+    "mode",
+    "decisions",
+    "sample_values",
+    "temperature",
+    "seed",
+    "max_prompt_chars",
+    "max_answer_retries",
+}
+"""The settings that shape a model kernel's decisions: a plan made with others is planned again.
+Budgets, time-outs, retries, the endpoint and the key do not."""
 
 
 class LLMKernel:
@@ -77,7 +91,9 @@ class LLMKernel:
         self.spec = spec
         # The model's decisions differ by model, mode and the decisions it takes: a plan made
         # by another is planned again.
-        self.version = f"1:{spec.model}:{spec.mode}:{','.join(spec.decisions)}"
+        self.version = "1:" + json.dumps(
+            spec.model_dump(mode="json", include=DECIDING), sort_keys=True, separators=(",", ":")
+        )
         self.policy = policy or PolicyKernel()
         self.spend = Spend(spec)
         self.telemetry = Telemetry(spec, goal)
@@ -245,7 +261,7 @@ class LLMKernel:
             raise ValueError(f"the answer leaves {', '.join(missing)} empty; set it or refuse")
         assert target and task and metric and threshold is not None
         notes = [
-            f"{field} by {self._by()}: {_clean(line)}"
+            f"{field} by {self._by()}: {one_line(line)}"
             for field, line in sorted(answer.rationale.items())
         ]
         entity = fixed.entity_table or answer.entity_table
@@ -260,7 +276,7 @@ class LLMKernel:
                 positive_value=answer.positive_value,
                 entity_table=entity,
                 cohort_sql=sql,
-                cohort_description=_clean(answer.cohort_description),
+                cohort_description=one_line(answer.cohort_description),
                 notes=notes,
             )
 
@@ -292,12 +308,7 @@ def _summary(objective: Objective) -> dict[str, Any]:
             "metric",
             "threshold",
             "cohort_sql",
+            "cohort_description",
             "rationale",
         },
     )
-
-
-def _clean(text: str) -> str:
-    """A model's free text as one printable line of at most 300 characters."""
-    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return line[:300]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dagster_agentic.errors import GoalError
 from dagster_agentic.goals.objective import Metric, TaskType
+from dagster_agentic.kernel.policy.sql import ident
 from dagster_agentic.warehouse.connection import quote_ident
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
@@ -108,8 +109,9 @@ def _clause(condition: CohortCondition, entity: TableProfile, profile: Warehouse
 def predicate(
     condition: CohortCondition, column: ColumnProfile, where: str, alias: str = ""
 ) -> str:
-    """The condition on ``column`` as SQL (``alias.column`` when an alias is given)."""
-    operand = (f"{alias}." if alias else "") + quote_ident(column.name)
+    """The condition on ``column`` as SQL: the column as the policy writes a cohort's, or
+    quoted after ``alias`` as feature SQL reads it."""
+    operand = f"{alias}.{quote_ident(column.name)}" if alias else ident(column.name)
     if condition.part is not None:
         if column.kind != "temporal":
             raise GoalError(
@@ -127,14 +129,15 @@ def predicate(
         )
     listed = condition.op in {"in", "not in"}
     literals = [_literal(v, column, where, condition.part is not None, listed) for v in values]
-    if listed and column.kind == "text" and column.values and not any(literals):
-        shown = ", ".join(repr(str(v.value)) for v in column.values[:20])
-        raise GoalError(
-            f"none of {', '.join(repr(str(v)) for v in values[:10])} is a value of {where};"
-            f" its values: {shown}",
-            fix="list values exactly as the column holds them",
-        )
-    literals = [text for text in literals if text]
+    if listed and column.kind == "text" and column.values:
+        held = {str(v.value) for v in column.values}
+        if not any(str(v) in held for v in values):
+            shown = ", ".join(repr(h) for h in sorted(held)[:20])
+            raise GoalError(
+                f"none of {', '.join(repr(str(v)) for v in values[:10])} is a value of {where};"
+                f" its values: {shown}",
+                fix="list values exactly as the column holds them",
+            )
     if condition.op in {"is null", "is not null"}:
         return f"{operand} {condition.op.upper()}"
     if condition.op == "between":
@@ -145,8 +148,9 @@ def predicate(
 
 
 def _literal(value: Scalar, column: ColumnProfile, where: str, part: bool, listed: bool) -> str:
-    """``value`` as a SQL literal for ``column``; in a list (``listed``), a text value the
-    column does not hold is left out (it selects nothing) rather than refused: '' then."""
+    """``value`` as a SQL literal for ``column``. A text value must be one the column holds
+    (any case), except in a list (``listed``, one of whose values must be): there a value the
+    column does not hold yet selects nothing today and the rows that gain it later."""
     if part or column.kind == "numeric":
         number = _number(value)
         if number is None:
@@ -168,7 +172,7 @@ def _literal(value: Scalar, column: ColumnProfile, where: str, part: bool, liste
         if column.values and text not in held:
             close = [h for h in held if h.lower() == text.lower()]
             if len(close) != 1 and listed:
-                return ""
+                return _quoted(text)
             if len(close) != 1:
                 shown = ", ".join(repr(h) for h in held[:20])
                 raise GoalError(
@@ -176,6 +180,10 @@ def _literal(value: Scalar, column: ColumnProfile, where: str, part: bool, liste
                     fix="use a value exactly as the column holds it",
                 )
             text = close[0]
+    return _quoted(text)
+
+
+def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -201,14 +209,14 @@ def _hop(
         if link.child_table == entity.name and link.parent_table == table.name:
             # The entity points at a parent row (a dimension): its key is among the parent's.
             return (
-                f"{quote_ident(link.child_column)} IN (SELECT {quote_ident(link.parent_column)}"
-                f" FROM {quote_ident(table.name)} WHERE {predicate})"
+                f"{ident(link.child_column)} IN (SELECT {ident(link.parent_column)}"
+                f" FROM {ident(table.name)} WHERE {predicate})"
             )
         if link.parent_table == entity.name and link.child_table == table.name:
             # Rows of a child table point at the entity: some row of it meets the condition.
             return (
-                f"{quote_ident(link.parent_column)} IN (SELECT {quote_ident(link.child_column)}"
-                f" FROM {quote_ident(table.name)} WHERE {predicate})"
+                f"{ident(link.parent_column)} IN (SELECT {ident(link.child_column)}"
+                f" FROM {ident(table.name)} WHERE {predicate})"
             )
     raise GoalError(
         f"the cohort condition names {named!r}, but {table.name} is not one foreign key from"
