@@ -18,7 +18,7 @@ HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
 .PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing \
-	bench-security bench-corpus
+	bench-security bench-corpus bench-llm
 
 install: $(STAMP)
 
@@ -82,6 +82,11 @@ bench-healing: install
 # (bench/security.py, docs/benchmarks.md, docs/security.md).
 bench-security: install
 	$(BIN)/python -m bench.security
+
+# The model kernel on the example goal against a loopback model answering as the policy
+# decided: prompt sizes, tokens and dollars per plan, and planning time against the policy kernel.
+bench-llm: install
+	$(BIN)/python -m bench.llm_kernel
 
 # The product on a corpus of public data sets held as companies hold them, every goal with no
 # overrides, against LightGBM, FLAML and AutoGluon-Tabular on the same rows (bench/corpus/,

@@ -196,7 +196,7 @@ def prompt(name: str, **values: str) -> str:
 def _document(data: dict[str, Any]) -> str:
     # ensure_ascii keeps every character of the data inside a JSON string: nothing in a value
     # can close the fence or start a line of its own.
-    return json.dumps(data, indent=1, ensure_ascii=True, sort_keys=True, default=str)
+    return json.dumps(data, ensure_ascii=True, sort_keys=True, default=str)
 
 
 def _reason(error: BaseException) -> str:
