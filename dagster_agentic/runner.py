@@ -47,6 +47,8 @@ class RunSummary:
     """When the goal asset was materialised (epoch seconds)."""
     healing: Any = None
     """The ``HealingOutcome`` when this run triggered a repair."""
+    model_spend: dict[str, Any] | None = None
+    """What a model kernel spent in this run (calls, tokens, dollars); None for the policy."""
 
     def render(self) -> str:
         value = "n/a" if self.value is None else f"{self.value:.3f}"
@@ -66,6 +68,14 @@ class RunSummary:
             " pandas would move)",
             f"wall time     {self.wall_seconds:.1f} s",
         ]
+        if self.model_spend is not None:
+            spend = self.model_spend
+            tokens = spend["input_tokens"] + spend["output_tokens"]
+            unpriced = spend.get("unpriced_calls", 0)
+            lines.append(
+                f"model kernel  {spend['model']}: {spend['calls']} calls, {tokens:,} tokens,"
+                f" ${spend['usd']:.4f}" + (f" ({unpriced} calls unpriced)" if unpriced else "")
+            )
         if self.healing is not None:
             lines.insert(3, f"healing       {self.healing.status}: {self._healing_line()}")
             lines.append(f"report        {self.healing.report}")
@@ -91,7 +101,10 @@ def run_goal(
 
     ``log_level`` is the console log level of the runs (their events are stored either way).
     """
+    from dagster_agentic.agent.planner import default_kernel
+
     started = time.perf_counter()
+    kernel = kernel or default_kernel(goal)
     owned = instance is None
     instance = instance or dg.DagsterInstance.ephemeral()
     try:
@@ -106,6 +119,9 @@ def run_goal(
         summary = replace(outcome.final, healing=outcome, failed_check_at=summary.failed_check_at)
     elif outcome is not None:
         summary = replace(summary, status="degraded", why=_health_why(goal), healing=outcome)
+    spend = getattr(kernel, "spend", None)
+    if spend is not None:
+        summary = replace(summary, model_spend={"model": kernel.spec.model, **spend.summary()})
     return replace(summary, wall_seconds=time.perf_counter() - started)
 
 

@@ -48,5 +48,8 @@ def test_the_example_goal_through_litellm_has_the_policys_outcome(
     )
     assert ours.feature_columns == theirs.feature_columns
     assert ours.training == theirs.training
+    assert summary.model_spend is not None and summary.model_spend["calls"] == 3
+    assert "model kernel  openai/gpt-4o-mini: 3 calls" in summary.render()
+    assert goal_run.model_spend is None
     calls = trace_for(goal).records(goal="churn", kind="llm")
     assert len(calls) == 3 and all(c.outputs["error"] is None for c in calls)

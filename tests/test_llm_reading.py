@@ -132,9 +132,11 @@ def test_an_unusable_answer_ends_in_the_policy_decision(
 ) -> None:
     with provider(lambda body: answer) as model:
         kernel, trace = _kernel(model.url, tmp_path, max_answer_retries=1)
-        # The policy refuses this goal, so the fallback's decision is the policy's refusal.
-        with pytest.raises(ObjectiveError, match="foreign-born"):
+        # The policy refuses this goal, so the fallback's decision is the policy's refusal,
+        # which says the model was asked first.
+        with pytest.raises(ObjectiveError, match="foreign-born") as error:
             kernel.interpret_goal(_request(italian))
+    assert "model openai/gpt-4o-mini gave no usable answer" in str(error.value)
     assert len(model.requests) == 2
     fallback = [r for r in trace.records(goal="lf", kind="llm") if r.name.endswith(":fallback")]
     assert len(fallback) == 1 and reason in fallback[0].outputs["reason"]

@@ -38,7 +38,7 @@ DECISIONS: tuple[Decision, ...] = (
     "propose_repair",
 )
 
-_MODEL = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.:@/+-]+$")
+_MODEL = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.:@/+-]+)?$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
@@ -49,9 +49,9 @@ class ModelKernelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str = Field(
-        description="A litellm model string, '<provider>/<model>': openai/..., anthropic/...,"
+        description="A litellm model string, '<provider>/<model>' (openai/..., anthropic/...,"
         " ollama/..., bedrock/..., hosted_vllm/..., or openai/<name> with api_base for any"
-        " OpenAI-compatible server."
+        " OpenAI-compatible server) or a model litellm knows by name (gpt-4o-mini)."
     )
     api_base: str | None = Field(
         default=None, description="Base URL of the provider's API, e.g. http://127.0.0.1:8000/v1."
@@ -125,8 +125,9 @@ class ModelKernelSpec(BaseModel):
     def _model_string(cls, value: str) -> str:
         if not _MODEL.match(value):
             raise ValueError(
-                f"kernel.model {value!r} must be a litellm model string '<provider>/<model>',"
-                " e.g. 'openai/gpt-4.1-mini' or 'ollama/llama3.1'"
+                f"kernel.model {value!r} must be a litellm model string, '<provider>/<model>'"
+                " or a model litellm knows by name, e.g. 'openai/gpt-4.1-mini',"
+                " 'ollama/llama3.1' or 'gpt-4o-mini'"
             )
         return value
 

@@ -150,7 +150,7 @@ class LiteLLMClient:
 
     def __post_init__(self) -> None:
         allowed_hosts(self.spec)
-        self._litellm = _litellm()
+        self._litellm = litellm_module()
         self._structured = _supports_schema(self._litellm, self.spec.model)
         if self.spec.max_usd is not None and self.spec.input_usd_per_million is None:
             try:
@@ -332,7 +332,7 @@ def allowed_hosts(spec: ModelKernelSpec) -> None:
         )
 
 
-def _litellm() -> Any:
+def litellm_module() -> Any:
     # The cost map is read from the installed package, never fetched; litellm reports nothing.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm

@@ -223,8 +223,18 @@ class LLMKernel:
                 return ask()
             except Unanswered as why:
                 self.asker._note(decision, "fallback", {"reason": str(why)})
+                try:
+                    decided = policy()
+                except GoalError as refusal:
+                    # The policy refuses too: say that the model was asked first, and why its
+                    # answer was not used.
+                    raise type(refusal)(
+                        f"{refusal.message} (the policy kernel's reading; {self._by()} gave no"
+                        f" usable answer: {why})",
+                        fix=refusal.fix,
+                    ) from None
                 return _noted(
-                    policy(),
+                    decided,
                     f"decided by the policy kernel: the model's answer was not used ({why})",
                 )
             finally:

@@ -105,9 +105,29 @@ def fail_chat(span: Any, error: str) -> None:
     span.set_status(Status(StatusCode.ERROR, error))
 
 
+_PROVIDERS = {
+    "bedrock": "aws.bedrock",
+    "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "vertex_ai": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "mistral": "mistral_ai",
+    "xai": "x_ai",
+    "watsonx": "ibm.watsonx.ai",
+}
+"""litellm's provider names where the GenAI conventions spell them otherwise."""
+
+
 def provider(model: str) -> str:
-    """The ``gen_ai.provider.name`` of a litellm model string ('openai/...' -> 'openai')."""
-    prefix = model.split("/", 1)[0].lower()
-    return {"bedrock": "aws.bedrock", "vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini"}.get(
-        prefix, prefix
-    )
+    """The ``gen_ai.provider.name`` of a litellm model string ('openai/...' -> 'openai'; a
+    bare name as litellm resolves it)."""
+    if "/" in model:
+        prefix = model.split("/", 1)[0].lower()
+    else:
+        try:
+            from dagster_agentic.kernel.llm.client import litellm_module
+
+            prefix = str(litellm_module().get_llm_provider(model)[1])
+        except Exception:
+            prefix = "unknown"
+    return _PROVIDERS.get(prefix, prefix)
