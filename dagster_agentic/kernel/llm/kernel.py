@@ -10,10 +10,11 @@ stops the agent with a :class:`GuardrailError`.
 
 What the model may change is bounded: it reads the goal (grounded in the warehouse like user
 overrides, the user's own overrides winning); it keeps or drops screened features, never
-keeping one the leakage or memory rules dropped; it leaves out feature groups and orders model
-families of the policy's plan, never adding SQL of its own; it diagnoses on tables and columns
+keeping one the leakage or memory rules dropped; it leaves out feature groups of the policy's
+plan, orders its model families and proposes features as structured ideas the kernel compiles
+to SQL (:mod:`.feature_ideas`), screened like any candidate; it diagnoses on tables and columns
 the evidence names, the measured details staying the policy's; and it proposes a repair the
-healing gate then tests like any other.
+healing gate then tests like any other. The model never writes SQL, Jinja or code.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from dagster_agentic.kernel.llm.client import LazyClient, ReplayClient, Spend
 from dagster_agentic.kernel.llm.reading import ReadingAnswer, cohort_sql
 from dagster_agentic.kernel.llm.telemetry import Telemetry
 from dagster_agentic.kernel.llm.views import warehouse_view
-from dagster_agentic.kernel.policy.grounding import ground_reading
 from dagster_agentic.kernel.policy.kernel import PolicyKernel
 from dagster_agentic.kernel.protocol import (
     DiagnoseRequest,
@@ -89,12 +89,13 @@ class LLMKernel:
         api_key: str | None = None,
     ) -> None:
         self.spec = spec
-        # The model's decisions differ by model, mode and the decisions it takes: a plan made
-        # by another is planned again.
-        self.version = "1:" + json.dumps(
-            spec.model_dump(mode="json", include=DECIDING), sort_keys=True, separators=(",", ":")
-        )
         self.policy = policy or PolicyKernel()
+        # A plan made with another model or mode, or by another policy (which the model refines
+        # in hybrid mode and falls back to), is planned again.
+        settings = spec.model_dump(mode="json", include=DECIDING)
+        self.version = f"1:{self.policy.version}:" + json.dumps(
+            settings, sort_keys=True, separators=(",", ":")
+        )
         self.spend = Spend(spec)
         self.telemetry = Telemetry(spec, goal)
         self.asker = Asker(
@@ -277,7 +278,7 @@ class LLMKernel:
         entity = fixed.entity_table or answer.entity_table
 
         def ground(sql: str | None) -> Objective:
-            return ground_reading(
+            return self.policy.ground_reading(
                 request.profile,
                 target=target,
                 task=task,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dagster_agentic.goals.objective import Objective
 from dagster_agentic.kernel.policy.expectations import group_expectations, training_set_spec
 from dagster_agentic.kernel.policy.features import propose_feature_groups
@@ -19,6 +21,7 @@ from dagster_agentic.kernel.protocol import (
     SelectFeaturesRequest,
 )
 from dagster_agentic.training.spec import ModelSpec, TrainingSpec
+from dagster_agentic.warehouse.models import WarehouseProfile
 
 # Rows above which the MLP is left out: boosted trees are the stronger tabular learner and the
 # MLP's epochs would spend the training budget for little.
@@ -34,6 +37,15 @@ class PolicyKernel:
 
     def interpret_goal(self, request: InterpretGoalRequest) -> Objective:
         return interpret_objective(request.goal.objective, request.profile, request.goal.overrides)
+
+    @staticmethod
+    def ground_reading(profile: WarehouseProfile, **fields: Any) -> Objective:
+        """An objective from a reading decided elsewhere, field by field, checked against the
+        warehouse as overrides are (``policy.grounding.ground_reading``): how a model kernel's
+        reading becomes an objective."""
+        from dagster_agentic.kernel.policy.grounding import ground_reading
+
+        return ground_reading(profile, **fields)
 
     def propose_plan(self, request: ProposePlanRequest) -> PlanProposal:
         objective, profile = request.objective, request.profile
