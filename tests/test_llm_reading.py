@@ -202,3 +202,16 @@ def test_model_mode_reads_alone_and_decisions_not_given_stay_the_policys(
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
 
     assert objective == PolicyKernel().interpret_goal(readable)
+
+
+def test_a_key_is_no_outcome(italian: Path, tmp_path: Path) -> None:
+    key = {**READING, "target": "lavoratrici.id", "task": "regression", "metric": "r2"}
+    answers = iter([json.dumps(key), json.dumps(READING)])
+    with provider(lambda body: next(answers)) as model:
+        kernel, _ = _kernel(model.url, tmp_path)
+        objective = kernel.interpret_goal(_request(italian))
+    assert objective.target_column == "partecipa"
+    assert (
+        "is the key that identifies each lavoratrici row"
+        in (model.requests[1]["messages"][-1]["content"])
+    )

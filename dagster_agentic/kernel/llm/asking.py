@@ -85,7 +85,9 @@ class Asker:
                 result = accept(parse(content, answer))
             except ModelRefused:
                 raise
-            except (ValueError, ValidationError, AgenticError) as error:
+            except (ValueError, ValidationError, AgenticError, LookupError, TypeError) as error:
+                # LookupError, TypeError: an answer shaped in a way no check foresaw is still
+                # only an unusable answer, never a failed run.
                 reason = _reason(error)
                 reasons.append(reason)
                 self._note(decision, "rejected", {"reason": reason})

@@ -158,7 +158,8 @@ def _literal(value: Scalar, column: ColumnProfile, where: str, part: bool, liste
                 f"the cohort compares the numeric {where} with {value!r}, which is no number",
                 fix="compare a numeric column with a number",
             )
-        return repr(int(number)) if number.is_integer() else repr(number)
+        whole = number.is_integer() and abs(number) < 2**53
+        return repr(int(number)) if whole else repr(number)
     if column.kind == "boolean":
         if not isinstance(value, bool) and str(value).lower() not in {"true", "false"}:
             raise GoalError(

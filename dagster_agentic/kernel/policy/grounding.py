@@ -52,6 +52,15 @@ def ground_reading(
     elif task == "multiclass_classification":
         classes = class_values(column, where)
     entity = resolve_entity(profile, label, column.name, [], entity_table, lines)
+    keys = {entity.label_key.lower()} | (
+        {entity.key.lower()} if entity.table == label.name else set()
+    )
+    if column.name.lower() in keys:
+        raise GoalError(
+            f"the target {where} is the key that identifies each {entity.table} row, not an"
+            " outcome",
+            fix="name the column that holds the outcome",
+        )
     cutoff = find_cutoff(
         label, lines, label_key=entity.label_key, label_is_entity=entity.table == label.name
     )
