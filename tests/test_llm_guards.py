@@ -83,6 +83,8 @@ def test_an_unpriced_model_with_a_dollar_budget_is_refused_before_any_call(
     assert objective.target_column == "partecipa"
     # Not a model litellm knows a schema mode for: JSON mode, with the schema in the prompt.
     assert model.requests[0]["response_format"] == {"type": "json_object"}
+    system = model.requests[0]["messages"][0]["content"]
+    assert "matches this JSON schema" in system and '"cohort_join"' in system
 
 
 def test_429_and_5xx_are_retried_with_backoff(italian: Path, tmp_path: Path) -> None:

@@ -192,9 +192,16 @@ class LiteLLMClient:
         self, messages: Sequence[dict[str, str]], schema_name: str, schema: dict[str, Any]
     ) -> dict[str, Any]:
         spec = self.spec
+        sent = [dict(m) for m in messages]
+        if not self._structured:
+            # JSON mode constrains the syntax only: the schema goes with the instructions.
+            sent[0]["content"] += (
+                "\n\nAnswer with one JSON object that matches this JSON schema:\n"
+                + json.dumps(schema, sort_keys=True)
+            )
         arguments: dict[str, Any] = {
             "model": spec.model,
-            "messages": list(messages),
+            "messages": sent,
             "timeout": spec.timeout_s,
             "num_retries": 0,
             "temperature": spec.temperature,
