@@ -215,3 +215,13 @@ def test_a_key_is_no_outcome(italian: Path, tmp_path: Path) -> None:
         "is the key that identifies each lavoratrici row"
         in (model.requests[1]["messages"][-1]["content"])
     )
+
+
+def test_listed_values_are_read_as_the_column_holds_them(italian: Path, tmp_path: Path) -> None:
+    listed = {**READING, "cohort": [{"column": "straniera", "op": "in", "values": ["SI", "maybe"]}]}
+    with provider(lambda body: json.dumps(listed)) as model:
+        kernel, _ = _kernel(model.url, tmp_path)
+        objective = kernel.interpret_goal(_request(italian))
+    # 'SI' is the column's 'si'; 'maybe' is held by no row yet and selects none of them.
+    assert objective.cohort_sql == "straniera IN ('si', 'maybe')"
+    assert len(model.requests) == 1

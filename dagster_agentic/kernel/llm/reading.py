@@ -131,7 +131,7 @@ def predicate(
     literals = [_literal(v, column, where, condition.part is not None, listed) for v in values]
     if listed and column.kind == "text" and column.values:
         held = {str(v.value) for v in column.values}
-        if not any(str(v) in held for v in values):
+        if not any(str(v).lower() in {h.lower() for h in held} for v in values):
             shown = ", ".join(repr(h) for h in sorted(held)[:20])
             raise GoalError(
                 f"none of {', '.join(repr(str(v)) for v in values[:10])} is a value of {where};"
