@@ -90,7 +90,7 @@ class Asker:
                 # only an unusable answer, never a failed run.
                 reason = _reason(error)
                 reasons.append(reason)
-                self._note(decision, "rejected", {"reason": reason})
+                self.note(decision, "rejected", {"reason": reason})
                 messages = [
                     *messages,
                     {"role": "assistant", "content": content},
@@ -154,7 +154,7 @@ class Asker:
             duration_ms=exchange.seconds * 1000,
         )
 
-    def _note(self, decision: str, what: str, outputs: dict[str, Any]) -> None:
+    def note(self, decision: str, what: str, outputs: dict[str, Any]) -> None:
         self.trace.record(
             goal=self.goal,
             kind="llm",

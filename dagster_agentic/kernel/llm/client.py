@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dagster_agentic.errors import GuardrailError
@@ -51,35 +51,12 @@ class Exchange:
     error: str | None = None
 
     def record(self) -> dict[str, Any]:
-        return {
-            "request_hash": self.request_hash,
-            "messages": list(self.messages),
-            "schema_name": self.schema_name,
-            "content": self.content,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "usd": self.usd,
-            "model": self.model,
-            "attempts": self.attempts,
-            "seconds": round(self.seconds, 3),
-            "error": self.error,
-        }
+        return {**asdict(self), "messages": list(self.messages), "seconds": round(self.seconds, 3)}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Exchange:
-        return cls(
-            request_hash=record["request_hash"],
-            messages=tuple(record["messages"]),
-            schema_name=record["schema_name"],
-            content=record["content"],
-            input_tokens=record["input_tokens"],
-            output_tokens=record["output_tokens"],
-            usd=record["usd"],
-            model=record["model"],
-            attempts=record["attempts"],
-            seconds=record["seconds"],
-            error=record["error"],
-        )
+        named = {f.name: record[f.name] for f in fields(cls)}
+        return cls(**{**named, "messages": tuple(named["messages"])})
 
 
 def request_hash(messages: Sequence[dict[str, str]], schema: dict[str, Any]) -> str:

@@ -223,7 +223,7 @@ class LLMKernel:
             try:
                 return ask()
             except Unanswered as why:
-                self.asker._note(decision, "fallback", {"reason": str(why)})
+                self.asker.note(decision, "fallback", {"reason": str(why)})
                 try:
                     decided = policy()
                 except GoalError as refusal:

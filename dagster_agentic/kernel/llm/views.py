@@ -109,8 +109,3 @@ def _cut(text: str, limit: int) -> str:
 
 def _size(view: dict[str, Any]) -> int:
     return len(json.dumps(view, ensure_ascii=False))
-
-
-def columns_of(profile: WarehouseProfile) -> frozenset[str]:
-    """Every 'table.column' of the warehouse, lower case: what an answer may name."""
-    return frozenset(f"{t.name}.{c.name}".lower() for t in profile.tables for c in t.columns)

@@ -13,6 +13,7 @@ from dagster_agentic.errors import GoalError
 from dagster_agentic.goals.objective import ClassValue, Metric, Objective, TaskType
 from dagster_agentic.kernel.policy.cohort import resolve_cohort
 from dagster_agentic.kernel.policy.entity import find_cutoff, resolve_entity
+from dagster_agentic.kernel.policy.sql import cohort_columns
 from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.task import TaskHint, class_values, decide_task
 from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
@@ -77,7 +78,10 @@ def ground_reading(
             profile=profile,
             label=(label.name, column.name),
         )
-        if _reads(cohort.sql or "", column.name) and entity.table == label.name:
+        if (
+            any(c.column.lower() == column.name.lower() for c in cohort_columns(cohort.sql))
+            and entity.table == label.name
+        ):
             raise GoalError(
                 f"the cohort {cohort.sql!r} filters on the target {where}: the goal would be"
                 " measured only on rows whose outcome is known in advance",
@@ -128,11 +132,3 @@ def _number(value: object) -> float | None:
         return float(str(value))
     except ValueError:
         return None
-
-
-def _reads(sql: str, column: str) -> bool:
-    import sqlglot
-    from sqlglot import exp
-
-    tree = sqlglot.parse_one(sql, dialect="duckdb")
-    return any(c.name.lower() == column.lower() for c in tree.find_all(exp.Column))
