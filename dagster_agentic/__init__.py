@@ -7,16 +7,12 @@ The public API is named here and nowhere else. Names are imported on first use, 
 from __future__ import annotations
 
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
 
-# Nothing may reach the internet at run time: set the switches before any library reads them.
-for _name, _value in {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "DAGSTER_DISABLE_TELEMETRY": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+# Importing the package changes nothing in the process's environment. The offline switches are
+# given to what needs them: dbt's subprocesses (``features.dbt_project.dbt_environment`` and
+# dagster-dbt's own), litellm's import (``kernel.llm.client.litellm_module``) and Great
+# Expectations' ephemeral context (``expectations.gx_frame``).
 
 __version__ = "0.1.0"
 

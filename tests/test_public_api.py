@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -33,13 +35,31 @@ def test_importing_the_package_pulls_in_no_heavy_dependency() -> None:
     assert out.stdout.strip() == ""
 
 
-def test_importing_sets_the_offline_switches() -> None:
+def test_importing_the_package_leaves_the_environment_as_it_was() -> None:
+    """Neither the package nor the modules that give switches to GX, litellm and dbt change
+    the process's environment when imported; litellm's import sees its switch, then it is gone."""
     code = (
-        "import os; [os.environ.pop(k, None) for k in ('DBT_SEND_ANONYMOUS_USAGE_STATS',"
-        " 'LITELLM_LOCAL_MODEL_COST_MAP', 'DAGSTER_DISABLE_TELEMETRY')];"
-        " import dagster_agentic;"
-        " print(os.environ['DBT_SEND_ANONYMOUS_USAGE_STATS'],"
-        " os.environ['LITELLM_LOCAL_MODEL_COST_MAP'], os.environ['DAGSTER_DISABLE_TELEMETRY'])"
+        "import os, json; before = dict(os.environ);"
+        " import dagster_agentic, dagster_agentic.expectations.gx_frame,"
+        " dagster_agentic.kernel.llm.client, dagster_agentic.orchestration.definitions;"
+        " dagster_agentic.goal_definitions;"
+        " after_import = dict(os.environ);"
+        " dagster_agentic.expectations.gx_frame.great_expectations();"
+        " litellm = dagster_agentic.kernel.llm.client.litellm_module();"
+        " from litellm.litellm_core_utils.get_model_cost_map import"
+        " get_model_cost_map_source_info as info;"
+        " print(json.dumps([after_import == before, dict(os.environ) == before,"
+        " info()['is_env_forced']]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True", "1"]
+    clean = {k: v for k, v in os.environ.items() if k not in _SWITCHES}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=clean
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True, True]
+
+
+_SWITCHES = (
+    "DBT_SEND_ANONYMOUS_USAGE_STATS",
+    "LITELLM_LOCAL_MODEL_COST_MAP",
+    "DAGSTER_DISABLE_TELEMETRY",
+)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,9 +16,9 @@ import pandas as pd
 
 
 def great_expectations() -> Any:
-    """Great Expectations, imported on first use, with usage statistics off and warnings left
-    where they were (its import routes every warning of the process to logging)."""
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    """Great Expectations, imported on first use, with warnings left where they were (its
+    import routes every warning of the process to logging). Usage statistics are switched off
+    on each context (``enable_analytics(False)``), not through the process's environment."""
     show = warnings.showwarning
     import great_expectations as gx
 

@@ -317,9 +317,12 @@ def allowed_hosts(spec: ModelKernelSpec) -> None:
 
 
 def litellm_module() -> Any:
-    # The cost map is read from the installed package, never fetched; litellm reports nothing.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
+    """litellm, its cost map read from the installed package, never fetched: litellm reads
+    the switch while it is imported, so the environment carries it for the import only."""
+    from dagster_agentic.offline import LITELLM_SWITCHES, scoped_environ
+
+    with scoped_environ(LITELLM_SWITCHES):
+        import litellm
 
     litellm.telemetry = False
     litellm.suppress_debug_info = True
