@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "AgenticError": "dagster_agentic.errors",
+    "ArtifactStore": "dagster_agentic.orchestration.resources",
     "Budget": "dagster_agentic.goals.spec",
     "DataError": "dagster_agentic.errors",
     "DbtError": "dagster_agentic.errors",
@@ -42,6 +43,7 @@ _EXPORTS = {
     "RunSummary": "dagster_agentic.runner",
     "Trace": "dagster_agentic.observability.trace",
     "Warehouse": "dagster_agentic.warehouse.connection",
+    "WarehouseResource": "dagster_agentic.orchestration.resources",
     "WarehouseError": "dagster_agentic.errors",
     "build_definitions": "dagster_agentic.orchestration.definitions",
     "ensure_plan": "dagster_agentic.agent.planner",
@@ -94,6 +96,7 @@ if TYPE_CHECKING:
     from dagster_agentic.observability.trace import Trace
     from dagster_agentic.orchestration.component import GoalComponent
     from dagster_agentic.orchestration.definitions import build_definitions, goal_definitions
+    from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource
     from dagster_agentic.plan.models import Plan
     from dagster_agentic.plan.store import PlanStore
     from dagster_agentic.runner import RunSummary, run_goal

@@ -153,7 +153,7 @@ def run_and_heal(
         with planning_lock(goal.resolved_state_dir, goal.name, purpose="healing"):
             # Another process may have repaired the goal while this run waited for the lock:
             # then its repair is run instead of writing a second one.
-            live = PlanStore(goal.resolved_state_dir, goal.name).load_accepted()
+            live = PlanStore.of(goal).load_accepted()
             if live is not None and live.version != bundle.version:
                 bundle = live
                 summary = execute_version(goal, live, instance, log_level=log_level)

@@ -129,7 +129,7 @@ def ensure_plan(goal: Goal, *, kernel: Kernel | None = None) -> PlanBundle:
     lock is held: of two processes that start at once, one plans, the other uses its plan.
     """
     kernel = kernel or default_kernel(goal)
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
 
     from dagster_agentic.agent.growth import declined, judge_growth
 
@@ -193,7 +193,7 @@ def plan_goal(
     kernel = kernel or default_kernel(goal)
     warehouse = goal_warehouse(goal)
     warehouse.require_exists()
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
     with (
         planning_lock(goal.resolved_state_dir, goal.name),
         warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: planning"),

@@ -151,7 +151,7 @@ def live_model(goal: Goal) -> LiveModel:
     """The live version's saved model (and, for a binary goal, its verdict's threshold)."""
     from dagster_agentic.training.artifacts import LEARNER_FILE, load_learner
 
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
     bundle = store.load_accepted()
     if bundle is None:
         raise GoalError(
@@ -302,7 +302,7 @@ def predict_goal(
             scored_at=scored_at,
             as_of=as_of,
         )
-        store = PlanStore(goal.resolved_state_dir, goal.name)
+        store = PlanStore.of(goal)
         entity_raw = next((t for t in plan.raw_tables if t.name == objective.entity_table), None)
         entity_type = (
             next((c.data_type for c in entity_raw.columns if c.name == objective.entity_key), None)

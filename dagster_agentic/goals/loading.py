@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,18 @@ def _entries(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def goal_from_attributes(attributes: dict[str, Any], project_root: Path | None) -> Goal:
-    """Build a ``Goal`` from flat attributes; relative paths are relative to ``project_root``."""
+def goal_from_attributes(
+    attributes: dict[str, Any], project_root: str | os.PathLike[str] | None
+) -> Goal:
+    """Build a ``Goal`` from flat attributes; relative paths are relative to ``project_root``
+    (else to the working directory), and stored absolute."""
+    root = None if project_root is None else Path(project_root)
 
     def resolve(value: str | None) -> Path | None:
         if value is None:
             return None
-        path = Path(value)
-        return path if path.is_absolute() or project_root is None else project_root / path
+        path = Path(value).expanduser()
+        return path if path.is_absolute() or root is None else root / path
 
     known = {
         "name",
@@ -93,15 +98,21 @@ def _kernel(value: Any) -> ModelKernelSpec | None:
     return ModelKernelSpec(**value)
 
 
-def find_project_root(start: Path) -> Path | None:
+def find_project_root(start: str | os.PathLike[str]) -> Path | None:
+    start = Path(start)
     for directory in [start, *start.parents]:
         if (directory / "pyproject.toml").exists() or (directory / "setup.py").exists():
             return directory
     return None
 
 
-def load_goal_file(path: Path) -> Goal:
-    """A goal from ``defs.yaml`` (``type: ...GoalComponent``) or a YAML mapping of fields."""
+def load_goal_file(path: str | os.PathLike[str]) -> Goal:
+    """A goal from ``defs.yaml`` (``type: ...GoalComponent``) or a YAML mapping of fields.
+
+    Relative paths in it are relative to its project (the nearest directory above it with a
+    ``pyproject.toml`` or ``setup.py``), else to the file's own directory, whatever the
+    working directory; the goal holds them absolute."""
+    path = Path(path).expanduser()
     if not path.exists():
         raise GoalError(f"goal file {path} does not exist", fix="pass the path to a defs.yaml")
     data = yaml.safe_load(path.read_text()) or {}
@@ -109,4 +120,5 @@ def load_goal_file(path: Path) -> Goal:
         raise GoalError(f"{path} is not a YAML mapping", fix="write the goal's fields as a mapping")
     attributes = data.get("attributes", data) if "type" in data else data
     attributes = {k: v for k, v in attributes.items() if k != "defs_state"}
-    return goal_from_attributes(attributes, find_project_root(path.resolve().parent))
+    directory = path.resolve().parent
+    return goal_from_attributes(attributes, find_project_root(directory) or directory)

@@ -186,7 +186,10 @@ class Goal(BaseModel):
 
     name: str = Field(description="Lower-case identifier; prefixes every asset of the goal.")
     objective: str = Field(min_length=1)
-    warehouse: Path = Field(description="Path to the DuckDB file.")
+    warehouse: Path = Field(
+        description="Path to the DuckDB file; a relative one is relative to the working"
+        " directory where the Goal is built (a YAML declaration's: to its project)."
+    )
     overrides: GoalOverrides = GoalOverrides()
     exclude_columns: tuple[str, ...] = Field(
         default=(),
@@ -211,6 +214,25 @@ class Goal(BaseModel):
         default=None,
         description="Where plan versions and the trace live; default '<warehouse dir>/.agentic'.",
     )
+
+    # Excluded from dumps too: where files are kept is no part of the plan.
+    artifacts_dir: Path | None = Field(
+        default=None,
+        exclude=True,
+        description="Where trained models, evaluations and scores of each plan version live"
+        " (<artifacts_dir>/<goal>/artifacts/<version>); default: the state dir. Point it at"
+        " storage every process of a deployment mounts (see ArtifactStore).",
+    )
+
+    @field_validator("warehouse", "state_dir", "artifacts_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Relative paths are resolved once, here, against the working directory of the
+        declaration: definitions built, dbt parsed or runs started later from another
+        directory (a code server, a run worker, a test) all mean the same files."""
+        if value is None:
+            return None
+        return Path(value).expanduser().absolute()
 
     @field_validator("name")
     @classmethod

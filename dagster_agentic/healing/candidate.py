@@ -76,7 +76,7 @@ def write_candidate(
                 shutil.copy(base.path / name, path / name)
         write_json_atomic(path / SUITE_FILE, suite.model_dump(mode="json"))
 
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
     # Provisional: leased to this process until the gate accepts or refuses it, so a run
     # killed before the verdict leaves an abandoned candidate that the next run reclaims.
     return store.write_version(plan, render, parent=parent, reason=reason, provisional=True)

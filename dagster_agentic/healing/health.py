@@ -15,7 +15,7 @@ HEALTH_FILE = "health.json"
 
 
 def read_health(goal: Goal) -> dict[str, Any]:
-    path = PlanStore(goal.resolved_state_dir, goal.name).root / HEALTH_FILE
+    path = PlanStore.of(goal).root / HEALTH_FILE
     if not path.exists():
         return {}
     data: dict[str, Any] = json.loads(path.read_text())
@@ -58,7 +58,7 @@ def write_health(
         health["repair"] = repair
     if loss:
         health["loss"] = loss
-    root = PlanStore(goal.resolved_state_dir, goal.name).root
+    root = PlanStore.of(goal).root
     root.mkdir(parents=True, exist_ok=True)
     write_json_atomic(root / HEALTH_FILE, health)
     return health

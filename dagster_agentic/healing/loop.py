@@ -162,7 +162,7 @@ def heal(
     from dagster_agentic.kernel.traced import TracedKernel
 
     started = time.perf_counter()
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
     live = store.load_accepted()
     if live is None:
         raise AgenticError(
@@ -423,7 +423,7 @@ def healed_runs(store: PlanStore) -> frozenset[str]:
 def _divergence(goal: Goal, version: int) -> dict[str, Any] | None:
     from dagster_agentic.agent.steps import DIVERGENCE_FILE
 
-    path = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(version) / DIVERGENCE_FILE
+    path = PlanStore.of(goal).artifacts_dir(version) / DIVERGENCE_FILE
     if not path.exists():
         return None
     data: dict[str, Any] = json.loads(path.read_text())

@@ -111,7 +111,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
         bundle = None
         if state_path is not None and state_path.exists():
             version = json.loads(state_path.read_text())["plan_version"]
-            bundle = PlanStore(goal.resolved_state_dir, goal.name).load(version)
+            bundle = PlanStore.of(goal).load(version)
         if bundle is None or not is_current(bundle, goal, default_kernel(goal)):
             # No state yet, or the declaration changed since it was written.
             bundle = ensure_plan(goal)

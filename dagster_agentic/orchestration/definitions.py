@@ -43,6 +43,7 @@ from dagster_agentic.orchestration.keys import (
     raw_key,
     reported_as_failure,
 )
+from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource, require_same
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 
 
@@ -68,10 +69,9 @@ def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
 def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefinition:
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-    from dagster_agentic.features.dbt_project import dbt_executable
     from dagster_agentic.orchestration.gate import sources_key
+    from dagster_agentic.orchestration.resources import version_dbt
 
-    project_dir = str(bundle.dbt_dir)
     gate = sources_key(bundle.plan.goal)
 
     class _Translator(DagsterDbtTranslator):
@@ -102,12 +102,11 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefiniti
         name=f"{bundle.plan.goal}__dbt",
         dagster_dbt_translator=_Translator(),
     )
-    def _features(context: AssetExecutionContext) -> Any:
-        dbt = DbtCliResource(
-            project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
-        )
+    def _features(context: AssetExecutionContext, dbt: DbtCliResource) -> Any:
+        # The `dbt` resource's executable and flags, on this version's project and profile.
+        runner = version_dbt(dbt, bundle)
         with reported_as_failure(), dbt_writing(warehouse, bundle.plan.goal):
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from runner.cli(["build"], context=context).stream()
 
     return _features
 
@@ -133,7 +132,6 @@ def dbt_writing(warehouse: Path, goal: str) -> Iterator[None]:
 def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
     from dagster_agentic.agent.steps import FRAME_REFERENCE_FILE, frame_checks, train_step
     from dagster_agentic.expectations.training_frame import check_names
-    from dagster_agentic.warehouse.connection import goal_warehouse
 
     plan = bundle.plan
     key = model_key(plan.goal)
@@ -173,13 +171,22 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         automation_condition=automation_condition(),
         description="The best of the plan's model candidates, trained on the training set.",
     )
-    def _model(context: AssetExecutionContext) -> Iterator[Any]:
-        store = PlanStore(goal.resolved_state_dir, goal.name)
+    def _model(
+        context: AssetExecutionContext,
+        agentic_warehouse: WarehouseResource,
+        agentic_artifacts: ArtifactStore,
+    ) -> Iterator[Any]:
+        warehouse = agentic_warehouse.warehouse(goal.budget.query_limits())
+        require_same("agentic_warehouse", warehouse.path, goal.warehouse)
+        require_same(
+            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
+        )
+        store = PlanStore.of(goal)
         live = store.accepted_version()
         reference = store.artifacts_dir(live) / FRAME_REFERENCE_FILE if live else None
         try:
             with reported_as_failure():
-                outcome = train_step(plan, goal_warehouse(goal), artifacts, reference=reference)
+                outcome = train_step(plan, warehouse, artifacts, reference=reference)
         except dg.Failure:
             yield from check_results()  # why the training set was refused, if it was
             raise
@@ -231,7 +238,12 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         ],
         description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
     )
-    def _evaluation(context: AssetExecutionContext) -> dg.MaterializeResult:
+    def _evaluation(
+        context: AssetExecutionContext, agentic_artifacts: ArtifactStore
+    ) -> dg.MaterializeResult:
+        require_same(
+            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
+        )
         with reported_as_failure():
             result = evaluate_step(plan, artifacts)
             importance = read_artifact(artifacts, IMPORTANCE_FILE)
@@ -322,7 +334,12 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
         automation_condition=automation_condition(),
         description=goal.objective,
     )
-    def _goal(context: AssetExecutionContext) -> dg.MaterializeResult:
+    def _goal(
+        context: AssetExecutionContext, agentic_artifacts: ArtifactStore
+    ) -> dg.MaterializeResult:
+        require_same(
+            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
+        )
         with reported_as_failure():
             status = goal_status(plan, artifacts)
         context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
@@ -361,13 +378,24 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
     return _goal
 
 
-def build_definitions(goal: Goal, bundle: PlanBundle, *, kernel: Any = None) -> dg.Definitions:
+def build_definitions(
+    goal: Goal,
+    bundle: PlanBundle,
+    *,
+    kernel: Any = None,
+    resources: Mapping[str, Any] | None = None,
+) -> dg.Definitions:
     """The Definitions of one plan version of ``goal``; ``kernel`` (a
-    :class:`ModelKernelResource`) becomes the heal job's ``agentic_kernel`` resource."""
+    :class:`ModelKernelResource`) becomes the heal job's ``agentic_kernel`` resource.
+    ``resources`` replace the defaults of :mod:`dagster_agentic.orchestration.resources`
+    (``agentic_warehouse``, ``dbt``, ``agentic_artifacts``) and join the definitions."""
     from dagster_agentic.orchestration.gate import sources_asset
     from dagster_agentic.orchestration.predictions import predictions_asset
+    from dagster_agentic.orchestration.resources import goal_resources, goal_with_resources
 
-    artifacts = PlanStore(goal.resolved_state_dir, goal.name).artifacts_dir(bundle.version)
+    goal = goal_with_resources(goal, resources or {})
+
+    artifacts = PlanStore.of(goal).artifacts_dir(bundle.version)
     features = dbt_feature_assets(bundle, goal.warehouse)
     goal_assets: list[dg.AssetsDefinition] = [
         sources_asset(goal, bundle),
@@ -401,15 +429,23 @@ def build_definitions(goal: Goal, bundle: PlanBundle, *, kernel: Any = None) -> 
         heal_job, sensor = healing_definitions(goal, watched, kernel=kernel is not None)
         jobs.append(heal_job)
         sensors.append(sensor)
-    resources = {} if kernel is None else {RESOURCE_KEY: kernel}
-    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=resources)
+    given = {**(resources or {}), **({} if kernel is None else {RESOURCE_KEY: kernel})}
+    return dg.Definitions(
+        assets=assets, jobs=jobs, sensors=sensors, resources=goal_resources(goal, bundle, given)
+    )
 
 
-def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
+def goal_definitions(
+    goal: Goal, *, kernel: Any = None, resources: Mapping[str, Any] | None = None
+) -> dg.Definitions:
     """Definitions of ``goal`` from its accepted plan, planning one if there is none yet.
 
     ``kernel`` is a kernel to plan with, or a :class:`ModelKernelResource`: then it plans,
-    and the heal job takes it as a resource (its key from ``dg.EnvVar``).
+    and the heal job takes it as a resource (its key from ``dg.EnvVar``). ``resources`` set
+    the warehouse (``agentic_warehouse``: a :class:`WarehouseResource` or a
+    ``DuckDBResource``), dbt (``dbt``: a ``DbtCliResource``; its project is always the plan
+    version's) and where artifacts live (``agentic_artifacts``: an :class:`ArtifactStore`);
+    the goal follows the warehouse and artifacts directory they name.
 
     Example::
 
@@ -421,10 +457,13 @@ def goal_definitions(goal: Goal, *, kernel: Any = None) -> dg.Definitions:
         )
     """
     from dagster_agentic.agent.planner import ensure_plan
+    from dagster_agentic.orchestration.resources import goal_with_resources
 
+    goal = goal_with_resources(goal, resources or {})
     if isinstance(kernel, ModelKernelResource):
-        return build_definitions(goal, ensure_plan(goal, kernel=kernel.kernel(goal)), kernel=kernel)
-    return build_definitions(goal, ensure_plan(goal, kernel=kernel))
+        bundle = ensure_plan(goal, kernel=kernel.kernel(goal))
+        return build_definitions(goal, bundle, kernel=kernel, resources=resources)
+    return build_definitions(goal, ensure_plan(goal, kernel=kernel), resources=resources)
 
 
 def _validation_metadata(outcome: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from dagster_agentic.orchestration.keys import (
     raw_key,
     reported_as_failure,
 )
+from dagster_agentic.orchestration.resources import WarehouseResource, require_same
 from dagster_agentic.plan.store import PlanBundle
 
 
@@ -70,7 +71,6 @@ def sources_asset(goal: Goal, bundle: PlanBundle) -> dg.AssetsDefinition:
     from dagster_agentic.agent.planner import load_suite
     from dagster_agentic.expectations.validate import validate_table
     from dagster_agentic.features.adapters import adapted_sources
-    from dagster_agentic.warehouse.connection import goal_warehouse
 
     plan = bundle.plan
     suite = load_suite(bundle)
@@ -101,8 +101,12 @@ def sources_asset(goal: Goal, bundle: PlanBundle) -> dg.AssetsDefinition:
         description="The raw tables this plan version reads, validated in the warehouse against"
         " its expectations before any feature is computed (read-only).",
     )
-    def _sources(context: AssetExecutionContext) -> Iterator[Any]:
-        with reported_as_failure(), goal_warehouse(goal).connect(read_only=True) as conn:
+    def _sources(
+        context: AssetExecutionContext, agentic_warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        warehouse = agentic_warehouse.warehouse(goal.budget.query_limits())
+        require_same("agentic_warehouse", warehouse.path, goal.warehouse)
+        with reported_as_failure(), warehouse.connect(read_only=True) as conn:
             results = [
                 (physical, validate_table(conn, suite, table, relations=relations))
                 for table, physical in tables

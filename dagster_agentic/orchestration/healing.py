@@ -16,11 +16,9 @@
 
 # No `from __future__ import annotations`: Dagster inspects op context annotations.
 import datetime as dt
-import json
 import math
 import os
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -121,7 +119,7 @@ def healed_run_ids(goal: Goal) -> frozenset[str]:
     from dagster_agentic.healing.loop import healed_runs
     from dagster_agentic.plan.store import PlanStore
 
-    return frozenset(healed_runs(PlanStore(goal.resolved_state_dir, goal.name)))
+    return frozenset(healed_runs(PlanStore.of(goal)))
 
 
 def touches(
@@ -289,7 +287,8 @@ def refresh_definitions(
     Tries ``refreshComponentState`` for the goal's component first (it re-pins the version the
     component serves), then ``reloadRepositoryLocation``. Returns what happened; a deployment
     without a webserver is not an error (the daemon re-reads its workspace on its own).
-    ``execute`` sends a query another way (e.g. to an in-process workspace) instead of HTTP.
+    ``execute`` sends a query another way (e.g. to an in-process workspace) instead of HTTP;
+    it returns GraphQL's answer (``{"data": ..., "errors": ...}``).
     """
     if not location:
         return "no code location to refresh (in-process)"
@@ -308,10 +307,11 @@ def refresh_definitions(
             {"l": location},
         ),
     ]
+    send = execute or webserver_client(url)
     problems = []
     for name, query, variables in attempts:
         try:
-            answer = (execute or (lambda q, v: _graphql(url, q, v)))(query, variables)
+            answer = send(query, variables)
         except OSError as error:
             return f"webserver at {url} not reachable ({error}); the daemon reloads on its own"
         typename = ((answer.get("data") or {}).get(name) or {}).get("__typename", "")
@@ -321,12 +321,39 @@ def refresh_definitions(
     return "; ".join(problems)
 
 
-def _graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{url}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
+def webserver_client(
+    url: str, *, timeout: int = 120
+) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """Raw GraphQL through ``dagster_graphql.DagsterGraphQLClient`` for the webserver at ``url``
+    (``http[s]://host[:port][/prefix]``). The client has no method for
+    ``refreshComponentState``, so the mutation goes through its generic ``_execute``. A
+    webserver that cannot be reached raises ``OSError``; GraphQL errors come back as
+    ``{"errors": [...]}``, like an answer over plain HTTP."""
+    from urllib.parse import urlsplit
+
+    import requests
+    from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+    from gql.transport.exceptions import TransportQueryError
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    client = DagsterGraphQLClient(
+        parts.hostname or "127.0.0.1",
+        port_number=parts.port,
+        use_https=parts.scheme == "https",
+        timeout=timeout,
+        path_prefix=parts.path.rstrip("/"),
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        answer: dict[str, Any] = json.loads(response.read())
-    return answer
+
+    def execute(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = client._execute(query, variables)
+        except DagsterGraphQLClientError as error:
+            cause = error.__cause__
+            if isinstance(cause, requests.exceptions.ConnectionError | requests.Timeout):
+                raise OSError(str(cause)) from error
+            if isinstance(cause, TransportQueryError):
+                return {"data": cause.data, "errors": cause.errors}
+            return {"data": None, "errors": [str(error)]}
+        return {"data": data}
+
+    return execute

@@ -18,6 +18,7 @@ from dagster import AssetExecutionContext
 
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.orchestration.keys import goal_key, reported_as_failure
+from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource, require_same
 from dagster_agentic.plan.store import PlanBundle
 
 
@@ -58,8 +59,22 @@ def predictions_asset(goal: Goal, bundle: PlanBundle) -> dg.AssetsDefinition:
         " (entity_id, score, predicted, plan_version, scored_at, as_of).",
         metadata={"dagster/table_name": table},
     )
-    def _predictions(context: AssetExecutionContext) -> Iterator[Any]:
+    def _predictions(
+        context: AssetExecutionContext,
+        agentic_warehouse: WarehouseResource,
+        agentic_artifacts: ArtifactStore,
+    ) -> Iterator[Any]:
         from dagster_agentic.agent.predict import PredictionsRefused, predict_goal
+        from dagster_agentic.plan.store import PlanStore
+
+        # The goal carries the resources' paths (goal_definitions): the live model is read
+        # from the artifact store, the scores written to the warehouse, whatever the process.
+        require_same("agentic_warehouse", agentic_warehouse.path, goal.warehouse)
+        require_same(
+            "agentic_artifacts",
+            agentic_artifacts.version_of(goal.name, bundle),
+            PlanStore.of(goal).artifacts_dir(bundle.version),
+        )
 
         try:
             with reported_as_failure():

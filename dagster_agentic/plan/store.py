@@ -48,13 +48,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
 from dagster_agentic.errors import PlanStoreError
 from dagster_agentic.locks import FileLock
 from dagster_agentic.plan.models import Plan
+
+if TYPE_CHECKING:
+    from dagster_agentic.goals.spec import Goal
 
 LEASE_FILE, ABANDONED_LOG = ".writer.lock", "abandoned.jsonl"
 _LEASES: dict[Path, TextIO] = {}
@@ -80,11 +83,27 @@ class PlanBundle:
 
 
 class PlanStore:
-    def __init__(self, state_dir: Path, goal: str) -> None:
-        self.root = state_dir / goal
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str],
+        goal: str,
+        *,
+        artifacts_root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """``artifacts_root``: where runs' artifacts live, ``<root>/<goal>/artifacts/<version>``
+        (default: the state dir, beside the versions)."""
+        self.root = Path(state_dir) / goal
+        self._artifacts = (self.root if artifacts_root is None else Path(artifacts_root) / goal) / (
+            "artifacts"
+        )
         self.goal = goal
         self._versions = self.root / "versions"
         self._accepted = self.root / "accepted.json"
+
+    @classmethod
+    def of(cls, goal: Goal) -> PlanStore:
+        """The store of ``goal``: its state dir, and its artifacts dir where it names one."""
+        return cls(goal.resolved_state_dir, goal.name, artifacts_root=goal.artifacts_dir)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -127,7 +146,7 @@ class PlanStore:
             staging.rename(path)
             _LEASES[_key(path)] = _LEASES.pop(_key(staging))
             # A reclaimed number may have left artifacts of the dead run: they are not ours.
-            _remove(self.root / "artifacts" / f"{version:04d}")
+            _remove(self._artifacts / f"{version:04d}")
         plan = plan.model_copy(update={"schema_version": version})
         try:
             (path / "plan.json").write_text(plan.model_dump_json(indent=2))
@@ -216,7 +235,7 @@ class PlanStore:
         return None if version is None else self.load(version)
 
     def artifacts_dir(self, version: int) -> Path:
-        path = self.root / "artifacts" / f"{version:04d}"
+        path = self._artifacts / f"{version:04d}"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -250,7 +269,7 @@ class PlanStore:
                     continue
                 self._drop(path, why="its writer died before the version was settled")
                 reclaimed.append(int(path.name))
-        for leftover in (self.root / "artifacts").glob(".trash-*"):
+        for leftover in self._artifacts.glob(".trash-*"):
             _remove(leftover)
         return reclaimed
 
@@ -260,7 +279,7 @@ class PlanStore:
         with (self.root / ABANDONED_LOG).open("a") as handle:
             handle.write(json.dumps(entry) + "\n")
         _remove(path)
-        _remove(self.root / "artifacts" / path.name)
+        _remove(self._artifacts / path.name)
 
 
 def _take_lease(path: Path) -> None:
