@@ -333,7 +333,7 @@ def webserver_client(
 
     import requests
     from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
-    from gql.transport.exceptions import TransportQueryError
+    from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 
     parts = urlsplit(url if "://" in url else f"http://{url}")
     client = DagsterGraphQLClient(
@@ -348,12 +348,25 @@ def webserver_client(
         try:
             data: dict[str, Any] = client._execute(query, variables)
         except DagsterGraphQLClientError as error:
-            cause = error.__cause__
-            if isinstance(cause, requests.exceptions.ConnectionError | requests.Timeout):
-                raise OSError(str(cause)) from error
-            if isinstance(cause, TransportQueryError):
-                return {"data": cause.data, "errors": cause.errors}
-            return {"data": None, "errors": [str(error)]}
+            causes = _causes(error)
+            query_error = next((c for c in causes if isinstance(c, TransportQueryError)), None)
+            if query_error is not None:
+                return {"data": query_error.data, "errors": query_error.errors}
+            unreachable = (TransportConnectionFailed, requests.ConnectionError, requests.Timeout)
+            down = next((c for c in causes if isinstance(c, unreachable)), None)
+            if down is not None:
+                raise OSError(str(down)) from error
+            return {"data": None, "errors": [str(causes[-1])]}
         return {"data": data}
 
     return execute
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
