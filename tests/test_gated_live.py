@@ -164,6 +164,14 @@ class _Deployment:
         assert launched["__typename"] == "LaunchRunSuccess", launched
         return str(launched["run"]["runId"])
 
+    def messages(self, run_id: str) -> list[str]:
+        data = self.query(
+            """query($r: ID!) { runOrError(runId: $r) { ... on Run { eventConnection(limit: 5000) {
+            events { ... on MessageEvent { message } } } } } }""",
+            {"r": run_id},
+        )
+        return [str(e.get("message", "")) for e in data["runOrError"]["eventConnection"]["events"]]
+
     def failed_checks(self, run_id: str) -> set[str]:
         data = self.query(
             """query($r: ID!) { runOrError(runId: $r) { ... on Run { eventConnection(limit: 5000) {
@@ -255,6 +263,9 @@ def test_fault_demo_ui_stays_healthy_and_materialize_all_is_gated_and_healed(
         assert [r["tags"][TRIGGER_TAG] for r in heal] == [run_id]
         healed = deployment.wait("the heal run", lambda: finished(heal[0]["runId"]), 240)
         assert healed["status"] == "SUCCESS", deployment.log.read_text()[-3000:]
+        # The heal job refreshed the component through the webserver's GraphQL API.
+        refreshed = [m for m in deployment.messages(heal[0]["runId"]) if "definitions:" in m]
+        assert refreshed and "refreshComponentState: RefreshComponentStateSuccess" in refreshed[0]
         health = read_health(goal)
         assert health["status"] == "healthy", health
         assert health["live_version"] == first.version + 2

@@ -26,9 +26,8 @@ from dagster_agentic import (
 )
 from dagster_agentic.agent.planner import ensure_plan
 from dagster_agentic.features.dbt_project import dbt_environment
-from dagster_agentic.orchestration.definitions import build_definitions
-from dagster_agentic.orchestration.gate import sources_key
-from dagster_agentic.orchestration.keys import job_name, model_key
+from dagster_agentic.orchestration.gate import sources_asset
+from dagster_agentic.orchestration.keys import job_name
 from dagster_agentic.orchestration.resources import (
     ARTIFACTS_KEY,
     DBT_KEY,
@@ -139,9 +138,9 @@ def test_user_resources_run_the_goal_with_their_dbt_and_artifact_store(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
     assert result.success
-    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    (call,) = [c for c in calls if "build" in c["argv"]]
     assert call["argv"][:2] == ["--no-partial-parse", "--no-use-colors"]
-    assert "build" in call["argv"]
     assert call["env"]["DBT_PROJECT_DIR"] == str(bundle.dbt_dir.resolve())
     assert call["env"]["DBT_SEND_ANONYMOUS_USAGE_STATS"].lower() == "false"
     # The model and its evaluation live in the shared store, and the goal's core reads them
@@ -157,8 +156,7 @@ def test_a_merged_resource_for_another_file_fails_with_a_fix(
     warehouse_copy: Path, tmp_path: Path
 ) -> None:
     goal = make_goal(warehouse_copy)
-    defs = build_definitions(goal, ensure_plan(goal))
-    gate = defs.resolve_assets_def(sources_key("churn"))
+    gate = sources_asset(goal, ensure_plan(goal))
     other = tmp_path / "other.duckdb"
     shutil.copy(warehouse_copy, other)
     result = dg.materialize(
@@ -168,9 +166,10 @@ def test_a_merged_resource_for_another_file_fails_with_a_fix(
     )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
-    message = str(failure.step_failure_data.error)
-    assert str(other) in message and "goal_definitions(goal, resources=...)" in message
-    assert model_key("churn") in defs.resolve_asset_graph().get_all_asset_keys()
+    data = failure.step_failure_data
+    assert str(other) in str(data.error) and str(warehouse_copy) in str(data.error)
+    assert data.user_failure_data is not None
+    assert "goal_definitions(goal, resources=...)" in str(data.user_failure_data.metadata["fix"])
 
 
 def test_the_warehouse_resource_is_locked_down(warehouse_copy: Path) -> None:
@@ -209,7 +208,11 @@ def test_resources_that_cannot_work_are_refused_with_a_fix(warehouse_copy: Path)
 def test_a_user_dbt_resource_keeps_the_version_project(warehouse_copy: Path) -> None:
     goal = make_goal(warehouse_copy)
     bundle = ensure_plan(goal)
-    user = DbtCliResource(project_dir=str(bundle.dbt_dir), global_config_flags=["--use-colors"])
+    user = DbtCliResource(
+        project_dir=str(bundle.dbt_dir),
+        dbt_executable=_real_dbt(),
+        global_config_flags=["--use-colors"],
+    )
     runner = version_dbt(user, bundle)
     assert runner.project_dir == str(bundle.dbt_dir.resolve())
     assert runner.profiles_dir == str(bundle.dbt_dir.resolve())

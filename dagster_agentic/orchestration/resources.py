@@ -204,7 +204,7 @@ def require_same(what: str, given: Path, expected: Path) -> None:
     goal's own file or directory: the plan and dbt's profile were built for that one."""
     if given.resolve() != expected.resolve():
         raise dg.Failure(
-            description=f"the {what} resource names {given}, but goal's is {expected}",
+            description=f"the {what} resource names {given}, but the goal's is {expected}",
             metadata={
                 "fix": "pass the resource through goal_definitions(goal, resources=...), or"
                 " declare the goal with that path"
