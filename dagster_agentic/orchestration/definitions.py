@@ -43,7 +43,12 @@ from dagster_agentic.orchestration.keys import (
     raw_key,
     reported_as_failure,
 )
-from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource, require_same
+from dagster_agentic.orchestration.resources import (
+    ArtifactStore,
+    WarehouseResource,
+    checked_artifacts,
+    checked_warehouse,
+)
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 
 
@@ -176,11 +181,8 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         agentic_warehouse: WarehouseResource,
         agentic_artifacts: ArtifactStore,
     ) -> Iterator[Any]:
-        warehouse = agentic_warehouse.warehouse(goal.budget.query_limits())
-        require_same("agentic_warehouse", warehouse.path, goal.warehouse)
-        require_same(
-            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
-        )
+        warehouse = checked_warehouse(agentic_warehouse, goal)
+        checked_artifacts(agentic_artifacts, bundle, artifacts)
         store = PlanStore.of(goal)
         live = store.accepted_version()
         reference = store.artifacts_dir(live) / FRAME_REFERENCE_FILE if live else None
@@ -241,9 +243,7 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
     def _evaluation(
         context: AssetExecutionContext, agentic_artifacts: ArtifactStore
     ) -> dg.MaterializeResult:
-        require_same(
-            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
-        )
+        checked_artifacts(agentic_artifacts, bundle, artifacts)
         with reported_as_failure():
             result = evaluate_step(plan, artifacts)
             importance = read_artifact(artifacts, IMPORTANCE_FILE)
@@ -337,9 +337,7 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
     def _goal(
         context: AssetExecutionContext, agentic_artifacts: ArtifactStore
     ) -> dg.MaterializeResult:
-        require_same(
-            "agentic_artifacts", agentic_artifacts.version_of(plan.goal, bundle), artifacts
-        )
+        checked_artifacts(agentic_artifacts, bundle, artifacts)
         with reported_as_failure():
             status = goal_status(plan, artifacts)
         context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
@@ -387,8 +385,7 @@ def build_definitions(
 ) -> dg.Definitions:
     """The Definitions of one plan version of ``goal``; ``kernel`` (a
     :class:`ModelKernelResource`) becomes the heal job's ``agentic_kernel`` resource.
-    ``resources`` replace the defaults of :mod:`dagster_agentic.orchestration.resources`
-    (``agentic_warehouse``, ``dbt``, ``agentic_artifacts``) and join the definitions."""
+    ``resources`` replace the defaults (``agentic_warehouse``, ``dbt``, ``agentic_artifacts``)."""
     from dagster_agentic.orchestration.gate import sources_asset
     from dagster_agentic.orchestration.predictions import predictions_asset
     from dagster_agentic.orchestration.resources import goal_resources, goal_with_resources
@@ -441,11 +438,9 @@ def goal_definitions(
     """Definitions of ``goal`` from its accepted plan, planning one if there is none yet.
 
     ``kernel`` is a kernel to plan with, or a :class:`ModelKernelResource`: then it plans,
-    and the heal job takes it as a resource (its key from ``dg.EnvVar``). ``resources`` set
-    the warehouse (``agentic_warehouse``: a :class:`WarehouseResource` or a
-    ``DuckDBResource``), dbt (``dbt``: a ``DbtCliResource``; its project is always the plan
-    version's) and where artifacts live (``agentic_artifacts``: an :class:`ArtifactStore`);
-    the goal follows the warehouse and artifacts directory they name.
+    and the heal job takes it as a resource (its key from ``dg.EnvVar``). ``resources``
+    replace those of :mod:`~dagster_agentic.orchestration.resources`; the goal follows the
+    warehouse and artifacts directory they name.
 
     Example::
 

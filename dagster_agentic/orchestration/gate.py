@@ -22,7 +22,7 @@ from dagster_agentic.orchestration.keys import (
     raw_key,
     reported_as_failure,
 )
-from dagster_agentic.orchestration.resources import WarehouseResource, require_same
+from dagster_agentic.orchestration.resources import WarehouseResource, checked_warehouse
 from dagster_agentic.plan.store import PlanBundle
 
 
@@ -104,8 +104,7 @@ def sources_asset(goal: Goal, bundle: PlanBundle) -> dg.AssetsDefinition:
     def _sources(
         context: AssetExecutionContext, agentic_warehouse: WarehouseResource
     ) -> Iterator[Any]:
-        warehouse = agentic_warehouse.warehouse(goal.budget.query_limits())
-        require_same("agentic_warehouse", warehouse.path, goal.warehouse)
+        warehouse = checked_warehouse(agentic_warehouse, goal)
         with reported_as_failure(), warehouse.connect(read_only=True) as conn:
             results = [
                 (physical, validate_table(conn, suite, table, relations=relations))

@@ -18,7 +18,12 @@ from dagster import AssetExecutionContext
 
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.orchestration.keys import goal_key, reported_as_failure
-from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource, require_same
+from dagster_agentic.orchestration.resources import (
+    ArtifactStore,
+    WarehouseResource,
+    checked_artifacts,
+    checked_warehouse,
+)
 from dagster_agentic.plan.store import PlanBundle
 
 
@@ -69,11 +74,9 @@ def predictions_asset(goal: Goal, bundle: PlanBundle) -> dg.AssetsDefinition:
 
         # The goal carries the resources' paths (goal_definitions): the live model is read
         # from the artifact store, the scores written to the warehouse, whatever the process.
-        require_same("agentic_warehouse", agentic_warehouse.path, goal.warehouse)
-        require_same(
-            "agentic_artifacts",
-            agentic_artifacts.version_of(goal.name, bundle),
-            PlanStore.of(goal).artifacts_dir(bundle.version),
+        checked_warehouse(agentic_warehouse, goal)
+        checked_artifacts(
+            agentic_artifacts, bundle, PlanStore.of(goal).artifacts_dir(bundle.version)
         )
 
         try:

@@ -212,6 +212,21 @@ def require_same(what: str, given: Path, expected: Path) -> None:
         )
 
 
+def checked_warehouse(resource: WarehouseResource, goal: Goal) -> Warehouse:
+    """The warehouse ``resource`` opens, with the goal's query limits; it must be the goal's."""
+    warehouse = resource.warehouse(goal.budget.query_limits())
+    require_same(WAREHOUSE_KEY, warehouse.path, goal.warehouse)
+    return warehouse
+
+
+def checked_artifacts(store: ArtifactStore, bundle: PlanBundle, expected: Path) -> Path:
+    """The artifacts directory ``store`` gives ``bundle``'s version; it must be ``expected``
+    (the goal's, which the core reads)."""
+    found = store.version_of(bundle.plan.goal, bundle)
+    require_same(ARTIFACTS_KEY, found, expected)
+    return found
+
+
 def version_dbt(dbt: DbtCliResource, bundle: PlanBundle) -> DbtCliResource:
     """``dbt`` as configured by the user (executable, global flags, state path) on the plan
     version's project and its generated profile, behind the launcher that makes dbt die with
