@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import subprocess
 import sys
@@ -180,3 +181,18 @@ def test_dg_check_yaml_refuses_an_unfilled_scaffold_at_its_blank_fields(tmp_path
     )
     passed = _dg(root, "check", "yaml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_both_registry_modules_name_the_component_and_nothing_else() -> None:
+    from dagster.components.core.package_entry import get_package_objects_in_module
+
+    import dagster_agentic
+    import dagster_agentic.components
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    entries = config["options.entry_points"]["dagster_dg_cli.registry_modules"].split("\n")
+    modules = sorted(line.split("=")[1].strip() for line in entries if line.strip())
+    assert modules == ["dagster_agentic", "dagster_agentic.components"]
+    for module in (dagster_agentic, dagster_agentic.components):
+        assert list(get_package_objects_in_module(module)) == [("GoalComponent", GoalComponent)]
