@@ -6,6 +6,8 @@ every range (``--upgrade``). Each end gets a fresh virtual environment (``ci/.ve
 torch==2.13.0, the CPU wheel, goes in first at both ends, since resolving ``torch`` alone pulls
 several GB of CUDA wheels. pip's cache is used. The script fails if a direct requirement ends
 up at another version than the one the end asks for, or if a smoke test fails.
+``--install-only`` and ``--test-only`` split the two phases (``make test-bounds`` builds both
+venvs at once, then tests them one after the other).
 
 Only the standard library: it runs before any environment exists.
 """
