@@ -195,4 +195,4 @@ def test_both_registry_modules_name_the_component_and_nothing_else() -> None:
     modules = sorted(line.split("=")[1].strip() for line in entries if line.strip())
     assert modules == ["dagster_agentic", "dagster_agentic.components"]
     for module in (dagster_agentic, dagster_agentic.components):
-        assert list(get_package_objects_in_module(module)) == [("GoalComponent", GoalComponent)]
+        assert dict(get_package_objects_in_module(module)) == {"GoalComponent": GoalComponent}
