@@ -17,8 +17,8 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test lint typecheck ui warehouse clean bench-features bench-healing \
-	bench-security bench-corpus bench-llm
+.PHONY: install demo test test-bounds lint typecheck ui warehouse clean bench-features \
+	bench-healing bench-security bench-corpus bench-llm
 
 install: $(STAMP)
 
@@ -52,11 +52,22 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile
 
+# The lowest and the highest version of every range in setup.cfg, each in a fresh venv
+# (ci/.venv-lower, ci/.venv-upper), against a smoke subset of the tests (ci/bounds.py).
+# Both venvs are built at once (mostly downloads and unpacking), then tested one after the other.
+test-bounds:
+	$(PYTHON) ci/bounds.py lower --install-only & lower=$$!; \
+	$(PYTHON) ci/bounds.py upper --install-only & upper=$$!; \
+	wait $$lower; lower_rc=$$?; wait $$upper; upper_rc=$$?; \
+	test $$lower_rc -eq 0 && test $$upper_rc -eq 0
+	$(PYTHON) ci/bounds.py lower --test-only
+	$(PYTHON) ci/bounds.py upper --test-only
+
 ui: warehouse $(HOME_DIR)/dagster.yaml
 	cd example_project && DAGSTER_HOME=$(HOME_DIR) ../$(BIN)/dagster dev
 
 clean:
-	rm -rf $(VENV) example_project/data example_project/.dagster_home
+	rm -rf $(VENV) example_project/data example_project/.dagster_home ci/.venv-lower ci/.venv-upper
 
 # The agent's in-warehouse features against Featuretools DFS (bench/, docs/benchmarks.md).
 # Featuretools needs pandas<3: it gets its own venv, rebuilt when its requirements change.

@@ -111,7 +111,9 @@ class ModelKernelSpec(BaseModel):
         description="Show the model the most frequent values of text columns (quoted as"
         " data); off: names, types and statistics only.",
     )
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Sampling temperature; 0: the steadiest answers."
+    )
     seed: int = Field(default=0, description="Sent to providers that honour a seed.")
     otlp_endpoint: str | None = Field(
         default=None,

@@ -109,13 +109,18 @@ class GoalOverrides(BaseModel):
     target: str | None = Field(
         default=None, description="Label column, as 'column' or 'table.column'."
     )
-    entity_table: str | None = None
+    entity_table: str | None = Field(
+        default=None, description="Table with one row per entity the model scores."
+    )
     task: TaskType | None = Field(
         default=None,
         description="binary_classification, multiclass_classification or regression; default:"
         " read from the words and the target column.",
     )
-    metric: Metric | None = None
+    metric: Metric | None = Field(
+        default=None,
+        description="The metric the threshold applies to; default: read from the words.",
+    )
     threshold: float | None = Field(
         default=None,
         ge=0.0,
@@ -185,7 +190,11 @@ class Goal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(description="Lower-case identifier; prefixes every asset of the goal.")
-    objective: str = Field(min_length=1)
+    objective: str = Field(
+        min_length=1,
+        description="What to optimise, in words, e.g. 'Optimise the churn prediction model for"
+        " 95% precision on European cohorts'.",
+    )
     warehouse: Path = Field(
         description="Path to the DuckDB file; a relative one is relative to the working"
         " directory where the Goal is built (a YAML declaration's: to its project)."
@@ -197,8 +206,12 @@ class Goal(BaseModel):
         " with or after the outcome (an actual arrival time when delays are predicted at"
         " departure), or not to be used. Each must exist.",
     )
-    budget: Budget = Budget()
-    healing: Healing = Healing()
+    budget: Budget = Field(
+        default=Budget(), description="Hard limits on what one goal run may spend (see Budget)."
+    )
+    healing: Healing = Field(
+        default=Healing(), description="How failed checks are diagnosed and repaired (see Healing)."
+    )
     kernel: ModelKernelSpec | None = Field(
         default=None,
         description="A language model that reasons for this goal (see ModelKernelSpec);"

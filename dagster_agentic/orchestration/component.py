@@ -20,42 +20,48 @@ exactly the graph the UI shows, from that version's bundle.
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import dagster as dg
 from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
+from pydantic import BaseModel
 
+from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 from dagster_agentic.goals.loading import OVERRIDE_FIELDS, goal_from_attributes
-from dagster_agentic.goals.spec import Goal
+from dagster_agentic.goals.objective import Metric, TaskType
+from dagster_agentic.goals.spec import Budget, Goal, Healing, Predictions
+from dagster_agentic.orchestration.component_scaffold import GoalScaffolder
+from dagster_agentic.orchestration.component_schema import Described, Nested, described
+
+_RELATIVE = " A relative path is relative to the project root."
 
 
+@dg.scaffold_with(GoalScaffolder)
 @dataclass
 class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     """An ML goal over a DuckDB warehouse; the agent plans and builds its assets."""
 
-    name: str
-    objective: str
-    warehouse: str
-    task: str | None = None
-    """binary_classification, multiclass_classification or regression (read from the words
-    and the target column when unset)."""
-    target: str | None = None
-    entity_table: str | None = None
-    metric: str | None = None
-    threshold: float | None = None
-    cohort: str | None = None
-    exclude_columns: list[str] | None = None
-    """Columns no feature may read ('table.column' or 'column'): recorded with or after the
-    outcome, or not to be used."""
-    budget: dict[str, Any] | None = None
-    healing: dict[str, Any] | None = None
-    kernel: dict[str, Any] | None = None
-    """A language model that reasons for the goal: ``model`` (a litellm model string),
-    ``api_base``, ``api_key_env`` (the variable holding the key), ``mode`` (hybrid or model),
-    budgets ``max_calls``, ``max_tokens``, ``max_usd``; default: the offline policy kernel."""
-    predictions: dict[str, Any] | None = None
-    """Which entities ``<goal>/predictions`` scores: ``entities``, ``where``, ``as_of``."""
-    state_dir: str | None = None
+    name: Annotated[str, Described("name")]
+    objective: Annotated[str, Described("objective")]
+    warehouse: Annotated[str, dg.Resolver.default(description=described("warehouse") + _RELATIVE)]
+    task: Annotated[TaskType | None, Described("task")] = None
+    target: Annotated[str | None, Described("target")] = None
+    entity_table: Annotated[str | None, Described("entity_table")] = None
+    metric: Annotated[Metric | None, Described("metric")] = None
+    threshold: Annotated[float | None, Described("threshold")] = None
+    cohort: Annotated[str | None, Described("cohort")] = None
+    exclude_columns: Annotated[list[str] | None, Described("exclude_columns")] = None
+    # Mappings of the goal's models' fields: YAML is checked against those models' copies
+    # (component_schema), the goal validates them when the component loads.
+    budget: Annotated[dict[str, Any] | None, Nested(Budget, "budget")] = None
+    healing: Annotated[dict[str, Any] | None, Nested(Healing, "healing")] = None
+    kernel: Annotated[dict[str, Any] | str | None, Nested(ModelKernelSpec, "kernel", text=True)] = (
+        None
+    )
+    predictions: Annotated[dict[str, Any] | None, Nested(Predictions, "predictions")] = None
+    state_dir: Annotated[
+        str | None, dg.Resolver.default(description=described("state_dir") + _RELATIVE)
+    ] = None
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
     )
@@ -75,7 +81,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     def goal(self) -> Goal:
         """The declaration as a ``Goal``; pydantic validates every field."""
         attributes = {
-            name: getattr(self, name)
+            name: _plain(getattr(self, name))
             for name in (
                 "name",
                 "objective",
@@ -88,9 +94,9 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
             )
         }
         if self.predictions is not None:
-            attributes["predictions"] = self.predictions
+            attributes["predictions"] = _plain(self.predictions)
         if self.kernel is not None:
-            attributes["kernel"] = self.kernel
+            attributes["kernel"] = _plain(self.kernel)
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:
@@ -116,3 +122,10 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
             # No state yet, or the declaration changed since it was written.
             bundle = ensure_plan(goal)
         return build_definitions(goal, bundle)
+
+
+def _plain(value: Any) -> Any:
+    """A nested block given as its model, as the mapping of the fields that were set."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    return value

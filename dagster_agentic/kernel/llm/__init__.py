@@ -1,0 +1,1 @@
+"""The model kernel: a language model, reached through litellm, decides inside hard budgets."""
