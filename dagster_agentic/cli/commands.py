@@ -126,7 +126,9 @@ def plan_diff(goal: Goal, args: argparse.Namespace, ctx: Context) -> int:
 def features(goal: Goal, args: argparse.Namespace, ctx: Context) -> int:
     from dagster_agentic.agent.planner import SCREENING_FILE, ensure_plan
 
+    ctx.progress("planning")
     bundle = ensure_plan(goal)
+    ctx.progress.close()
     screening = json.loads((bundle.path / SCREENING_FILE).read_text())
     scores = {s["column"]: s for s in screening["report"]["scores"]}
     task = screening["report"].get("task", "binary_classification")
