@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -52,7 +52,8 @@ def run(goal: Goal, args: argparse.Namespace, ctx: Context) -> int:
             instance.dispose()
     code = 0 if summary.success and summary.status != "degraded" else 1
     if ctx.as_json:
-        data = {k: v for k, v in asdict(summary).items() if k != "healing"}
+        # Field by field: ``asdict`` would recurse into the healing outcome's own objects.
+        data = {f.name: getattr(summary, f.name) for f in fields(summary) if f.name != "healing"}
         healing = summary.healing
         data["healing"] = (
             None

@@ -124,7 +124,12 @@ def build_parser(version: str) -> Parser:
         "--since", default=None, help="only records at or after this ISO 8601 time (UTC if bare)"
     )
     audit.add_argument(
-        "--version", type=int, default=None, dest="plan_version", help="only this plan version"
+        "--version",
+        type=int,
+        default=None,
+        dest="plan_version",
+        metavar="N",
+        help="only this plan version",
     )
     return parser
 
