@@ -7,6 +7,8 @@ factory, a real Dagster instance); it only stands in for the daemon and the webs
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -95,11 +97,14 @@ def run_goal(
     kernel: Any = None,
     log_level: str = "INFO",
     heal: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Plan if needed, materialise every asset of the goal's accepted plan version, and, when a
     data check fails or training diverges, heal: diagnose, write a repaired version, gate it.
 
     ``log_level`` is the console log level of the runs (their events are stored either way).
+    ``progress`` is told each phase as it starts: ``planning``, then for each run ``dbt
+    build``, ``training``, ``evaluation``, and ``healing`` before a repair.
     """
     from dagster_agentic.agent.planner import default_kernel
 
@@ -109,7 +114,7 @@ def run_goal(
     instance = instance or dg.DagsterInstance.ephemeral()
     try:
         _, summary, outcome = run_and_heal(
-            goal, instance, kernel=kernel, log_level=log_level, heal=heal
+            goal, instance, kernel=kernel, log_level=log_level, heal=heal, progress=progress
         )
     finally:
         if owned:
@@ -132,6 +137,7 @@ def run_and_heal(
     kernel: Any = None,
     log_level: str = "INFO",
     heal: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[PlanBundle, RunSummary, Any]:
     """The accepted version (planned if needed), its run, and the healing outcome if the run
     needed one (a ``HealingOutcome``, else None). A refused repair is reported to Dagster as a
@@ -142,12 +148,16 @@ def run_and_heal(
 
     # One kernel for the whole run: a model kernel's budgets are per goal run.
     kernel = kernel or default_kernel(goal)
+    tell = progress or (lambda phase: None)
+    tell("planning")
     bundle = ensure_plan(goal, kernel=kernel)
 
     def materialise(version: PlanBundle) -> RunSummary:
-        return execute_version(goal, version, instance, log_level=log_level, candidate=True)
+        return execute_version(
+            goal, version, instance, log_level=log_level, candidate=True, progress=progress
+        )
 
-    summary = execute_version(goal, bundle, instance, log_level=log_level)
+    summary = execute_version(goal, bundle, instance, log_level=log_level, progress=progress)
     outcome = None
     if heal and goal.healing.enabled and loop.needs_healing(goal, summary):
         with planning_lock(goal.resolved_state_dir, goal.name, purpose="healing"):
@@ -156,8 +166,11 @@ def run_and_heal(
             live = PlanStore.of(goal).load_accepted()
             if live is not None and live.version != bundle.version:
                 bundle = live
-                summary = execute_version(goal, live, instance, log_level=log_level)
+                summary = execute_version(
+                    goal, live, instance, log_level=log_level, progress=progress
+                )
             if loop.needs_healing(goal, summary):
+                tell("healing")
                 # The run id goes into the healing log: the sensor never heals this run again.
                 outcome = loop.heal(
                     goal,
@@ -192,6 +205,7 @@ def execute_version(
     *,
     log_level: str = "INFO",
     candidate: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Materialise every asset (and check) of one plan version in-process; a ``candidate`` run
     (a repair being gated) is tagged so the healing sensor leaves it alone."""
@@ -204,8 +218,12 @@ def execute_version(
     # The run reads the warehouse throughout (checks, training): it holds the warehouse lock
     # shared, and its dbt step takes it exclusively for the build (``dbt_writing``).
     purpose = f"goal {goal.name}: run of version {bundle.version}"
+    run_id = str(uuid.uuid4())
+    if progress is not None:
+        instance.add_event_listener(run_id, _step_listener(goal.name, progress))
     with warehouse_lock(goal.warehouse, write=False, purpose=purpose):
         result = job.execute_in_process(
+            run_id=run_id,
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -239,6 +257,23 @@ def execute_version(
         failed_check_at=stored.failed_check_at,
         goal_at=stored.goal_at,
     )
+
+
+_PHASES = {"dbt": "dbt build", "model": "training", "evaluation": "evaluation"}
+
+
+def _step_listener(goal: str, progress: Callable[[str], None]) -> Callable[[Any], None]:
+    """A run's event listener that tells ``progress`` the phase of each step as it starts."""
+
+    def listen(entry: Any) -> None:
+        event = entry.dagster_event
+        if event is None or not event.is_step_start or not event.step_key:
+            return
+        step = event.step_key.removeprefix(f"{goal}__")
+        if step in _PHASES:
+            progress(_PHASES[step])
+
+    return listen
 
 
 def report_degraded(goal: Goal, outcome: Any, instance: dg.DagsterInstance) -> None:
