@@ -69,6 +69,7 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefiniti
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
     from dagster_agentic.features.dbt_project import dbt_executable
+    from dagster_agentic.observability.tools import dbt_span
     from dagster_agentic.orchestration.gate import sources_key
 
     project_dir = str(bundle.dbt_dir)
@@ -106,7 +107,11 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefiniti
         dbt = DbtCliResource(
             project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
         )
-        with reported_as_failure(), dbt_writing(warehouse, bundle.plan.goal):
+        with (
+            dbt_span(bundle),
+            reported_as_failure(),
+            dbt_writing(warehouse, bundle.plan.goal),
+        ):
             yield from dbt.cli(["build"], context=context).stream()
 
     return _features
