@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from dagster_agentic import Telemetry
 from dagster_agentic.agent.planner import trace_for
-from dagster_agentic.goals.spec import Telemetry
 from dagster_agentic.runner import run_goal
 from tests.conftest import make_goal
 

@@ -80,13 +80,12 @@ def test_an_older_trace_file_gains_the_span_columns_and_keeps_its_records(tmp_pa
 def test_spans_nest_and_every_one_is_a_record_with_its_parent(tmp_path: Path) -> None:
     goal = _goal(tmp_path)
     warehouse = Warehouse(goal.warehouse)
-    with agent_span("churn", goal=goal) as root:
-        with tool_span("materialise", plan_version=4) as run:
-            frame = warehouse.fetch_df(
-                "SELECT id FROM customers WHERE id > ?", [1], purpose="training set"
-            )
-            with pytest.raises(Exception, match="failed"):
-                warehouse.fetch_df("SELECT nope FROM customers", purpose="broken")
+    with agent_span("churn", goal=goal) as root, tool_span("materialise", plan_version=4) as run:
+        frame = warehouse.fetch_df(
+            "SELECT id FROM customers WHERE id > ?", [1], purpose="training set"
+        )
+        with pytest.raises(Exception, match="failed"):
+            warehouse.fetch_df("SELECT nope FROM customers", purpose="broken")
     assert len(frame) == 3
     records = {r.span_id: r for r in Trace(goal.resolved_state_dir / "trace.sqlite").records()}
     assert records[root.span_id].parent_span_id is None
@@ -149,7 +148,7 @@ def test_a_bad_endpoint_is_refused_and_telemetry_is_no_part_of_the_plan(tmp_path
     from dagster_agentic.agent.planner import goal_fingerprint
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
 
-    with pytest.raises(ValidationError, match="telemetry.otlp_endpoint"):
+    with pytest.raises(ValidationError, match=r"telemetry\.otlp_endpoint"):
         Goal.model_validate(
             {
                 "name": "churn",
@@ -188,3 +187,23 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("opentelemetry"))
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
     names = [r.name for r in Trace(goal.resolved_state_dir / "trace.sqlite").records()]
     assert names == ["sql", "churn"]
+
+
+def test_a_goal_file_names_its_endpoint_and_a_malformed_one_is_refused(tmp_path: Path) -> None:
+    from dagster_agentic.errors import GoalError
+    from dagster_agentic.goals.loading import load_goal_file
+
+    path = tmp_path / "goal.yaml"
+    base = "name: churn\nobjective: predict churn\nwarehouse: w.duckdb\n"
+    path.write_text(base + "telemetry:\n  otlp_endpoint: http://127.0.0.1:4318/v1/traces\n")
+    goal = load_goal_file(path)
+    assert goal.telemetry.otlp_endpoint == "http://127.0.0.1:4318/v1/traces"
+    for bad, named in (
+        ("telemetry: http://127.0.0.1:4318\n", "telemetry must be a mapping"),
+        ('telemetry:\n  otlp_endpoint: "javascript:alert(1)"\n', "otlp_endpoint"),
+        ("telemetry:\n  endpoint: http://127.0.0.1:4318\n", "endpoint"),
+    ):
+        path.write_text(base + bad)
+        with pytest.raises(GoalError, match=named) as refused:
+            load_goal_file(path)
+        assert refused.value.fix

@@ -25,6 +25,7 @@ FLUSH_SECONDS = 3.0
 
 _PROVIDERS: dict[str, Any] = {}
 _LOCK = threading.Lock()
+_MISSING: set[str] = set()
 
 
 def endpoint(*settings: str | None) -> str | None:
@@ -61,9 +62,18 @@ def provider(url: str) -> Any:
 
 def tracer(url: str | None) -> Any:
     """A tracer exporting to ``url``; None without one."""
-    if url is None:
+    if url is None or url in _MISSING:
         return None
-    return provider(url).get_tracer("dagster_agentic")
+    try:
+        return provider(url).get_tracer("dagster_agentic")
+    except ImportError as error:
+        # An endpoint in the environment must not fail runs on a machine without the extra:
+        # the SQLite trace still records every step.
+        _MISSING.add(url)
+        logging.getLogger(__name__).warning(
+            "spans are not exported to %s: %s (install dagster-agentic[otel])", url, error
+        )
+        return None
 
 
 def flush(url: str | None) -> None:

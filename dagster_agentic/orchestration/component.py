@@ -55,6 +55,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     budgets ``max_calls``, ``max_tokens``, ``max_usd``; default: the offline policy kernel."""
     predictions: dict[str, Any] | None = None
     """Which entities ``<goal>/predictions`` scores: ``entities``, ``where``, ``as_of``."""
+    telemetry: dict[str, Any] | None = None
+    """Where the goal's runs export their spans: ``otlp_endpoint`` (OTLP/HTTP traces URL)."""
     state_dir: str | None = None
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
@@ -91,6 +93,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
             attributes["predictions"] = self.predictions
         if self.kernel is not None:
             attributes["kernel"] = self.kernel
+        if self.telemetry is not None:
+            attributes["telemetry"] = self.telemetry
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:
