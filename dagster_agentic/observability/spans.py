@@ -32,6 +32,11 @@ TEXT_CHARS = 500
 """Other free text on a span (a rationale, an error) is cut to this length."""
 
 
+_BATCH, _HELD = 500, 5000
+"""SQL records are written in batches of up to ``_BATCH``; before the trace exists, up to
+``_HELD`` are held back."""
+
+
 @dataclass
 class Sink:
     """Where spans are also written as SQLite trace records: the goal's trace."""
@@ -60,14 +65,27 @@ class Sink:
                 span.parent_id,
             )
         )
-        if span.inputs.get("gen_ai.tool.name") != "sql" or len(self.pending) >= 500:
+        if span.inputs.get("gen_ai.tool.name") != "sql" or len(self.pending) >= _BATCH:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, *, create: bool = False) -> None:
+        """Write what is pending, into a trace that exists (or, with ``create``, a new one):
+        until something else is recorded, a run that is refused may still leave nothing."""
         from dagster_agentic.observability.trace import Trace
 
+        if not self.pending or not (create or self.path.exists() or len(self.pending) > _HELD):
+            return
         rows, self.pending[:] = list(self.pending), []
         Trace(self.path).record_many(rows)
+
+    def close(self, error: BaseException | None) -> None:
+        """The end of the outermost span of the goal: a goal refused before anything was
+        recorded writes nothing (its error, with the fix, is the record)."""
+        from dagster_agentic.errors import GoalError
+
+        if isinstance(error, GoalError) and not self.path.exists():
+            self.pending.clear()
+        self.flush(create=True)
 
 
 @dataclass
@@ -211,7 +229,8 @@ def _span(
 ) -> Iterator[Span]:
     parent = CURRENT.get()
     sink = parent.sink if parent is not None else None
-    if sink is None and goal is not None:
+    owned = sink is None and goal is not None
+    if owned:
         sink = Sink(goal.resolved_state_dir / "trace.sqlite", goal.name)
     if parent is not None:
         url = parent.url
@@ -227,14 +246,18 @@ def _span(
     span = _start(name, kind, agent, inputs, parent, sink, url, plan_version)
     token = CURRENT.set(span)
     attached = _attach(span)
+    failure: BaseException | None = None
     try:
         yield span
     except BaseException as error:
+        failure = error
         _fail(span, error)
         raise
     finally:
         _reset(token)
         _finish(span, attached, record)
+        if owned and sink is not None:
+            sink.close(failure)
         if parent is None:
             export.flush(url)
 
