@@ -41,7 +41,9 @@ _EXPORTS = {
     "PolicyKernel": "dagster_agentic.kernel.policy.kernel",
     "Predictions": "dagster_agentic.goals.spec",
     "RunSummary": "dagster_agentic.runner",
+    "Telemetry": "dagster_agentic.goals.spec",
     "Trace": "dagster_agentic.observability.trace",
+    "TraceRecord": "dagster_agentic.observability.trace",
     "Warehouse": "dagster_agentic.warehouse.connection",
     "WarehouseResource": "dagster_agentic.orchestration.resources",
     "WarehouseError": "dagster_agentic.errors",
@@ -88,12 +90,19 @@ if TYPE_CHECKING:
     )
     from dagster_agentic.goals.loading import load_goal_file
     from dagster_agentic.goals.objective import Objective
-    from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Predictions
+    from dagster_agentic.goals.spec import (
+        Budget,
+        Goal,
+        GoalOverrides,
+        Healing,
+        Predictions,
+        Telemetry,
+    )
     from dagster_agentic.healing.health import read_health
     from dagster_agentic.healing.loop import HealingOutcome, heal
     from dagster_agentic.kernel.policy.kernel import PolicyKernel
     from dagster_agentic.kernel.protocol import Kernel
-    from dagster_agentic.observability.trace import Trace
+    from dagster_agentic.observability.trace import Trace, TraceRecord
     from dagster_agentic.orchestration.component import GoalComponent
     from dagster_agentic.orchestration.definitions import build_definitions, goal_definitions
     from dagster_agentic.orchestration.resources import ArtifactStore, WarehouseResource

@@ -107,18 +107,37 @@ def run_goal(
     build``, ``training``, ``evaluation``, and ``healing`` before a repair.
     """
     from dagster_agentic.agent.planner import default_kernel
+    from dagster_agentic.observability.outcomes import record_summary
+    from dagster_agentic.observability.spans import agent_span
 
     started = time.perf_counter()
     kernel = kernel or default_kernel(goal)
     owned = instance is None
     instance = instance or dg.DagsterInstance.ephemeral()
-    try:
-        _, summary, outcome = run_and_heal(
-            goal, instance, kernel=kernel, log_level=log_level, heal=heal, progress=progress
-        )
-    finally:
-        if owned:
-            instance.dispose()
+    # The run's root span: planning, healing, every step and tool call nest under it.
+    with agent_span(goal.name, goal=goal, attributes=_goal_attributes(goal)) as span:
+        try:
+            _, summary, outcome = run_and_heal(
+                goal, instance, kernel=kernel, log_level=log_level, heal=heal, progress=progress
+            )
+        finally:
+            if owned:
+                instance.dispose()
+        summary = _final_summary(goal, summary, outcome, kernel, started)
+        record_summary(span, summary)
+    return summary
+
+
+def _goal_attributes(goal: Goal) -> dict[str, Any]:
+    return {
+        "dagster_agentic.objective": goal.objective,
+        "dagster_agentic.kernel": goal.kernel.model if goal.kernel is not None else "policy",
+    }
+
+
+def _final_summary(
+    goal: Goal, summary: RunSummary, outcome: Any, kernel: Any, started: float
+) -> RunSummary:
     if outcome is not None and outcome.accepted:
         # The repaired run, timed from the check that failed in the live version's run.
         summary = replace(outcome.final, healing=outcome, failed_check_at=summary.failed_check_at)
@@ -209,10 +228,32 @@ def execute_version(
 ) -> RunSummary:
     """Materialise every asset (and check) of one plan version in-process; a ``candidate`` run
     (a repair being gated) is tagged so the healing sensor leaves it alone."""
+    from dagster_agentic.observability.spans import tool_span
+
+    started = time.perf_counter()
+    with tool_span(
+        "materialise",
+        {"dagster_agentic.candidate": candidate},
+        plan_version=bundle.version,
+    ) as span:
+        summary = _execute(goal, bundle, instance, log_level=log_level, candidate=candidate)
+        span.set("dagster_agentic.run_id", summary.run_id)
+        span.set("dagster_agentic.success", summary.success)
+        span.set("dagster_agentic.status", summary.status)
+    return replace(summary, wall_seconds=time.perf_counter() - started)
+
+
+def _execute(
+    goal: Goal,
+    bundle: PlanBundle,
+    instance: dg.DagsterInstance,
+    *,
+    log_level: str,
+    candidate: bool,
+) -> RunSummary:
     from dagster_agentic.orchestration.definitions import build_definitions, goal_key, job_name
     from dagster_agentic.orchestration.healing import CANDIDATE_TAG, VERSION_TAG, run_outcome
 
-    started = time.perf_counter()
     defs = build_definitions(goal, bundle)
     job = defs.resolve_job_def(job_name(goal.name))
     # The run reads the warehouse throughout (checks, training): it holds the warehouse lock
@@ -252,7 +293,6 @@ def execute_version(
         checks=stored.checks,
         egress_bytes=int(goal_meta.get("egress_bytes", 0)),
         warehouse_bytes=plan.warehouse_bytes or sum(t.memory_bytes for t in plan.raw_tables),
-        wall_seconds=time.perf_counter() - started,
         failed_step=stored.failed_step,
         failed_check_at=stored.failed_check_at,
         goal_at=stored.goal_at,

@@ -56,6 +56,7 @@ from dagster_agentic.kernel.protocol import (
     SelectFeaturesRequest,
 )
 from dagster_agentic.kernel.traced import TracedKernel
+from dagster_agentic.observability.spans import PREFIX, agent_span
 from dagster_agentic.observability.trace import Trace
 from dagster_agentic.plan.locks import planning_lock
 from dagster_agentic.plan.models import FeatureGroup, Plan, RawColumn, RawTable
@@ -190,40 +191,45 @@ def plan_goal(
     """Profile the warehouse, ask the kernel for a plan, check it, write and accept a version
     (or, with ``accept=False``, leave it a candidate for the healing gate: leased to this
     process until the gate accepts or settles it, abandoned if the process dies first)."""
-    kernel = kernel or default_kernel(goal)
-    warehouse = goal_warehouse(goal)
-    warehouse.require_exists()
-    store = PlanStore.of(goal)
-    with (
-        planning_lock(goal.resolved_state_dir, goal.name),
-        warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: planning"),
-    ):
-        profile = profile_warehouse(warehouse)
-        proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
-        plan = proposal.plan
+    with agent_span("planner", goal=goal, attributes={PREFIX + "reason": reason}) as span:
+        kernel = kernel or default_kernel(goal)
+        warehouse = goal_warehouse(goal)
+        warehouse.require_exists()
+        store = PlanStore.of(goal)
+        with (
+            planning_lock(goal.resolved_state_dir, goal.name),
+            warehouse_lock(goal.warehouse, write=False, purpose=f"goal {goal.name}: planning"),
+        ):
+            profile = profile_warehouse(warehouse)
+            proposal = propose(goal, profile, kernel, valueless=remembered_valueless(store))
+            plan = proposal.plan
 
-        def render(path: Path, written: Plan) -> None:
-            render_dbt_project(written, goal.warehouse, path / "dbt")
-            parse_dbt_project(path / "dbt")
-            proposal.write_evidence(path)
+            def render(path: Path, written: Plan) -> None:
+                render_dbt_project(written, goal.warehouse, path / "dbt")
+                parse_dbt_project(path / "dbt")
+                proposal.write_evidence(path)
 
-        bundle = store.write_version(
-            plan, render, parent=store.accepted_version(), reason=reason, provisional=True
+            bundle = store.write_version(
+                plan, render, parent=store.accepted_version(), reason=reason, provisional=True
+            )
+            span.set(PREFIX + "plan_version", bundle.version)
+            if not accept:
+                return bundle
+            store.accept(bundle.version)
+        trace_for(goal).record(
+            goal=goal.name,
+            kind="action",
+            name="accept_plan_version",
+            actor="planner",
+            inputs={"reason": reason, "parent": bundle.meta["parent"]},
+            outputs={
+                "version": bundle.version,
+                "plan_fingerprint": bundle.meta["plan_fingerprint"],
+            },
+            duration_ms=0.0,
+            plan_version=bundle.version,
         )
-        if not accept:
-            return bundle
-        store.accept(bundle.version)
-    trace_for(goal).record(
-        goal=goal.name,
-        kind="action",
-        name="accept_plan_version",
-        actor="planner",
-        inputs={"reason": reason, "parent": bundle.meta["parent"]},
-        outputs={"version": bundle.version, "plan_fingerprint": bundle.meta["plan_fingerprint"]},
-        duration_ms=0.0,
-        plan_version=bundle.version,
-    )
-    return bundle
+        return bundle
 
 
 @dataclass(frozen=True)

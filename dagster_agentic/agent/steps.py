@@ -28,6 +28,7 @@ from dagster_agentic.agent.training_matrix import (
     refuse_oversized_matrix,
 )
 from dagster_agentic.errors import DataError
+from dagster_agentic.observability import tools
 from dagster_agentic.plan.models import Plan
 from dagster_agentic.plan.store import write_json_atomic
 from dagster_agentic.training.cross_validation import CV_FOLD_COLUMN
@@ -84,6 +85,7 @@ def _split(frame: pd.DataFrame, plan: Plan, name: str) -> tuple[pd.DataFrame, np
     return part[list(plan.feature_columns)], part["label"].to_numpy(dtype=dtype)
 
 
+@tools.traced("expectations", tools.frame_inputs)
 def _check_frame(frame: pd.DataFrame, plan: Plan, artifacts: Path, reference: Path | None) -> None:
     """Validate the fetched training set (Great Expectations, in memory); refuse to train on
     one that fails a critical expectation. The results are kept for the asset's checks."""
@@ -121,6 +123,7 @@ def frame_checks(artifacts: Path) -> list[dict[str, Any]]:
     return checks
 
 
+@tools.traced("train", tools.plan_inputs, tools.training_outputs)
 def train_step(
     plan: Plan, warehouse: Warehouse, artifacts: Path, *, reference: Path | None = None
 ) -> TrainingOutcome:
@@ -266,6 +269,7 @@ def _publish(staging: Path, artifacts: Path, names: tuple[str, ...]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+@tools.traced("evaluate", tools.plan_inputs, tools.evaluation_outputs)
 def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
     """The goal's metric on its cohort: threshold chosen on validation, measured on test."""
     from dagster_agentic.training.evaluate import evaluate

@@ -18,6 +18,7 @@ from dagster_agentic.errors import WarehouseError
 from dagster_agentic.expectations.build import HOUR_WINDOW_DAYS, bucket_shares, hour_shares
 from dagster_agentic.expectations.models import DataExpectation, ExpectationResult, ExpectationSuite
 from dagster_agentic.expectations.types import holds
+from dagster_agentic.observability import tools
 from dagster_agentic.warehouse.connection import (
     Warehouse,
     list_tables,
@@ -48,6 +49,7 @@ def validate_suite(
     return results
 
 
+@tools.traced("expectations", tools.table_inputs, tools.results_outputs)
 def validate_table(
     conn: duckdb.DuckDBPyConnection,
     suite: ExpectationSuite,

@@ -11,7 +11,14 @@ from pydantic import ValidationError
 
 from dagster_agentic.errors import GoalError
 from dagster_agentic.goals.kernel_spec import ModelKernelSpec
-from dagster_agentic.goals.spec import Budget, Goal, GoalOverrides, Healing, Predictions
+from dagster_agentic.goals.spec import (
+    Budget,
+    Goal,
+    GoalOverrides,
+    Healing,
+    Predictions,
+    Telemetry,
+)
 
 OVERRIDE_FIELDS = ("task", "target", "entity_table", "metric", "threshold", "cohort")
 
@@ -48,6 +55,7 @@ def goal_from_attributes(
         "predictions",
         "state_dir",
         "exclude_columns",
+        "telemetry",
         *OVERRIDE_FIELDS,
     }
     unknown = sorted(set(attributes) - known)
@@ -69,6 +77,7 @@ def goal_from_attributes(
             healing=Healing(**(attributes.get("healing") or {})),
             kernel=_kernel(attributes.get("kernel")),
             predictions=Predictions(**(attributes.get("predictions") or {})),
+            telemetry=_telemetry(attributes.get("telemetry")),
             state_dir=resolve(attributes.get("state_dir")),
         )
     except ValidationError as error:
@@ -80,6 +89,18 @@ def goal_from_attributes(
             fix="see the Goal fields in the README: name, objective, warehouse, overrides,"
             " budget, healing, kernel, predictions",
         ) from error
+
+
+def _telemetry(value: Any) -> Telemetry:
+    if value is None:
+        return Telemetry()
+    if not isinstance(value, dict):
+        raise GoalError(
+            f"telemetry must be a mapping (otlp_endpoint: ...), got {value!r}",
+            fix="write e.g. 'telemetry: {otlp_endpoint: http://127.0.0.1:4318/v1/traces}', or"
+            " leave it out (the OTEL_EXPORTER_OTLP_* variables still apply)",
+        )
+    return Telemetry(**value)
 
 
 def _kernel(value: Any) -> ModelKernelSpec | None:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagster_agentic.goals.kernel_spec import ModelKernelSpec
+from dagster_agentic.goals.kernel_spec import _URL, ModelKernelSpec
 from dagster_agentic.goals.objective import UNBOUNDED_METRICS, Metric, TaskType
 from dagster_agentic.guardrails.cost import QueryLimits
 
@@ -175,6 +175,35 @@ class Predictions(BaseModel):
     )
 
 
+class Telemetry(BaseModel):
+    """Where the goal's runs send their spans (OpenTelemetry GenAI conventions, OTLP/HTTP).
+    Not part of the plan: changing it never plans again.
+
+    Example::
+
+        Telemetry(otlp_endpoint="http://127.0.0.1:4318/v1/traces")
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint of every span of a run (agent steps, tools,"
+        " decisions, model calls); default: the model kernel's otlp_endpoint, else"
+        " OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else no export."
+        " The SQLite trace records every step either way.",
+    )
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.match(value):
+            raise ValueError(
+                f"telemetry.otlp_endpoint {value!r} must be an http:// or https:// URL"
+            )
+        return value
+
+
 class Goal(BaseModel):
     """A goal: what to optimise, in words, against which warehouse.
 
@@ -222,6 +251,11 @@ class Goal(BaseModel):
         default=Predictions(),
         exclude=True,
         description="Which entities the predictions asset scores (see Predictions).",
+    )
+    telemetry: Telemetry = Field(
+        default=Telemetry(),
+        exclude=True,
+        description="Where the goal's runs export their spans (see Telemetry).",
     )
     state_dir: Path | None = Field(
         default=None,

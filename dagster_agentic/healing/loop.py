@@ -157,7 +157,27 @@ def heal(
 ) -> HealingOutcome:
     """Diagnose why ``trigger`` (a run of the live version) failed, write repaired versions and
     gate them (``gate_checks``, default ``healing.gate.DEFAULT_CHECKS``); the live version
-    changes only if one passes. ``trigger_run_id`` names the failed run in the healing log."""
+    changes only if one passes. ``trigger_run_id`` names the failed run in the healing log.
+    The episode is one ``invoke_agent healer`` span."""
+    from dagster_agentic.observability.outcomes import record_healing
+    from dagster_agentic.observability.spans import PREFIX, agent_span
+
+    with agent_span(
+        "healer", goal=goal, attributes={PREFIX + "trigger_run_id": trigger_run_id}
+    ) as span:
+        outcome = _heal(goal, trigger, materialise, kernel, trigger_run_id, gate_checks)
+        record_healing(span, outcome)
+        return outcome
+
+
+def _heal(
+    goal: Goal,
+    trigger: RunOutcome,
+    materialise: Materialise,
+    kernel: Kernel | None,
+    trigger_run_id: str | None,
+    gate_checks: Sequence[GateCheck] | None,
+) -> HealingOutcome:
     from dagster_agentic.agent.planner import default_kernel, trace_for
     from dagster_agentic.kernel.traced import TracedKernel
 

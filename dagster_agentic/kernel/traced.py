@@ -1,4 +1,8 @@
-"""Record every kernel decision, with its inputs and outputs, before anything acts on it."""
+"""Record every kernel decision, with its inputs and outputs, before anything acts on it.
+
+Each decision is a ``decide <decision>`` span (see :mod:`dagster_agentic.observability.spans`)
+and its trace record is written inside it, so the record carries the span's ids.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dagster_agentic.kernel.protocol import (
     RepairRequest,
     SelectFeaturesRequest,
 )
+from dagster_agentic.observability.spans import PREFIX, cap, decision_span
 from dagster_agentic.observability.trace import Trace
 
 
@@ -50,10 +55,14 @@ class TracedKernel:
     def _call(self, name: str, request: BaseModel, method: Any) -> Any:
         started = time.perf_counter()
         inputs = request.model_dump(mode="json")
-        # A refused request raises to the user and leaves no trace: a goal that cannot be
-        # interpreted must not write anything (the error message is the record).
-        decision = method(request)
-        self._record(name, inputs, decision.model_dump(mode="json"), started)
+        with decision_span(name, self.name) as span:
+            # A refused request raises to the user and leaves no trace record: a goal that
+            # cannot be interpreted must not write anything (the error message is the record).
+            decision = method(request)
+            rationale = getattr(decision, "rationale", ())
+            if rationale:
+                span.set(PREFIX + "rationale", cap("; ".join(map(str, rationale))))
+            self._record(name, inputs, decision.model_dump(mode="json"), started)
         return decision
 
     def _record(

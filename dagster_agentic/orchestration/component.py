@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from dagster_agentic.goals.kernel_spec import ModelKernelSpec
 from dagster_agentic.goals.loading import OVERRIDE_FIELDS, goal_from_attributes
 from dagster_agentic.goals.objective import Metric, TaskType
-from dagster_agentic.goals.spec import Budget, Goal, Healing, Predictions
+from dagster_agentic.goals.spec import Budget, Goal, Healing, Predictions, Telemetry
 from dagster_agentic.orchestration.component_scaffold import GoalScaffolder
 from dagster_agentic.orchestration.component_schema import Described, Nested, described
 
@@ -62,6 +62,7 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
     state_dir: Annotated[
         str | None, dg.Resolver.default(description=described("state_dir") + _RELATIVE)
     ] = None
+    telemetry: Annotated[dict[str, Any] | None, Nested(Telemetry, "telemetry")] = None
     defs_state: ResolvedDefsStateConfig = field(
         default_factory=DefsStateConfigArgs.local_filesystem
     )
@@ -97,6 +98,8 @@ class GoalComponent(dg.StateBackedComponent, dg.Resolvable):
             attributes["predictions"] = _plain(self.predictions)
         if self.kernel is not None:
             attributes["kernel"] = _plain(self.kernel)
+        if self.telemetry is not None:
+            attributes["telemetry"] = _plain(self.telemetry)
         return goal_from_attributes(attributes, getattr(self, "_project_root", None))
 
     def write_state_to_path(self, state_path: Path) -> None:

@@ -74,6 +74,7 @@ def raw_table_specs(bundle: PlanBundle) -> list[dg.AssetSpec]:
 def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefinition:
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+    from dagster_agentic.observability.tools import dbt_span
     from dagster_agentic.orchestration.gate import sources_key
     from dagster_agentic.orchestration.resources import version_dbt
 
@@ -110,7 +111,11 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefiniti
     def _features(context: AssetExecutionContext, dbt: DbtCliResource) -> Any:
         # The `dbt` resource's executable and flags, on this version's project and profile.
         runner = version_dbt(dbt, bundle)
-        with reported_as_failure(), dbt_writing(warehouse, bundle.plan.goal):
+        with (
+            dbt_span(bundle),
+            reported_as_failure(),
+            dbt_writing(warehouse, bundle.plan.goal),
+        ):
             yield from runner.cli(["build"], context=context).stream()
 
     return _features

@@ -26,6 +26,7 @@ import pandas as pd
 
 from dagster_agentic.errors import GuardrailError, WarehouseError
 from dagster_agentic.guardrails.cost import QueryLimits, bounded
+from dagster_agentic.observability.spans import query_span
 from dagster_agentic.warehouse.locking import conflict_error, lock_conflict
 from dagster_agentic.warehouse.models import ScalarValue
 
@@ -227,7 +228,7 @@ class Warehouse:
         """
         chunks: list[pd.DataFrame] = []
         nbytes = rows = 0
-        with self.connect(read_only=True) as conn:
+        with query_span(sql, purpose) as span, self.connect(read_only=True) as conn:
             try:
                 conn.execute(sql, params or [])
                 while True:
@@ -254,6 +255,8 @@ class Warehouse:
                     f"query for {purpose!r} failed on {self.path}: {exc}",
                     fix="check the table and column names against the warehouse profile",
                 ) from exc
+            span.set("dagster_agentic.egress_bytes", nbytes)
+            span.set("db.response.returned_rows", rows)
         if ledger is not None:
             ledger.record(purpose, nbytes, rows)
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
@@ -275,7 +278,7 @@ class GuardedConnection:
     def execute(self, query: str, parameters: Any = None) -> GuardedConnection:
         label = _label(query)
         try:
-            with bounded(self._conn, self._limits, label=label):
+            with query_span(query), bounded(self._conn, self._limits, label=label):
                 self._conn.execute(query, parameters or [])
         except duckdb.OutOfMemoryException as error:
             raise GuardrailError(

@@ -3,31 +3,28 @@
 Each kernel decision is an ``invoke_agent dagster-agentic`` span; each model call inside it a
 ``chat {model}`` span with the ``gen_ai.*`` attributes for the provider, the model and the
 token usage. Spans go to an OTLP/HTTP endpoint only when one is configured (the goal's
-``kernel.otlp_endpoint``, else the standard OTEL_EXPORTER_OTLP_* variables); otherwise nothing
-is imported and nothing is sent. The tracer provider is the kernel's own, never the process's
-global one, so an application's telemetry is left as it is.
+``kernel.otlp_endpoint``, else the standard OTEL_EXPORTER_OTLP_* variables, else the endpoint of
+the goal run the decision is taken in); otherwise nothing is imported and nothing is sent. The
+tracer providers are :mod:`dagster_agentic.observability.export`'s, shared with the goal run's
+spans, never the process's global one, so an application's telemetry is left as it is. Inside
+a goal run, these spans are children of the run's ``decide`` spans.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from dagster_agentic.goals.kernel_spec import ModelKernelSpec
+from dagster_agentic.observability import export
+from dagster_agentic.observability.spans import current
 
 AGENT = "dagster-agentic"
 
 
 def endpoint(spec: ModelKernelSpec) -> str | None:
-    if spec.otlp_endpoint:
-        return spec.otlp_endpoint
-    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if traces:
-        return traces
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    return base.rstrip("/") + "/v1/traces" if base else None
+    return export.endpoint(spec.otlp_endpoint)
 
 
 class Telemetry:
@@ -35,27 +32,24 @@ class Telemetry:
 
     def __init__(self, spec: ModelKernelSpec, goal: str) -> None:
         self.spec, self.goal = spec, goal
-        self._provider: Any = None
-        self._tracer: Any = None
-        url = endpoint(spec)
-        if url is not None:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            from opentelemetry.sdk.resources import Resource
-            from opentelemetry.sdk.trace import TracerProvider
-            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        self._url = endpoint(spec)
+        self._tracer: Any = export.tracer(self._url)
 
-            self._provider = TracerProvider(resource=Resource.create({"service.name": AGENT}))
-            self._provider.add_span_processor(
-                SimpleSpanProcessor(OTLPSpanExporter(endpoint=url, timeout=5))
-            )
-            self._tracer = self._provider.get_tracer("dagster_agentic.kernel.llm")
+    @property
+    def _active(self) -> Any:
+        """The kernel's own tracer, else the exporting goal run's (its spans nest there)."""
+        if self._tracer is not None:
+            return self._tracer
+        run = current()
+        return export.tracer(run.url) if run is not None and run.otel is not None else None
 
     @contextmanager
     def agent(self, decision: str) -> Iterator[None]:
-        if self._tracer is None:
+        tracer = self._active
+        if tracer is None:
             yield
             return
-        with self._tracer.start_as_current_span(
+        with tracer.start_as_current_span(
             f"invoke_agent {AGENT}",
             attributes={
                 "gen_ai.operation.name": "invoke_agent",
@@ -69,9 +63,10 @@ class Telemetry:
             yield
 
     def chat(self) -> Any:
-        if self._tracer is None:
+        tracer = self._active
+        if tracer is None:
             return nullcontext(None)
-        return self._tracer.start_as_current_span(
+        return tracer.start_as_current_span(
             f"chat {self.spec.model}",
             attributes={
                 "gen_ai.operation.name": "chat",
@@ -84,8 +79,7 @@ class Telemetry:
         )
 
     def flush(self) -> None:
-        if self._provider is not None:
-            self._provider.force_flush()
+        export.flush(self._url)
 
 
 def finish_chat(span: Any, *, model: str, input_tokens: int, output_tokens: int) -> None:
