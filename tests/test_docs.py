@@ -136,3 +136,29 @@ def test_readme_runs(docs_project: Workspace, pristine_warehouse: Path, tmp_path
     shutil.copy(pristine_warehouse, project / "data" / "warehouse.duckdb")
     (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
     run_page(blocks(README), Workspace(cwd=checkout, env=dict(docs_project.env)))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "complaint"),
+    [
+        ("bash", "make no-such-target\n", "no make target"),
+        ("bash", "make demo SCALLE=tiny\n", "no make variable"),
+        ("bash", "pip install 'dagster-agentic[nosuch]'\n", "no extra"),
+        ("bash", "pip install requests\n", "no pin of setup.cfg"),
+        ("bash", "dagster-agentic plan missing.yaml\n", "exit 2"),
+        (
+            "console",
+            "$ dagster-agentic plan missing.yaml\nerror: goal file other.yaml\n",
+            "differs",
+        ),
+        ("console", "$ dagster-agentic plan missing.yaml\n# plan version 1\n", "exit 2"),
+    ],
+)
+def test_a_block_the_package_contradicts_fails(
+    language: str, text: str, complaint: str, tmp_path: Path
+) -> None:
+    from .docs_blocks import RUNNERS
+
+    block = Block("page.md", 1, language, text)
+    with pytest.raises(AssertionError, match=complaint):
+        RUNNERS[language](block, Workspace(cwd=tmp_path, env=base_env()))
