@@ -101,9 +101,13 @@ def test_the_quick_start_runs_as_written(docs_project: Workspace) -> None:
     assert (docs_project.cwd / ".dagster_home" / "dagster.yaml").is_file()
 
 
+# Plans a new version, which no later page's predictions could score with until it has run.
+LAST = REPO / "docs" / "how-to" / "upgrading.md"
+
+
 def _pages_after_the_quick_start() -> list[Path]:
     runnable = {"python", "bash", "console"}
-    chosen = [p for p in pages() if p not in (QUICKSTART, README)]
+    chosen = [p for p in pages() if p not in (QUICKSTART, README, LAST)] + [LAST]
     return [p for p in chosen if any(b.language in runnable for b in blocks(p))]
 
 
