@@ -17,7 +17,7 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test test-bounds lint typecheck ui warehouse clean bench-features \
+.PHONY: install demo test test-bounds lint typecheck ui warehouse clean docs bench-features \
 	bench-healing bench-security bench-corpus bench-llm
 
 install: $(STAMP)
@@ -67,7 +67,12 @@ ui: warehouse $(HOME_DIR)/dagster.yaml
 	cd example_project && DAGSTER_HOME=$(HOME_DIR) ../$(BIN)/dagster dev
 
 clean:
-	rm -rf $(VENV) example_project/data example_project/.dagster_home ci/.venv-lower ci/.venv-upper
+	rm -rf $(VENV) example_project/data example_project/.dagster_home ci/.venv-lower ci/.venv-upper site
+
+# The documentation site, built offline into site/ (docs/, mkdocs.yml); a broken link, a page
+# missing from the navigation or a docstring mkdocstrings cannot read fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # The agent's in-warehouse features against Featuretools DFS (bench/, docs/benchmarks.md).
 # Featuretools needs pandas<3: it gets its own venv, rebuilt when its requirements change.
