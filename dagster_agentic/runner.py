@@ -236,7 +236,9 @@ def execute_version(
         {"dagster_agentic.candidate": candidate},
         plan_version=bundle.version,
     ) as span:
-        summary = _execute(goal, bundle, instance, log_level=log_level, candidate=candidate)
+        summary = _execute(
+            goal, bundle, instance, log_level=log_level, candidate=candidate, progress=progress
+        )
         span.set("dagster_agentic.run_id", summary.run_id)
         span.set("dagster_agentic.success", summary.success)
         span.set("dagster_agentic.status", summary.status)
@@ -250,6 +252,7 @@ def _execute(
     *,
     log_level: str,
     candidate: bool,
+    progress: Callable[[str], None] | None,
 ) -> RunSummary:
     from dagster_agentic.orchestration.definitions import build_definitions, goal_key, job_name
     from dagster_agentic.orchestration.healing import CANDIDATE_TAG, VERSION_TAG, run_outcome
