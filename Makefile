@@ -17,8 +17,8 @@ WAREHOUSE := example_project/data/warehouse.duckdb
 HOME_DIR := $(CURDIR)/example_project/.dagster_home
 SCALE ?= small
 
-.PHONY: install demo test test-bounds lint typecheck ui warehouse clean docs bench-features \
-	bench-healing bench-security bench-corpus bench-llm
+.PHONY: install browser demo test test-bounds lint typecheck ui warehouse clean docs \
+	bench-features bench-healing bench-security bench-corpus bench-llm
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ $(STAMP): setup.cfg example_project/pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]" -e example_project
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# The UI test drives Debian's headless Chromium (playwright never downloads a browser here).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 warehouse: install
 	$(BIN)/python -m example_churn.warehouse --path $(WAREHOUSE) --scale $(SCALE) --if-missing
@@ -49,7 +53,7 @@ typecheck: install
 
 # Two workers, one test file each at a time: a file's fixtures (a planned goal, a healthy
 # snapshot) are built once, in the worker that runs it.
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # The lowest and the highest version of every range in setup.cfg, each in a fresh venv

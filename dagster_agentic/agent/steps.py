@@ -40,6 +40,8 @@ _MODEL_DIR, _PREDICTIONS, _TRAINING, _EVALUATION = (
     "training.json",
     "evaluation.json",
 )
+TRAINING_FILE, EVALUATION_FILE = _TRAINING, _EVALUATION
+"""The kept model's training outcome (family, scores, candidates' curves) and its evaluation."""
 IMPORTANCE_FILE, SHAP_PLOT_FILE = "importance.json", "shap_summary.png"
 """SHAP importance of the kept model (with the features found without value), and its plot."""
 DIVERGENCE_FILE = "divergence.json"
@@ -340,31 +342,6 @@ def evaluate_step(plan: Plan, artifacts: Path) -> dict[str, Any]:
         result["method"] = "cross_validation"
     write_json_atomic(artifacts / _EVALUATION, result)
     return result
-
-
-def explanation_markdown(artifacts: Path, importance: dict[str, Any], *, top: int = 15) -> str:
-    """The SHAP summary plot (inline) and the strongest features' shares, as Markdown.
-
-    ``importance`` is the run's ``IMPORTANCE_FILE``, as read by the caller.
-    """
-    import base64
-
-    plot = base64.b64encode((artifacts / SHAP_PLOT_FILE).read_bytes()).decode()
-    rows = "\n".join(
-        f"| {column} | {share:.1%} |" for column, share in importance["ranked_shares"][:top]
-    )
-    valueless = importance["valueless"]
-    note = (
-        f"\n\n{len(valueless)} feature(s) without value, left out of the next plan version: "
-        + ", ".join(valueless)
-        if valueless
-        else ""
-    )
-    return (
-        f"![SHAP summary](data:image/png;base64,{plot})\n\n"
-        f"SHAP ({importance['method']}, {importance['rows']} test rows): share of mean |SHAP|\n\n"
-        f"| feature | share |\n|---|---|\n{rows}{note}"
-    )
 
 
 def read_artifact(artifacts: Path, name: str) -> dict[str, Any]:

@@ -112,6 +112,8 @@ def render_diff(old: int, new: int, diff: PlanDiff) -> str:
 
     listed("features added", "+", diff.features_added)
     listed("features removed", "-", diff.features_removed)
+    listed("tables added", "+", diff.tables_added)
+    listed("tables removed", "-", diff.tables_removed)
     if diff.objective:
         lines.append("objective:")
         lines += [f"  {c.field}: {_value(c.old)} -> {_value(c.new)}" for c in diff.objective]

@@ -70,12 +70,13 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
         (models / f"{name}.sql").write_text(
             _model_file(plan, partial(feature_group_sql, plan.objective, group))
         )
+        taken: set[str] = set()
         columns = [_column("entity_id", "Id of the entity the row describes.", [])]
         columns += [
             _column(
                 group.column_name(f),
                 f.hypothesis,
-                _tests_for(group.expectations, group.column_name(f)),
+                _tests_for(group.expectations, group.column_name(f), taken),
             )
             for f in group.features
         ]
@@ -86,12 +87,13 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
                 feature_asset_key(plan.goal, group.name),
                 plan.goal,
                 columns,
-                [*_table_tests(group.expectations), _unique_rows_test()],
+                [*_table_tests(group.expectations, taken), _unique_rows_test(taken)],
             )
         )
     name = training_set_model(plan.goal)
     (models / f"{name}.sql").write_text(_model_file(plan, partial(training_set_sql, plan)))
     spec = plan.training_set
+    taken = set()
     schema_models.append(
         _model(
             name,
@@ -99,10 +101,10 @@ def render_dbt_project(plan: Plan, warehouse: Path, project_dir: Path) -> None:
             training_set_asset_key(plan.goal),
             plan.goal,
             [
-                _column(column, reason, _tests_for(spec.expectations, column))
+                _column(column, reason, _tests_for(spec.expectations, column, taken))
                 for column, reason in _first_reasons(spec.expectations).items()
             ],
-            [*_table_tests(spec.expectations), _unique_rows_test()],
+            [*_table_tests(spec.expectations, taken), _unique_rows_test(taken)],
         )
     )
     _write_yaml(models / "schema.yml", {"version": 2, "models": schema_models})
@@ -246,13 +248,59 @@ def _column(name: str, description: str, tests: list[Any]) -> dict[str, Any]:
     return column
 
 
-def _unique_rows_test() -> dict[str, Any]:
+_UNIQUE_ROWS = "One row per entity and prediction time (entity_id, cutoff_at)."
+
+
+def _unique_rows_test(taken: set[str]) -> dict[str, Any]:
     return {
         "agentic_unique_rows": {
+            "name": dbt_test_name(None, "unique_rows", taken),
+            "description": _UNIQUE_ROWS,
             "arguments": {"columns": ["entity_id", "cutoff_at"]},
             "config": {"severity": "error"},
         }
     }
+
+
+def dbt_test_name(column: str | None, check: str, taken: set[str]) -> str:
+    """A short check name, unique in its model: ``<column>__<check>`` (``<check>`` for the
+    whole table), made a Dagster name (digest-suffixed when characters were replaced)."""
+    import hashlib
+
+    from dagster_agentic.expectations.models import dagster_name
+
+    base = f"{column}__{check}" if column else check
+    part = dagster_name(base)
+    if part != base:
+        part += "_" + hashlib.sha256(base.encode()).hexdigest()[:8]
+    name, n = part, 2
+    while name in taken:
+        name, n = f"{part}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    return f"at most {high:g}" if high is not None else "any value"
+
+
+def _test_description(expectation: Expectation) -> str:
+    """What the test checks and why: the expectation's own reason (text, kept literal)."""
+    column = f"{expectation.column}: " if expectation.column else "table: "
+    if expectation.check in ("between", "row_count_between"):
+        what = _bounds(expectation.min_value, expectation.max_value)
+        what = f"row count {what}" if expectation.check == "row_count_between" else what
+    elif expectation.check == "accepted_values":
+        shown = ", ".join(str(v) for v in expectation.values[:10])
+        what = f"one of {shown}" + (" ..." if len(expectation.values) > 10 else "")
+    else:
+        what = expectation.check.replace("_", " ")
+    reason = f" ({expectation.reason})" if expectation.reason else ""
+    return f"{column}{what}{reason}"
 
 
 def _first_reasons(expectations: tuple[Expectation, ...]) -> dict[str, str]:
@@ -264,31 +312,37 @@ def _first_reasons(expectations: tuple[Expectation, ...]) -> dict[str, str]:
     return reasons
 
 
-def _tests_for(expectations: tuple[Expectation, ...], column: str) -> list[Any]:
+def _tests_for(expectations: tuple[Expectation, ...], column: str, taken: set[str]) -> list[Any]:
     return [
-        _dbt_test(e) for e in expectations if e.column == column and e.check != "row_count_between"
+        _dbt_test(e, taken)
+        for e in expectations
+        if e.column == column and e.check != "row_count_between"
     ]
 
 
-def _table_tests(expectations: tuple[Expectation, ...]) -> list[Any]:
-    return [_dbt_test(e) for e in expectations if e.check == "row_count_between"]
+def _table_tests(expectations: tuple[Expectation, ...], taken: set[str]) -> list[Any]:
+    return [_dbt_test(e, taken) for e in expectations if e.check == "row_count_between"]
 
 
-def _dbt_test(expectation: Expectation) -> Any:
-    config = {"severity": expectation.severity}
+def _dbt_test(expectation: Expectation, taken: set[str]) -> Any:
+    """The dbt test of ``expectation``, with a short name (the check's name in Dagster) and a
+    description; the description holds warehouse names and goes through ``literal_tree``."""
+    column = None if expectation.check == "row_count_between" else expectation.column
+    description = _test_description(expectation)
+    named = {
+        "name": dbt_test_name(column, expectation.check, taken),
+        "description": description,
+        "config": {"severity": expectation.severity},
+    }
     if expectation.check in ("not_null", "unique"):
-        return {expectation.check: {"config": config}}
+        return {expectation.check: named}
     if expectation.check == "accepted_values":
         # Not dbt's accepted_values: it writes each value between quotes without escaping.
-        return {
-            "agentic_accepted_values": {
-                "arguments": {"values": list(expectation.values), "quote": _quoted(expectation)},
-                "config": config,
-            }
-        }
+        arguments = {"values": list(expectation.values), "quote": _quoted(expectation)}
+        return {"agentic_accepted_values": {**named, "arguments": arguments}}
     name = "agentic_between" if expectation.check == "between" else "agentic_row_count_between"
     arguments = {"min_value": expectation.min_value, "max_value": expectation.max_value}
-    return {name: {"arguments": arguments, "config": config}}
+    return {name: {**named, "arguments": arguments}}
 
 
 def _quoted(expectation: Expectation) -> bool:

@@ -96,6 +96,20 @@ def dbt_feature_assets(bundle: PlanBundle, warehouse: Path) -> dg.AssetsDefiniti
                 spec = spec.merge_attributes(deps=[gate])  # reads raw data: through the gate
             return spec
 
+        def get_asset_check_spec(
+            self,
+            asset_spec: dg.AssetSpec,
+            manifest: Mapping[str, Any],
+            unique_id: str,
+            project: Any,
+        ) -> dg.AssetCheckSpec | None:
+            spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+            # The test's description as dbt rendered it (the generated YAML keeps it literal).
+            described = manifest.get("nodes", {}).get(unique_id, {}).get("description")
+            if spec is None or not described:
+                return spec
+            return spec._replace(description=str(described))
+
         def get_automation_condition(
             self, dbt_resource_props: Mapping[str, Any]
         ) -> dg.AutomationCondition | None:
@@ -142,6 +156,7 @@ def dbt_writing(warehouse: Path, goal: str) -> Iterator[None]:
 def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
     from dagster_agentic.agent.steps import FRAME_REFERENCE_FILE, frame_checks, train_step
     from dagster_agentic.expectations.training_frame import check_names
+    from dagster_agentic.orchestration.presentation import model_kinds, model_story
 
     plan = bundle.plan
     key = model_key(plan.goal)
@@ -176,7 +191,7 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
         check_specs=specs,
         deps=[dg.AssetKey(training_set_asset_key(plan.goal))],
         group_name=plan.goal,
-        kinds={"python", "lightgbm", "torch"},
+        kinds=model_kinds(bundle, artifacts),
         code_version=bundle.meta["plan_fingerprint"],
         automation_condition=automation_condition(),
         description="The best of the plan's model candidates, trained on the training set.",
@@ -205,11 +220,9 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
                 "family": outcome.family,
                 **_validation_metadata(outcome),
                 "rows": dg.MetadataValue.json(outcome.rows),
-                "candidates": dg.MetadataValue.json(outcome.reports),
                 "egress_bytes": outcome.egress_bytes,
                 "features": len(plan.feature_columns),
-                "top_features": dg.MetadataValue.json(dict(outcome.importance[:10])),
-                "artifacts": dg.MetadataValue.path(str(artifacts)),
+                **model_story(outcome),
             }
         )
 
@@ -217,13 +230,8 @@ def model_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDef
 
 
 def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
-    from dagster_agentic.agent.steps import (
-        IMPORTANCE_FILE,
-        SHAP_PLOT_FILE,
-        evaluate_step,
-        explanation_markdown,
-        read_artifact,
-    )
+    from dagster_agentic.agent.steps import evaluate_step
+    from dagster_agentic.orchestration.presentation import evaluation_story
 
     plan = bundle.plan
     key = evaluation_key(plan.goal)
@@ -235,14 +243,6 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         kinds={"python"},
         code_version=bundle.meta["plan_fingerprint"],
         automation_condition=automation_condition(),
-        check_specs=[
-            dg.AssetCheckSpec(
-                "goal_met",
-                asset=key,
-                description="the metric's confidence interval on the cohort's test rows lies at"
-                " or above the target (met); not met or inconclusive fail",
-            )
-        ],
         description=f"{plan.objective.metric} on {plan.objective.cohort_description}, test split.",
     )
     def _evaluation(
@@ -251,8 +251,7 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
         checked_artifacts(agentic_artifacts, bundle, artifacts)
         with reported_as_failure():
             result = evaluate_step(plan, artifacts)
-            importance = read_artifact(artifacts, IMPORTANCE_FILE)
-            shap_summary = explanation_markdown(artifacts, importance)
+            story = evaluation_story(artifacts, result)
         cohort = result["cohort_test"]
         return dg.MaterializeResult(
             metadata={
@@ -268,26 +267,8 @@ def evaluation_asset(bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition
                 "cohort": plan.objective.cohort_description,
                 "cohort_test_rows": cohort["n_rows"],
                 "all_test": dg.MetadataValue.json(result["all_test"]),
-                "shap_summary": dg.MetadataValue.md(shap_summary),
-                "shap_summary_plot": dg.MetadataValue.path(str(artifacts / SHAP_PLOT_FILE)),
-                "feature_importance": dg.MetadataValue.json(dict(importance["ranked_shares"][:25])),
-                "valueless_features": dg.MetadataValue.json(importance["valueless"]),
+                **story,
             },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="goal_met",
-                    passed=cohort["verdict"] == "met",
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "explanation": cohort["explanation"],
-                        "verdict": cohort["verdict"],
-                        "value": cohort["value"],
-                        "target": cohort["target"],
-                        "interval": dg.MetadataValue.json(_interval(cohort)),
-                        "trivial": cohort["trivial_reason"] or "no",
-                    },
-                )
-            ],
         )
 
     return _evaluation
@@ -325,14 +306,22 @@ def _interval(cohort: dict[str, Any]) -> dict[str, Any]:
 
 
 def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefinition:
-    from dagster_agentic.agent.steps import goal_status
+    from dagster_agentic.agent.steps import EVALUATION_FILE, goal_status, read_artifact
     from dagster_agentic.healing.health import health_metadata
+    from dagster_agentic.orchestration.presentation import (
+        goal_story,
+        verdict_check_result,
+        verdict_check_spec,
+    )
 
     plan = bundle.plan
+    key = goal_key(plan.goal)
 
     @dg.asset(
-        key=goal_key(plan.goal),
+        key=key,
         deps=[evaluation_key(plan.goal)],
+        # The verdict is the goal asset's own check, so its health shows whether it was met.
+        check_specs=[verdict_check_spec(key, bundle)],
         group_name=plan.goal,
         kinds={"python"},
         code_version=bundle.meta["plan_fingerprint"],
@@ -345,6 +334,7 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
         checked_artifacts(agentic_artifacts, bundle, artifacts)
         with reported_as_failure():
             status = goal_status(plan, artifacts)
+            verdict = verdict_check_result(bundle, read_artifact(artifacts, EVALUATION_FILE))
         context.log.info(f"goal {plan.goal}: {status['status']}: {status['why']}")
         return dg.MaterializeResult(
             metadata={
@@ -375,7 +365,10 @@ def goal_asset(goal: Goal, bundle: PlanBundle, artifacts: Path) -> dg.AssetsDefi
                 "rationale": dg.MetadataValue.md("\n".join(f"- {r}" for r in plan.rationale)),
                 # Health, and what a repair that went live with a loss gave up and cost.
                 **{k: v for k, v in health_metadata(goal).items() if v is not None},
-            }
+                "result": verdict.metadata["result"],
+                **goal_story(goal, bundle),
+            },
+            check_results=[verdict],
         )
 
     return _goal
@@ -392,6 +385,7 @@ def build_definitions(
     :class:`ModelKernelResource`) becomes the heal job's ``agentic_kernel`` resource.
     ``resources`` replace the defaults (``agentic_warehouse``, ``dbt``, ``agentic_artifacts``)."""
     from dagster_agentic.orchestration.gate import sources_asset
+    from dagster_agentic.orchestration.observe import raw_tables_observer
     from dagster_agentic.orchestration.predictions import predictions_asset
     from dagster_agentic.orchestration.resources import goal_resources, goal_with_resources
 
@@ -408,7 +402,9 @@ def build_definitions(
     ]
     # Scoring is asked for, never part of a run of the goal (nor of a candidate's gate run).
     scores = predictions_asset(goal, bundle)
-    assets: list[Any] = [*raw_table_specs(bundle), *goal_assets, scores]
+    # The raw tables are observed (row count, latest time), never materialised.
+    raw = raw_tables_observer(goal, bundle, raw_table_specs(bundle))
+    assets: list[Any] = [raw, *goal_assets, scores]
     job = dg.define_asset_job(
         job_name(goal.name),
         selection=dg.AssetSelection.groups(goal.name) - dg.AssetSelection.assets(scores),

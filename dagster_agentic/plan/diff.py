@@ -1,5 +1,9 @@
-"""What changed between two plans: features, objective fields, model candidates,
-expectations, source repairs, and any other top-level field."""
+"""What changed between two plans: features, raw tables, objective fields, model candidates,
+expectations, source repairs, and any other top-level field.
+
+Plain Python: the command line prints it (``plan diff``) and the goal asset shows it in the UI
+as Markdown.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 
 from dagster_agentic.plan.models import Expectation, Plan
 
-_COVERED = frozenset({"objective", "feature_groups", "training", "training_set", "sources"})
+_COVERED = frozenset(
+    {"objective", "feature_groups", "training", "training_set", "sources", "raw_tables"}
+)
 # Bookkeeping that differs between any two versions and says nothing about what they build.
 _IGNORED = frozenset({"schema_version", "goal_fingerprint", "rationale"})
 
@@ -25,6 +31,8 @@ class FieldChange:
 class PlanDiff:
     features_added: tuple[str, ...] = ()
     features_removed: tuple[str, ...] = ()
+    tables_added: tuple[str, ...] = ()
+    tables_removed: tuple[str, ...] = ()
     objective: tuple[FieldChange, ...] = ()
     models_added: tuple[str, ...] = ()
     models_removed: tuple[str, ...] = ()
@@ -37,6 +45,40 @@ class PlanDiff:
     @property
     def empty(self) -> bool:
         return not any(getattr(self, name) for name in self.__dataclass_fields__)
+
+    def markdown(self, *, limit: int = 20) -> str:
+        """A short Markdown list; long lists are cut at ``limit`` with a count. Every name is
+        escaped: names come from the warehouse and the kernel."""
+        from dagster_agentic.observability.markdown import bullets, md_text
+
+        if self.empty:
+            return "No change to the plan."
+        lines = []
+        for label, names in (
+            ("features added", self.features_added),
+            ("features removed", self.features_removed),
+            ("tables added", self.tables_added),
+            ("tables removed", self.tables_removed),
+            ("models added", self.models_added),
+            ("models removed", self.models_removed),
+            ("expectations added", self.expectations_added),
+            ("expectations removed", self.expectations_removed),
+            ("source repairs changed", self.sources_changed),
+        ):
+            if names:
+                shown = ", ".join(md_text(n) for n in names[:limit])
+                more = f" and {len(names) - limit} more" if len(names) > limit else ""
+                lines.append(f"**{label}** ({len(names)}): {shown}{more}")
+        lines += [
+            f"**{md_text(c.field)}**: {md_text(_shown(c.old))} → {md_text(_shown(c.new))}"
+            for c in (*self.objective, *self.other)
+        ]
+        return bullets(lines)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _expectation(owner: str, expectation: Expectation) -> str:
@@ -85,6 +127,8 @@ def plan_diff(old: Plan, new: Plan) -> PlanDiff:
     expectations_added, expectations_removed = _added_removed(
         expectations_of(old), expectations_of(new)
     )
+    old_tables = {t.name for t in old.raw_tables}
+    new_tables = {t.name for t in new.raw_tables}
     old_sources = {s.table: s for s in old.sources}
     new_sources = {s.table: s for s in new.sources}
     sources = sorted(
@@ -97,6 +141,8 @@ def plan_diff(old: Plan, new: Plan) -> PlanDiff:
     return PlanDiff(
         features_added=features_added,
         features_removed=features_removed,
+        tables_added=tuple(sorted(new_tables - old_tables)),
+        tables_removed=tuple(sorted(old_tables - new_tables)),
         objective=_changes(old_dump["objective"], new_dump["objective"], frozenset({"rationale"})),
         models_added=models_added,
         models_removed=models_removed,
