@@ -94,7 +94,7 @@ def plan_diff(goal: Goal, args: argparse.Namespace, ctx: Context) -> int:
     from dagster_agentic.plan.diff import plan_diff as diff_plans
     from dagster_agentic.plan.store import PlanStore
 
-    store = PlanStore(goal.resolved_state_dir, goal.name)
+    store = PlanStore.of(goal)
     if len(args.versions) not in (0, 2):
         raise GoalError(
             f"plan diff takes two versions or none, not {len(args.versions)}",
