@@ -258,7 +258,9 @@ def _span(
         _finish(span, attached, record)
         if owned and sink is not None:
             sink.close(failure)
-        if parent is None:
+        if parent is None and goal is not None:
+            # A goal's run ends: its spans are sent now (bounded). A step outside any goal
+            # run (a run worker's) leaves them to the background exporter: never a wait each.
             export.flush(url)
 
 
