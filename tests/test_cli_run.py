@@ -85,7 +85,7 @@ def test_health_trace_and_audit_read_the_run(
     assert main(["trace", "churn", *where, "--kind", "nonsense"]) == 2
     captured = capsys.readouterr()
     assert "no records of kind 'nonsense'" in captured.err
-    assert "use one of: action, decision" in captured.err and captured.out == ""
+    assert "use one of: action, agent, decision, tool" in captured.err and captured.out == ""
     assert main(["trace", "churn", *where, "--kind", "decision"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert records and {r["kind"] for r in records} == {"decision"}
@@ -118,7 +118,7 @@ def test_health_trace_and_audit_read_the_run(
     assert main(["audit", "churn", *where, "--since", "yesterday"]) == 2
     assert "--since 'yesterday' is not an ISO 8601 time" in capsys.readouterr().err
     assert main(["audit", "churn", *where, "--kind", "nonsense"]) == 2
-    assert "use one of: action, decision" in capsys.readouterr().err
+    assert "use one of: action, agent, decision, tool" in capsys.readouterr().err
 
 
 def test_a_verbose_run_passes_dbt_through_and_shows_the_repair(

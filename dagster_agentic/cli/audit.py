@@ -89,7 +89,8 @@ def _category_and_summary(record: TraceRecord) -> tuple[str, str]:
 
 def _versions_by_position(records: list[TraceRecord]) -> list[int | None]:
     """The plan version each record belongs to: its own, else the next version accepted after
-    it (a decision is taken while planning the version that follows it)."""
+    it (a decision is taken while planning the version that follows it), else, after the last
+    acceptance, the live one (a planning span closes, a run reads, after the version is in)."""
     found: list[int | None] = [None] * len(records)
     upcoming: int | None = None
     for index in range(len(records) - 1, -1, -1):
@@ -97,6 +98,12 @@ def _versions_by_position(records: list[TraceRecord]) -> list[int | None]:
         if record.kind == "action" and record.name == "accept_plan_version":
             upcoming = record.plan_version
         found[index] = record.plan_version if record.plan_version is not None else upcoming
+    live: int | None = None
+    for index, record in enumerate(records):
+        if record.kind == "action" and record.name == "accept_plan_version":
+            live = record.plan_version
+        if found[index] is None:
+            found[index] = live
     return found
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import io
+import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TextIO
 
 from dagster_agentic.errors import AgenticError
@@ -30,7 +31,11 @@ def version_text() -> str:
 def _quiet_stdout(verbose: bool) -> Iterator[None]:
     """Whatever the library prints (dagster-dbt echoes dbt's log lines onto ``sys.stdout``)
     goes to stderr with ``--verbose`` and nowhere otherwise: stdout is the command's alone."""
-    with contextlib.redirect_stdout(sys.stderr if verbose else io.StringIO()):
+    if verbose:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    with Path(os.devnull).open("w") as sink, contextlib.redirect_stdout(sink):
         yield
 
 
