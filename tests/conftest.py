@@ -21,6 +21,7 @@ from dagster_agentic.plan.models import Plan
 from dagster_agentic.plan.store import PlanBundle
 from dagster_agentic.runner import RunSummary
 from example_churn.warehouse import generate_warehouse
+from tests.otlp_receiver import Receiver
 
 EXAMPLE_OBJECTIVE = "Optimise the churn prediction model for 95% precision on European cohorts"
 
@@ -95,3 +96,12 @@ def goal_run(
     from dagster_agentic.runner import run_goal
 
     return run_goal(session_goal, instance=session_instance)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An OTLP/HTTP receiver on 127.0.0.1 for the test's exported spans."""
+    found = Receiver()
+    yield found
+    found.server.shutdown()
+    found.server.server_close()

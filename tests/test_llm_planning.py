@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from dagster_agentic.kernel.llm.kernel import LLMKernel
 from dagster_agentic.observability.trace import Trace
 from tests.conftest import make_goal
 from tests.model_provider import data_of, provider, schema_name
+from tests.otlp_receiver import Receiver
 
 EUROPE = {"DE", "FR", "GB", "ES", "IT", "NL", "SE", "PL", "BE", "AT", "IE", "PT", "DK", "FI"}
 
@@ -74,44 +72,6 @@ def scripted(body: dict[str, Any]) -> str:
             }
         )
     raise AssertionError(f"unexpected decision {name}")
-
-
-class Receiver:
-    """An OTLP/HTTP traces receiver on 127.0.0.1: decodes every export it is sent."""
-
-    def __init__(self) -> None:
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-            ExportTraceServiceRequest,
-        )
-
-        spans: list[Any] = []
-        self.spans = spans
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                request = ExportTraceServiceRequest()
-                request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
-                for resource in request.resource_spans:
-                    for scope in resource.scope_spans:
-                        spans.extend(scope.spans)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1/traces"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
 
 
 def _attributes(span: Any) -> dict[str, Any]:
