@@ -149,6 +149,7 @@ def test_readme_runs(docs_project: Workspace, pristine_warehouse: Path, tmp_path
         ("bash", "make demo SCALLE=tiny\n", "no make variable"),
         ("bash", "pip install 'dagster-agentic[nosuch]'\n", "no extra"),
         ("bash", "pip install requests\n", "no pin of setup.cfg"),
+        ("bash", "pip install torch==1.13.0\n", "no pin of setup.cfg"),
         ("bash", "dagster-agentic plan missing.yaml\n", "exit 2"),
         (
             "console",
