@@ -158,7 +158,34 @@ def check_pip(words: list[str], where: str) -> None:
         elif (REPO / base).is_dir():
             assert (REPO / base / "pyproject.toml").exists() or (REPO / base / "setup.cfg").exists()
         else:
-            assert requirement in _pins(), f"{where}: {requirement!r} is no pin of setup.cfg"
+            assert _pinned_or_in_range(requirement), (
+                f"{where}: {requirement!r} is no pin of setup.cfg, nor one version inside its range"
+            )
+
+
+def _pinned_or_in_range(requirement: str) -> bool:
+    """``requirement`` as setup.cfg writes it, or one exact version (``torch==2.13.0``, the
+    CPU wheel installed first) that the range setup.cfg declares for the package allows."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    if requirement in _pins():
+        return True
+    try:
+        wanted = Requirement(requirement)
+    except InvalidRequirement:
+        return False
+    exact = [spec.version for spec in wanted.specifier if spec.operator == "=="]
+    if len(exact) != 1 or len(wanted.specifier) != 1:
+        return False
+    for line in _pins():
+        try:
+            declared = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(declared.name) == canonicalize_name(wanted.name):
+            return declared.specifier.contains(exact[0], prereleases=True)
+    return False
 
 
 def prepare(command: str, where: str) -> str | None:

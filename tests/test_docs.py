@@ -139,7 +139,10 @@ def test_readme_runs(docs_project: Workspace, pristine_warehouse: Path, tmp_path
     (project / "data").mkdir()
     shutil.copy(pristine_warehouse, project / "data" / "warehouse.duckdb")
     (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
-    run_page(blocks(README), Workspace(cwd=checkout, env=dict(docs_project.env)))
+    # The deployment example reads the shared artifacts directory from AGENTIC_ARTIFACTS, as a
+    # deployment sets it: here the goal's own state dir.
+    env = {**docs_project.env, "AGENTIC_ARTIFACTS": str(project / "data" / ".agentic")}
+    run_page(blocks(README), Workspace(cwd=checkout, env=env))
 
 
 @pytest.mark.parametrize(
@@ -149,6 +152,7 @@ def test_readme_runs(docs_project: Workspace, pristine_warehouse: Path, tmp_path
         ("bash", "make demo SCALLE=tiny\n", "no make variable"),
         ("bash", "pip install 'dagster-agentic[nosuch]'\n", "no extra"),
         ("bash", "pip install requests\n", "no pin of setup.cfg"),
+        ("bash", "pip install torch==1.13.0\n", "no pin of setup.cfg"),
         ("bash", "dagster-agentic plan missing.yaml\n", "exit 2"),
         (
             "console",
