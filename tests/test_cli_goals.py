@@ -165,3 +165,34 @@ def test_the_console_script_answers_version_and_errors_without_a_traceback(
     )
     assert done.returncode == 2 and done.stdout == ""
     assert "is a directory, not a goal file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    from dagster_agentic.goals.loading import load_goal_file
+    from dagster_agentic.observability.trace import Trace
+
+    goal_file = write_goal(tmp_path / "proj" / "defs.yaml", "churn", tmp_path / "w.duckdb")
+    trace = Trace(load_goal_file(goal_file).resolved_state_dir / "trace.sqlite")
+    for index in range(3000):  # far more than a pipe buffer holds
+        trace.record(
+            goal="churn",
+            kind="decision",
+            name=f"step_{index}",
+            actor="test",
+            inputs={"padding": "x" * 200},
+            outputs={},
+            duration_ms=0.0,
+        )
+    script = Path(sys.executable).with_name("dagster-agentic")
+    # `dagster-agentic trace ... | head -1`: the reader leaves after one line.
+    reader = subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    done = subprocess.run(
+        [script, "trace", str(goal_file)],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    first = reader.communicate()[0]
+    assert b'"name": "step_0"' in first
+    assert done.returncode == 141 and "Traceback" not in done.stderr, done.stderr
