@@ -583,11 +583,11 @@ def test_two_metrics_with_thresholds() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # A quantity is a regression now; this warehouse has no revenue column to predict.
+        # A quantity is a regression now; no column is named revenue, but payments.amount
+        # is the one numeric column and means it (by meaning), and accuracy fits no quantity.
         (
             "Predict revenue per customer with 90% accuracy",
-            "no numeric column matches the objective's words 'revenue'; numeric columns: "
-            "payments.amount",
+            "the metric accuracy does not fit a regression goal; metrics that fit: mae, r2, rmse",
         ),
         ("Forecast next quarter's sales", "time-series forecasting"),
         (

@@ -355,7 +355,11 @@ def _column_pairs(
         pair = _Pair(child, column, parent, key, strength)
         if strength:
             named.append(pair)
-        elif _values_plausible(column, key, min_inclusion):
+        elif (parent is not child or has_key_name(column.name)) and _values_plausible(
+            column, key, min_inclusion
+        ):
+            # Within one table, values alone prove nothing: a price of 1,000 to 5,000 lies
+            # inside the table's own numbering 1..6,259. A self-reference needs a key's name.
             valued.append(pair)
     return named, valued
 

@@ -445,6 +445,8 @@ def _flag(
     numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     if column.kind == "numeric" and {float(v) for v in numeric} <= {0.0, 1.0}:
         return (1,)
+    if column.kind == "numeric" and {float(v) for v in numeric} == {0.0, -1.0}:
+        return (-1,)  # the -1/0 booleans of Access and Visual Basic: TRUE is -1
     return None
 
 
@@ -453,14 +455,17 @@ _NO = frozenset({"no", "n", "false", "f", "0"})
 
 
 def _no_value(column: ColumnProfile, values: Sequence[object]) -> str | int | float | bool | None:
-    """The value of a two-valued column that means no: FALSE, 'N'/'no', or 0 of 0/1."""
+    """The value of a two-valued column that means no: FALSE, 'N'/'no', or 0 of 0/1 or of
+    -1/0."""
     if column.kind == "boolean":
         return False
     no = [v for v in values if norm(str(v)) in _NO]
     if len(no) == 1 and isinstance(no[0], str | int | float | bool):
         return no[0]
     numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    if column.kind == "numeric" and {float(v) for v in numeric} <= {0.0, 1.0}:
+    if column.kind == "numeric" and (
+        {float(v) for v in numeric} <= {0.0, 1.0} or {float(v) for v in numeric} == {0.0, -1.0}
+    ):
         return 0
     return None
 

@@ -59,6 +59,7 @@ class Condition:
     core: int = -1  # where the comparison itself starts (the context words come before)
     percent: bool = False  # '13% alcohol': compared in the column's own scale (13 or 0.13)
     after: tuple[str, ...] = ()  # words after the number naming the column: ('applications',)
+    clause: str = ""  # the words around it ('for items with more than 30 g of protein')
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -88,7 +89,42 @@ def make_condition(
         verbs = [m for m in WORD.finditer(text, begin, start) if verb(m.group(0))]
         begin = verbs[0].start() if verbs else start
     text_ = text[begin:end].strip()
-    return Condition(kind, text_, begin, end, words, op, low, high, age, money, start)
+    return Condition(
+        kind,
+        text_,
+        begin,
+        end,
+        words,
+        op,
+        low,
+        high,
+        age,
+        money,
+        start,
+        clause=clause(text, start, end),
+    )
+
+
+# Where a clause ends: a comma or semicolon before a space, a bar, a bracket, a colon, or a
+# sentence's end. A comma between digits ('2,000') joins them.
+_CLAUSE_END = re.compile(r"[,;]\s|[|()\[\]:]|[.!?](?:\s|$)")
+
+
+def clause(text: str, at: int, end: int | None = None) -> str:
+    """The words around a comparison, within its clause: up to three before ``at`` and six
+    after ``end`` ('for items with more than 30 g of protein' of 'Can the sodium content be
+    estimated for items with more than 30 g of protein? An MAE of 300 mg is the bar.')."""
+    end = at if end is None else end
+    begin = 0
+    for match in _CLAUSE_END.finditer(text, 0, at):
+        begin = match.end()
+    after = _CLAUSE_END.search(text, end)
+    stop = after.start() if after else len(text)
+    before = list(re.finditer(r"\S+", text[begin:at]))[-3:]
+    following = list(re.finditer(r"\S+", text[end:stop]))[:6]
+    first = begin + before[0].start() if before else at
+    last = end + following[-1].end() if following else end
+    return text[first:last].strip()
 
 
 def verb(word: str) -> bool:

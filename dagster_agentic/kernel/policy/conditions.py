@@ -60,7 +60,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
 )
 from dagster_agentic.kernel.policy.condition_time import time_conditions
 from dagster_agentic.kernel.policy.metric import loose_threshold
-from dagster_agentic.kernel.policy.text import LEXICON, METRIC_WORDS, STOPWORDS
+from dagster_agentic.kernel.policy.text import LEXICON, METRIC_WORDS, POPULATION_NOUNS, STOPWORDS
 
 __all__ = ["Condition", "find_conditions"]
 
@@ -211,15 +211,19 @@ def find_conditions(
         return _without_threshold(text, _without_overlaps(found))
     found = [with_noun_after(text, c, names_numeric) for c in found]
     found.extend(equalities(text, metric_spans, names_numeric))
-    return _without_threshold(text, _without_overlaps(found))
+    return _without_threshold(text, _without_overlaps(found), names_numeric)
 
 
-def _without_threshold(text: str, found: list[Condition]) -> list[Condition]:
+def _without_threshold(
+    text: str, found: list[Condition], names: Callable[[str], bool] | None = None
+) -> list[Condition]:
     """Without the comparison that is the metric's threshold said apart from it: one that
     names nothing ('Evaluate with ROC AUC; we need at least 0.75': only 'we need' before it)
     when the objective names one metric and no other number is its threshold
-    (:func:`~dagster_agentic.kernel.policy.metric.loose_threshold`)."""
-    bare = [c for c in found if _names_nothing(c)]
+    (:func:`~dagster_agentic.kernel.policy.metric.loose_threshold`). With ``names`` (whether a
+    word names a numeric column), a lower-case word that names no column and no population
+    names nothing either ('we expect at least 0.97')."""
+    bare = [c for c in found if _names_nothing(c, names)]
     if not bare:
         return found
     claimed = [(c.start, c.end) for c in found if c not in bare]
@@ -229,16 +233,30 @@ def _without_threshold(text: str, found: list[Condition]) -> list[Condition]:
     return [c for c in found if not (c in bare and c.start <= number.start < c.end)]
 
 
-def _names_nothing(condition: Condition) -> bool:
-    """A plain comparison whose words are all function words ('we need at least 0.75'): no
-    column, population or age."""
+def _names_nothing(condition: Condition, names: Callable[[str], bool] | None = None) -> bool:
+    """A plain comparison whose words are all function words ('we need at least 0.75'), or,
+    with ``names``, lower-case words that name no numeric column and no population ('we
+    expect at least 0.97'): no column, population or age."""
     return (
         condition.kind == "range"
         and not condition.age
         and not condition.percent
         and not condition.after
         and condition.op in {">", ">=", "<", "<="}
-        and all(w.lower() in STOPWORDS | _PRONOUNS for w in condition.context)
+        and all(_function_word(w, names) for w in condition.context)
+    )
+
+
+def _function_word(word: str, names: Callable[[str], bool] | None) -> bool:
+    lower = word.lower()
+    if lower in STOPWORDS | _PRONOUNS:
+        return True
+    return (
+        names is not None
+        and word.islower()
+        and lower not in POPULATION_NOUNS
+        and lower not in METRIC_WORDS
+        and not names(word)
     )
 
 

@@ -272,9 +272,13 @@ def loose_threshold(text: str, claimed: Sequence[tuple[int, int]]) -> Number | N
         reading = _read(text, claimed)
     except ObjectiveError:
         return None
-    if not reading.apart:
-        return None
-    return next(n for n, m in reading.tied if _fits(n, m.metric))
+    fitting = [n for n, m in reading.tied if _fits(n, m.metric)]
+    if reading.apart:
+        return fitting[0]
+    # Tied to the one metric across a comma ('Use ROC AUC, at least 0.7'): the comparison
+    # the condition reader found is this threshold.
+    metrics = {m.metric for m in reading.mentions}
+    return fitting[0] if len(fitting) == 1 and len(metrics) == 1 else None
 
 
 def _said_apart(

@@ -33,6 +33,7 @@ import re
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import ClassValue, Objective
 from dagster_agentic.goals.spec import GoalOverrides
+from dagster_agentic.kernel.policy.asides import aside_spans, aside_words, class_lists
 from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.claims import (
     ValuePhrase,
@@ -42,6 +43,7 @@ from dagster_agentic.kernel.policy.claims import (
 from dagster_agentic.kernel.policy.cohort import resolve_cohort
 from dagster_agentic.kernel.policy.conditions import Condition, find_conditions
 from dagster_agentic.kernel.policy.entity import find_cutoff, resolve_entity
+from dagster_agentic.kernel.policy.inputs import input_spans
 from dagster_agentic.kernel.policy.language import refuse_foreign
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
 from dagster_agentic.kernel.policy.morphology import kinship
@@ -112,6 +114,10 @@ def interpret_objective(
     tokens = tokenize(text)
     nouns = warehouse_nouns(profile)
     fixed = metric_spans(text) + unit_spans(text)
+    # The inputs a user lists ('from its brand, body style and mileage') name no cohort and
+    # no outcome: read as such, like the metric's words.
+    inputs = input_spans(text, fixed)
+    fixed = fixed + inputs
     # Metric and unit words never qualify a cohort: 'employee with an R² of 0.8'.
     masked = [Token("§", "§", t.start, t.end) if inside(t, fixed) else t for t in tokens]
     values: list[ValuePhrase] = []
@@ -120,7 +126,11 @@ def interpret_objective(
         conditions: list[Condition] = []
     else:
         names_numeric = numeric_namer(profile)
-        conditions = find_conditions(text, metric_spans(text), names_numeric)
+        conditions = [
+            c
+            for c in find_conditions(text, metric_spans(text), names_numeric)
+            if not any(a <= c.core < b for a, b in inputs)
+        ]
         phrases = [
             p
             for p in find_phrases(text, masked, nouns)
@@ -149,7 +159,11 @@ def interpret_objective(
     # 'how heavy' asks for a weight, 'turned down' is one verb: both may name the outcome.
     lowered = [plain(t) for t in free if t.is_word]
     words += [w for w in [*asked_measures(lowered), *phrasal_verbs(lowered)] if w not in words]
-    notes: list[str] = []
+    notes: list[str] = [
+        f"inputs {quote(text[a:b].strip())}: what the model may learn from, no cohort and no "
+        "outcome"
+        for a, b in inputs
+    ]
     weak = name_nouns([t for t in free if plain(t) not in population])
     # Of the cohort phrases' words, a bare modifier of the population noun ('minute maid
     # purchases') may name the outcome's class; a phrase with a preposition ('stores in the
@@ -174,6 +188,12 @@ def interpret_objective(
         backing,
         sequence,
         qualifiers=qualifiers(free),
+        aside=aside_words(text, aside_spans(text)),
+        numbers=[
+            m.group(0)
+            for m in re.finditer(r"(?<![\d.])\d{2,4}(?![\d.])", text)
+            if not any(a <= m.start() < b for a, b in fixed)
+        ],
     )
     label = _table(profile, target.table)
     column = label.column(target.column)
@@ -197,10 +217,14 @@ def interpret_objective(
     # head is the target ('caravan purchase') when its other words match nothing in the data,
     # and a span of the target's own values.
     outcome = {(label.name, target.column)}
+    listed = class_lists(text, column)
+    notes.extend(f"{quote(text[a:b])} lists the classes of {where}: no cohort" for a, b in listed)
+    spans = spans + listed
     phrases = [
         p
         for p in phrases
-        if not _names_column(p, target.column)
+        if not any(a <= p.start < b for a, b in listed)
+        and not _names_column(p, target.column)
         and not _describes_target(p, target.column, profile)
         and not any(v.phrase == p and v.columns <= outcome for v in values)
         and not _spells_value(p, column)
@@ -210,7 +234,8 @@ def interpret_objective(
     conditions = [
         c
         for c in conditions
-        if not _defines_target(text, c, target.column, notes)
+        if not any(a <= c.core < b for a, b in listed)
+        and not _defines_target(text, c, target.column, notes)
         and not _names_target_year(c, target.column, notes)
     ]
     entity_words = words + sorted(population)
@@ -346,10 +371,11 @@ def _defines_target(text: str, condition: Condition, column: str, notes: list[st
 
 
 def _names_target_year(condition: Condition, column: str, notes: list[str]) -> bool:
-    """'log wage in 1982' of ``LogWage1982``: a year the target's own name holds says which
-    outcome, not which rows (a wide table holds one such column per year)."""
+    """'log wage in 1982' of ``LogWage1982``, 'height in September 1997' of ``Height 1997
+    (cm)``: a year the target's own name holds says which outcome, not which rows (a wide
+    table holds one such column per year)."""
     years = re.findall(r"\b\d{4}\b", condition.text)
-    if condition.kind != "time" or condition.op != "in" or len(years) != 1:
+    if condition.kind not in {"time", "month"} or condition.op != "in" or len(years) != 1:
         return False
     if years[0] not in name_tokens(column):
         return False

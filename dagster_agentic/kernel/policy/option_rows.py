@@ -101,7 +101,8 @@ def _verb_of(word: str, part: str) -> bool:
 
 
 def yes_value(column: ColumnProfile) -> str | int | bool | None:
-    """The value that means yes of a two-valued column: TRUE, 'Y'/'yes', or 1 of 0/1."""
+    """The value that means yes of a two-valued column: TRUE, 'Y'/'yes', 1 of 0/1, or -1 of
+    the -1/0 booleans Access writes."""
     if column.kind == "boolean":
         return True
     values = [v.value for v in (column.values or column.top_values) if v.value is not None]
@@ -113,6 +114,10 @@ def yes_value(column: ColumnProfile) -> str | int | bool | None:
         1.0,
     }:
         return 1
+    if column.kind == "numeric" and {
+        float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+    } == {0.0, -1.0}:
+        return -1  # the -1/0 booleans of Access and Visual Basic: TRUE is -1
     return None
 
 

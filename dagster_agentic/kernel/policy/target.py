@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import TaskType
+from dagster_agentic.kernel.policy.by_meaning import column_meant
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
     abbreviates,
@@ -46,6 +47,7 @@ from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_colu
 from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
+from dagster_agentic.warehouse.key_names import has_key_name
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _LABEL_TABLE = re.compile(r"(^|_)(labels?|targets?|outcomes?|ground_truth)(_|$)")
@@ -115,6 +117,8 @@ def resolve_target(
     backing: Sequence[GenericNoun] = (),
     sequence: Sequence[str] = (),
     qualifiers: Sequence[Qualifier] = (),
+    numbers: Sequence[str] = (),
+    aside: frozenset[str] = frozenset(),
 ) -> Target:
     """The label column: the override when given, else the column the words name best.
 
@@ -131,7 +135,11 @@ def resolve_target(
     phrases of the objective: a column named only by a phrase's words, where the words before
     it name another column ('ridership at Clark Street' with columns ridership and
     Clark_Street), is an ambiguity, unless the phrase is a name (capitalised): then it
-    qualifies the outcome the head noun names (:func:`_qualified`).
+    qualifies the outcome the head noun names (:func:`_qualified`). ``numbers`` are the
+    whole numbers the objective writes outside its metric: one that only one of several
+    equally named columns holds in its name picks it ('1997 height' of Height 1997).
+    ``aside`` are the words written only in brackets: of columns named equally well, those
+    named by words outside the brackets win (:mod:`~dagster_agentic.kernel.policy.asides`).
     """
     hint = hint or TaskHint(None, "")
     if override is not None:
@@ -144,7 +152,7 @@ def resolve_target(
     task: TaskType | None = hint.task
     if task is None and hint.classification:
         task = CLASSES
-    found = _match_column(profile, words, task, notes, [*weak, *backing], sequence)
+    found = _match_column(profile, words, task, notes, [*weak, *backing], sequence, numbers, aside)
     if found is not None and qualifiers:
         found = _qualified(profile, words, task, notes, found, qualifiers)
     if found is None and weak:
@@ -237,6 +245,8 @@ def _match_column(
     notes: list[str],
     weak: Sequence[GenericNoun] = (),
     sequence: Sequence[str] = (),
+    numbers: Sequence[str] = (),
+    aside: frozenset[str] = frozenset(),
 ) -> tuple[TableProfile, ColumnProfile] | None:
     Score = tuple[int, int, int, int, int, int]
     scored: list[tuple[Score, str, str, TableProfile, ColumnProfile]] = []
@@ -288,6 +298,24 @@ def _match_column(
         return None
     best = max(item[0] for item in scored)
     top = [item for item in scored if item[0] == best]
+    if len(top) > 1 and aside:
+        # A column named only by words in brackets ('away' of '(home win, draw or away win)')
+        # gives way to one the words outside them name.
+        outside = [item for item in top if set(item[1].split("', '")) - aside]
+        if outside and len(outside) < len(top):
+            top = outside
+    if len(top) > 1 and numbers:
+        # 'height in 1997' of Height 1996 and Height 1997: a number the objective writes
+        # that one name holds says which (a wide table keeps one column per year or size).
+        held = [item for item in top if set(numbers) & set(name_tokens(item[4].name))]
+        if len(held) == 1:
+            number = sorted(set(numbers) & set(name_tokens(held[0][4].name)))[0]
+            notes.append(
+                f"target {held[0][3].name}.{held[0][4].name} of "
+                + ", ".join(f"{t.name}.{c.name}" for *_, t, c in top)
+                + f": the objective's number {number} is in its name"
+            )
+            top = held
     if len(top) > 1:
         names = sorted(f"{t.name}.{c.name}" for *_, t, c in top)
         words_of = sorted({w for _, w, *_ in top})
@@ -374,6 +402,8 @@ def _other_kind(profile: WarehouseProfile, words: list[str], hint: TaskHint) -> 
     table, column = found
     if all(_evidence(w, column)[1] in {"values", ""} for w in words):
         return  # a value word ('Latin America' of region) names a cohort, not the outcome
+    if _is_key(profile, table, column):
+        return  # 'participant' of fk_participant names the entity, never an outcome
     assert hint.task is not None
     raise GoalError(
         f"the objective's words name {table.name}.{column.name} ({column.distinct_count} "
@@ -415,6 +445,9 @@ def _fallback(
                 f"it is the {why}{where}"
             )
             return found[0]
+    meant = _by_meaning(profile, words, task, notes)
+    if meant is not None:
+        return meant
     looked = ", ".join(f"'{w}'" for w in sorted(set(words))) or "(none)"
     structural = [(t, c) for cols in by_table.values() for t, c in cols]
     names = [f"{t.name}.{c.name}" for t, c in structural]
@@ -434,3 +467,38 @@ def _fallback(
         f"no {kind} column matches the objective's words {looked}; {kind} columns: {listing}",
         fix=f"name the outcome in the objective (e.g. 'predict churn') or {_FIX}",
     )
+
+
+def _by_meaning(
+    profile: WarehouseProfile, words: list[str], task: TaskType | None, notes: list[str]
+) -> tuple[TableProfile, ColumnProfile] | None:
+    """The column the outcome words clearly mean when none is named by its spelling ('who
+    dies' ~ OUTCOME with values DEAD and ALIVE; :mod:`~dagster_agentic.kernel.policy.
+    by_meaning`). Of the columns that fit the task (a yes/no or a category when the words say
+    neither), less those unique per row (keys and free text are no outcome)."""
+    if not words:
+        return None
+    if task is None:
+        pool = candidate_columns(profile, "binary_classification")
+        pool += [
+            p for p in candidate_columns(profile, "multiclass_classification") if p not in pool
+        ]
+    else:
+        pool = candidate_columns(profile, task)
+    pool = [(t, c) for t, c in pool if c.distinct_count < max(t.row_count, 2)]
+    meant = column_meant(" ".join(words), pool, "target")
+    if meant is None:
+        return None
+    notes.append(meant.note)
+    return pool[meant.index]
+
+
+def _is_key(profile: WarehouseProfile, table: TableProfile, column: ColumnProfile) -> bool:
+    """A column that links rows (either end of a relationship), or a unique one named as a
+    key (``pk_participant``; a unique SalePrice is a measurement)."""
+    linked = any(
+        (r.child_table, r.child_column) == (table.name, column.name)
+        or (r.parent_table, r.parent_column) == (table.name, column.name)
+        for r in profile.relationships
+    )
+    return linked or (column.name in table.candidate_keys and has_key_name(column.name))

@@ -73,7 +73,8 @@ _OUT_OF_SCOPE: tuple[tuple[str, re.Pattern[str], bool], ...] = (
         "time-series forecasting",
         re.compile(
             r"\b(?:time[\s-]?series|forecast\w*\b(?!\s+(?:which|whether|who|if)\b)"
-            r"(?=.*\b(?:next|coming|future|upcoming|over time|per (?:day|week|month|year)"
+            r"(?=.*\b(?:next|coming|future|upcoming|over time|(?:per|each|every) (?:day|week"
+            r"|month|quarter|year)"
             r"|daily|weekly|monthly|quarterly|yearly|annual|horizon|trend)\b))"
         ),
         False,

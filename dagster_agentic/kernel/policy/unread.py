@@ -19,6 +19,7 @@ from dagster_agentic.kernel.policy.row_phrases import (
     participle,
     participle_words,
 )
+from dagster_agentic.kernel.policy.sex_words import refuse_unread_sex
 from dagster_agentic.kernel.policy.sql import literal
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
@@ -183,7 +184,8 @@ def _parts(name: str) -> list[str]:
 
 def flag_example(profile: WarehouseProfile, where: str) -> str:
     """A predicate on the yes/no column ``where`` ('table.column') for a message: the column
-    compared with the larger of its two values (1 of 0/1, 'Y' of N/Y, 'Yes' of No/Yes)."""
+    compared with the larger of its two values (1 of 0/1, 'Y' of N/Y, 'Yes' of No/Yes), or -1
+    of -1/0."""
     table_name, column_name = where.split(".", 1)
     table = profile.table(table_name)
     column = table.column(column_name) if table is not None else None
@@ -192,6 +194,8 @@ def flag_example(profile: WarehouseProfile, where: str) -> str:
         value = max(v for v in listed if v is not None)
     except (TypeError, ValueError):
         value = 1
+    if {v for v in listed if v is not None} == {0, -1}:
+        value = -1  # Access's -1/0 booleans: TRUE is -1
     bare = column_name.isidentifier() and column_name.isascii()
     return f"{column_name if bare else quote_ident(column_name)} = {literal(value)}"
 
@@ -310,6 +314,7 @@ def refuse_unread(
             fix="say which rows they select (e.g. 'for <population> in <value>'), or set"
             ' cohort="<SQL predicate>" in the goal\'s overrides',
         )
+    refuse_unread_sex(tokens, read, profile, entity, outcome, cohort_sql)
     unread = unread_names(text, tokens, read, profile)
     if unread:
         shown = ", ".join(quote(t.text) for t in unread)

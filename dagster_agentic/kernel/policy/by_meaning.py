@@ -1,0 +1,87 @@
+"""Columns chosen by meaning where the words name none by spelling.
+
+'Predict who dies' names no column by its letters, but means OCCUPANTS.OUTCOME (values DEAD,
+ALIVE); 'items with more than 30 g of protein' means protein_g among nine columns whose values
+span 30. Each candidate column is described in words (its name split into words, its
+comment, and a category's values: 'outcome: dead, alive') and compared with the objective's
+words by :func:`dagster_agentic.meaning.choose`: a column is taken only when it is clearly
+the nearest (a floor and a margin over the runner-up), and the rationale says so with both
+scores. Anything less leaves the reader's error in place, now listing the candidates nearest
+first.
+
+Descriptions are built from the warehouse's names and values, and the objective's words are
+only compared with them: neither ever becomes code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dagster_agentic import meaning
+from dagster_agentic.kernel.policy.text import name_tokens
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
+
+__all__ = ["Meant", "column_meant", "describe"]
+
+_VALUES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Meant:
+    index: int  # into the candidates given
+    note: str  # the evidence, for the rationale
+
+
+def describe(column: ColumnProfile) -> str:
+    """The column in words: 'outcome: dead, alive', 'age days', 'living area'."""
+    words = " ".join(name_tokens(column.name)) or column.name
+    if column.comment:
+        words = f"{words} ({column.comment.strip()[:120]})"
+    listed = [v.value for v in (column.values or column.top_values)]
+    texts = [str(v).replace("_", " ") for v in listed if isinstance(v, str)]
+    if column.kind in {"text", "boolean"} and texts and len(texts) <= _VALUES_SHOWN:
+        words = f"{words}: {', '.join(t.lower() for t in texts)}"
+    return words
+
+
+def column_meant(
+    query: str,
+    candidates: Sequence[tuple[TableProfile, ColumnProfile]],
+    what: str,
+) -> Meant | None:
+    """The candidate ``query`` clearly means, with a note naming ``what`` was decided."""
+    if len(candidates) < 1:
+        return None
+    texts = [describe(c) for _, c in candidates]
+    choice = meaning.choose(query, texts)
+    if choice is None:
+        return None
+    order = sorted(
+        range(len(texts)),
+        key=lambda i: -meaning.similarities(query, [texts[i]])[0],
+    )
+    runner = order[1] if len(order) > 1 else None
+    table, column = candidates[choice.index]
+    nxt = (
+        f", next {candidates[runner][0].name}.{candidates[runner][1].name} {choice.runner_up:.2f}"
+        if runner is not None
+        else ""
+    )
+    note = (
+        f"{what} {table.name}.{column.name} by meaning: {query!r} is nearest to "
+        f"{texts[choice.index]!r} (similarity {choice.score:.2f}{nxt}; taken at "
+        f"{meaning.FLOOR:.2f} or more and {meaning.MARGIN:.2f} ahead)"
+    )
+    return Meant(choice.index, note)
+
+
+def ranked(
+    query: str, candidates: Sequence[tuple[TableProfile, ColumnProfile]]
+) -> list[tuple[TableProfile, ColumnProfile]]:
+    """The candidates nearest ``query`` first (as given when the encoder is missing)."""
+    if meaning.available() is not None or not query.strip():
+        return list(candidates)
+    scores = meaning.similarities(query, [describe(c) for _, c in candidates])
+    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+    return [candidates[i] for i in order]
