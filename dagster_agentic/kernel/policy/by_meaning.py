@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagster_agentic import meaning
-from dagster_agentic.kernel.policy.text import name_tokens
-from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
+from dagster_agentic.goals.objective import TaskType
+from dagster_agentic.kernel.policy.categories import Scope
+from dagster_agentic.kernel.policy.target_columns import candidate_columns, is_key
+from dagster_agentic.kernel.policy.text import name_match, name_tokens
+from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
-__all__ = ["Meant", "column_meant", "describe"]
+__all__ = ["Meant", "column_meant", "condition_column_meant", "describe", "ranked", "target_meant"]
 
 _VALUES_SHOWN = 10
 
@@ -85,3 +88,48 @@ def ranked(
     scores = meaning.similarities(query, [describe(c) for _, c in candidates])
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     return [candidates[i] for i in order]
+
+
+def target_meant(
+    profile: WarehouseProfile, words: Sequence[str], task: TaskType | None, notes: list[str]
+) -> tuple[TableProfile, ColumnProfile] | None:
+    """The column the outcome words clearly mean when none is named by its spelling ('who
+    was killed' ~ outcome with values dead and alive). Of the columns that fit the task (a
+    yes/no or a category when the words say neither), less keys."""
+    if not words:
+        return None
+    if task is None:
+        pool = candidate_columns(profile, "binary_classification")
+        pool += [
+            p for p in candidate_columns(profile, "multiclass_classification") if p not in pool
+        ]
+    else:
+        pool = candidate_columns(profile, task)
+    pool = [(t, c) for t, c in pool if not is_key(profile, t, c)]
+    meant = column_meant(" ".join(words), pool, "target")
+    if meant is None:
+        return None
+    notes.append(meant.note)
+    return pool[meant.index]
+
+
+def condition_column_meant(
+    clause: str, candidates: Sequence[tuple[Scope, ColumnProfile]], people: frozenset[str]
+) -> tuple[Scope, ColumnProfile, str] | None:
+    """The candidate a cohort condition's clause clearly means ('dishes with more than 30 g
+    of protein' ~ protein_g of the columns spanning 30), when the words name none or several
+    by their spelling. The words for the rows themselves ('dishes', ``people``) are left out:
+    they say whose value, not which, and pull towards whatever their own meaning is near."""
+    if len(candidates) < 2:
+        return None
+    tables = {p.table.name for p, _ in candidates}
+    kept = []
+    for word in clause.split():
+        bare = word.lower().strip(",.;:?!")
+        if bare not in people and not any(name_match(bare, t) == 2 for t in tables):
+            kept.append(word)
+    meant = column_meant(" ".join(kept), [(p.table, c) for p, c in candidates], "column")
+    if meant is None:
+        return None
+    place, column = candidates[meant.index]
+    return place, column, meant.note.removeprefix(f"column {place.table.name}.{column.name} ")

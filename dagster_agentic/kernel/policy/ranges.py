@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, replace
 
 from dagster_agentic.errors import ObjectiveError
-from dagster_agentic.kernel.policy.by_meaning import column_meant
+from dagster_agentic.kernel.policy.by_meaning import condition_column_meant
 from dagster_agentic.kernel.policy.categories import Scope
 from dagster_agentic.kernel.policy.condition_days import resolve_days
 from dagster_agentic.kernel.policy.condition_names import (
@@ -220,7 +220,11 @@ def _pick(
             own[0][1],
             f"the only numeric column whose values span {_bounds(condition)}",
         )
-    meant = _by_meaning(condition, spanning or ([] if condition.kind == "range" else pool))
+    meant = condition_column_meant(
+        condition.clause or condition.text,
+        spanning or ([] if condition.kind == "range" else pool),
+        PEOPLE,
+    )
     if meant is not None:
         return meant
     listed = fallback or spanning or pool
@@ -238,30 +242,6 @@ def _pick(
         fix="name the column in the objective (e.g. 'with income above 20k'), or set "
         'cohort="<SQL predicate>" in the goal\'s overrides',
     )
-
-
-def _by_meaning(
-    condition: Condition, candidates: list[tuple[Scope, ColumnProfile]]
-) -> tuple[Scope, ColumnProfile, str] | None:
-    """The candidate the condition's clause clearly means ('items with more than 30 g of
-    protein' ~ protein_g of nine columns spanning 30; :mod:`~dagster_agentic.kernel.policy.
-    by_meaning`), when the words name none or several by their spelling."""
-    if len(candidates) < 2:
-        return None
-    # Less the words for the rows themselves ('dishes', 'customers'): they say whose value,
-    # not which, and pull towards whatever column their own meaning is near.
-    tables = {p.table.name for p, _ in candidates}
-    query = " ".join(
-        w
-        for w in (condition.clause or condition.text).split()
-        if w.lower().strip(",.;:?!") not in PEOPLE
-        and not any(name_match(w.lower().strip(",.;:?!"), t) == 2 for t in tables)
-    )
-    meant = column_meant(query, [(p.table, c) for p, c in candidates], "column")
-    if meant is None:
-        return None
-    place, column = candidates[meant.index]
-    return place, column, meant.note.removeprefix(f"column {place.table.name}.{column.name} ")
 
 
 def _spanning(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import TaskType
-from dagster_agentic.kernel.policy.by_meaning import column_meant
+from dagster_agentic.kernel.policy.by_meaning import target_meant
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
     abbreviates,
@@ -43,11 +43,10 @@ from dagster_agentic.kernel.policy.naming import (
     synonyms,
 )
 from dagster_agentic.kernel.policy.outcome_tables import dedicated_entity, outcome_tables
-from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_columns, fits
+from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_columns, fits, is_key
 from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
-from dagster_agentic.warehouse.key_names import has_key_name
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _LABEL_TABLE = re.compile(r"(^|_)(labels?|targets?|outcomes?|ground_truth)(_|$)")
@@ -402,7 +401,7 @@ def _other_kind(profile: WarehouseProfile, words: list[str], hint: TaskHint) -> 
     table, column = found
     if all(_evidence(w, column)[1] in {"values", ""} for w in words):
         return  # a value word ('Latin America' of region) names a cohort, not the outcome
-    if _is_key(profile, table, column):
+    if is_key(profile, table, column):
         return  # 'participant' of fk_participant names the entity, never an outcome
     assert hint.task is not None
     raise GoalError(
@@ -445,7 +444,7 @@ def _fallback(
                 f"it is the {why}{where}"
             )
             return found[0]
-    meant = _by_meaning(profile, words, task, notes)
+    meant = target_meant(profile, words, task, notes)
     if meant is not None:
         return meant
     looked = ", ".join(f"'{w}'" for w in sorted(set(words))) or "(none)"
@@ -467,38 +466,3 @@ def _fallback(
         f"no {kind} column matches the objective's words {looked}; {kind} columns: {listing}",
         fix=f"name the outcome in the objective (e.g. 'predict churn') or {_FIX}",
     )
-
-
-def _by_meaning(
-    profile: WarehouseProfile, words: list[str], task: TaskType | None, notes: list[str]
-) -> tuple[TableProfile, ColumnProfile] | None:
-    """The column the outcome words clearly mean when none is named by its spelling ('who
-    dies' ~ OUTCOME with values DEAD and ALIVE; :mod:`~dagster_agentic.kernel.policy.
-    by_meaning`). Of the columns that fit the task (a yes/no or a category when the words say
-    neither), less those unique per row (keys and free text are no outcome)."""
-    if not words:
-        return None
-    if task is None:
-        pool = candidate_columns(profile, "binary_classification")
-        pool += [
-            p for p in candidate_columns(profile, "multiclass_classification") if p not in pool
-        ]
-    else:
-        pool = candidate_columns(profile, task)
-    pool = [(t, c) for t, c in pool if c.distinct_count < max(t.row_count, 2)]
-    meant = column_meant(" ".join(words), pool, "target")
-    if meant is None:
-        return None
-    notes.append(meant.note)
-    return pool[meant.index]
-
-
-def _is_key(profile: WarehouseProfile, table: TableProfile, column: ColumnProfile) -> bool:
-    """A column that links rows (either end of a relationship), or a unique one named as a
-    key (``pk_participant``; a unique SalePrice is a measurement)."""
-    linked = any(
-        (r.child_table, r.child_column) == (table.name, column.name)
-        or (r.parent_table, r.parent_column) == (table.name, column.name)
-        for r in profile.relationships
-    )
-    return linked or (column.name in table.candidate_keys and has_key_name(column.name))

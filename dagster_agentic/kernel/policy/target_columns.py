@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+from dagster_agentic.warehouse.key_names import has_key_name
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _KEY_SUFFIX = re.compile(r"(?i:(^|_)(id|key|ref|uuid|guid|pk|fk)$)|[a-z](Id|ID|Key|Ref)$")
@@ -109,3 +110,14 @@ def enumerated_by(
         if table.row_count == groups * len(listed) and all(v.count == groups for v in listed):
             return key.name
     return None
+
+
+def is_key(profile: WarehouseProfile, table: TableProfile, column: ColumnProfile) -> bool:
+    """A column that links rows (either end of a relationship), or a unique one named as a
+    key (``pk_participant``; a unique SalePrice is a measurement): never an outcome."""
+    linked = any(
+        (r.child_table, r.child_column) == (table.name, column.name)
+        or (r.parent_table, r.parent_column) == (table.name, column.name)
+        for r in profile.relationships
+    )
+    return linked or (column.name in table.candidate_keys and has_key_name(column.name))
