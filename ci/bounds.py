@@ -29,9 +29,11 @@ EXTRAS = ("llm", "k8s", "ui", "dev")
 TORCH = "torch==2.13.0"
 
 # Import and public API, the goal declaration and the component's schema, Great Expectations
-# on frames, and one real plan with its dbt build and training on the smallest warehouse.
+# on frames, one real plan with its dbt build and training on the smallest warehouse, and the
+# sentence encoder against sentence-transformers (tokenizers and safetensors at both ends).
 SMOKE_TESTS = (
     "tests/test_public_api.py",
+    "tests/test_reading_meaning.py",
     "tests/test_goal_declaration.py",
     "tests/test_component_schema.py",
     "tests/test_raw_expectations.py",
