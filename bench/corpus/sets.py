@@ -383,6 +383,17 @@ from bench.corpus.sets_heldout_4 import HELDOUT_4  # noqa: E402
 from bench.corpus.sets_heldout_5 import HELDOUT_5  # noqa: E402
 from bench.corpus.sets_heldout_6 import HELDOUT_6  # noqa: E402
 from bench.corpus.sets_heldout_7 import HELDOUT_7  # noqa: E402
+from bench.corpus.sets_heldout_8 import HELDOUT_8  # noqa: E402
 
-SETS = SETS + HELDOUT_1 + HELDOUT_2 + HELDOUT_3 + HELDOUT_4 + HELDOUT_5 + HELDOUT_6 + HELDOUT_7
+SETS = (
+    SETS
+    + HELDOUT_1
+    + HELDOUT_2
+    + HELDOUT_3
+    + HELDOUT_4
+    + HELDOUT_5
+    + HELDOUT_6
+    + HELDOUT_7
+    + HELDOUT_8
+)
 BY_KEY = {s.key: s for s in SETS}
