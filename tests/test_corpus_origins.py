@@ -24,8 +24,9 @@ def test_every_goal_and_refusal_has_a_known_origin_and_a_registered_set() -> Non
         "held-out-5": 33,
         "held-out-6": 33,
         "held-out-7": 33,
+        "held-out-8": 33,
     }
-    assert len(BY_KEY) == len(SETS) == 90
+    assert len(BY_KEY) == len(SETS) == 101
     assert {g.set_key for g in goals} == set(BY_KEY)
     # A set holds goals of one origin: the held-out sets are their own warehouses.
     origin_of: dict[str, set[str]] = {}
@@ -33,7 +34,7 @@ def test_every_goal_and_refusal_has_a_known_origin_and_a_registered_set() -> Non
         origin_of.setdefault(goal.set_key, set()).add(goal.origin)
     assert all(len(o) == 1 for o in origin_of.values()), origin_of
     refusals = load_refusals()
-    assert len(refusals) == 35
+    assert len(refusals) == 40
     assert {r.origin for r in refusals} == {
         "held-out-1",
         "held-out-2",
@@ -42,6 +43,7 @@ def test_every_goal_and_refusal_has_a_known_origin_and_a_registered_set() -> Non
         "held-out-5",
         "held-out-6",
         "held-out-7",
+        "held-out-8",
     }
     assert all(r.set_key in BY_KEY and origin_of[r.set_key] == {r.origin} for r in refusals)
 

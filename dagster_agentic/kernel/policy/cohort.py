@@ -121,6 +121,7 @@ def resolve_cohort(
                 if clause is None:
                     raise
         else:
+            item = _negated_before(item, text)
             try:
                 clause = _resolve(item, context)
             except ObjectiveError:
@@ -301,6 +302,20 @@ def _resolve(phrase: Phrase, context: CohortContext) -> Clause | None:
     else:
         description = f"{_neither(_listed(rest), 'not ')} ({sql})"
     return Clause(sql, description, f"{clause.note}; negated by {first!r}")
+
+
+_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without)\s+(?:any\s+)?$", re.IGNORECASE)
+
+
+def _negated_before(phrase: Phrase, text: str | None) -> Phrase:
+    """A phrase a negation right before it negates: 'quadrats that had no deep standing water'
+    is Deep_Standing_Water = 'No', never = 'Yes' (the phrase's own words start after 'no')."""
+    first = phrase.words[0].lower() if phrase.words else ""
+    if text is None or first in _NEGATIONS or first.startswith("non-") or first == "without":
+        return phrase
+    if _NEGATED_BEFORE.search(text[max(0, phrase.start - 16) : phrase.start]) is None:
+        return phrase
+    return replace(phrase, words=("not", *phrase.words))
 
 
 def _listed(words: tuple[str, ...]) -> list[str]:

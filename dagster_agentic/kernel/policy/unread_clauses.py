@@ -1,10 +1,13 @@
-"""Relative clauses on the population that nothing read: refused, never dropped.
+"""Relative clauses on the population, and restricting clauses, that nothing read: refused,
+never dropped.
 
 'for people who had a job in their first week out' restricts the rows as surely as 'for
-people in Ohio'. When no phrase, condition or value the reading used lies inside such a
-clause, and the clause neither speaks of the outcome ('customers who will churn',
-'employees who left', a word of the target's name) nor only of the population, the goal
-would be answered for every row; the objective is refused and the clause quoted.
+people in Ohio'; so do 'When neither of the two offers involves changing trains, ...' and
+'leaving out each household's first five trips'. When no phrase, condition or value the
+reading used lies inside such a clause, and the clause neither speaks of the outcome
+('customers who will churn', 'employees who left', a word of the target's name) nor only of
+the population, the goal would be answered for every row; the objective is refused and the
+clause quoted.
 """
 
 from __future__ import annotations
@@ -98,3 +101,68 @@ def unread_clauses(
         if content:
             found.append(text[tokens[i + 1].start : clause[-1].end])
     return found
+
+
+# Words that open a clause restricting the rows: 'when neither offer ...', 'leaving out ...'.
+_OPENERS = word_set("when whenever unless excluding except omitting ignoring")
+_TWO_WORD_OPENERS = {("leaving", "out"), ("leave", "out"), ("apart", "from"), ("other", "than")}
+
+
+def unread_restrictions(
+    text: str,
+    tokens: list[Token],
+    read: Iterable[tuple[int, int]],
+    population: frozenset[str],
+    outcome: tuple[str, str],
+    accounted: set[str],
+) -> list[str]:
+    """The clauses opened by a restricting word ('when', 'unless', 'excluding',
+    'leaving out', ...) up to the next comma or clause end, that hold no read span and name
+    rows, as :func:`unread_clauses` judges them. A clause about what is to come ('when will
+    they churn') or naming the outcome is left alone."""
+    spans = list(read)
+    # The outcome column's own words only: the rows of its table are what a restriction
+    # restricts ('leaving out each household's first five trips' of a trips table).
+    names = {f for part in name_tokens(outcome[1]) for f in noun_forms(part)}
+    found: list[str] = []
+    for i, token in enumerate(tokens[:-1]):
+        pair = (token.lower, tokens[i + 1].lower)
+        if token.lower in _OPENERS:
+            first = i + 1
+        elif pair in _TWO_WORD_OPENERS:
+            first = i + 2
+        else:
+            continue
+        if inside(token, spans):
+            continue
+        clause: list[Token] = []
+        for later in tokens[first:]:
+            if CLAUSE_END.fullmatch(later.text) or later.text == "," or len(clause) >= _LONGEST:
+                break
+            clause.append(later)
+        if not clause or any(inside(t, spans) for t in clause):
+            continue
+        words = [t.lower for t in clause if t.is_word]
+        if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
+            continue
+        content = [
+            w
+            for w in words
+            if len(w) >= 3
+            and w not in STOPWORDS
+            and w not in METRIC_WORDS
+            and w not in accounted
+            and w not in population
+            and w not in _GENERIC
+        ]
+        # 'leaving out each household's first five trips': which rows, by their order.
+        ordered = [t for t in clause if t.lower in _ORDINALS or t.text[:1].isdigit()]
+        if content or ordered:
+            found.append(text[token.start : clause[-1].end])
+    return found
+
+
+_ORDINALS = word_set(
+    """first second third fourth fifth last earliest latest initial final one two three four
+    five six seven eight nine ten eleven twelve"""
+)

@@ -1,0 +1,106 @@
+"""A negation right before a cohort phrase, and restricting clauses nothing read: an invented
+shore survey (real DuckDB file) whose quadrats carry Yes/No flags.
+
+* 'quadrats that had no standing water' is standing_water = 'No' (NOT 'Yes'), never 'Yes';
+* 'When neither survey involves a boat, ...' and 'leaving out the windy days' restrict the
+  rows: when nothing of the warehouse is read from them the goal is refused, quoting them;
+* a clause about what is to come ('when will a quadrat ...') or an indirect question is no
+  restriction.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dagster_agentic.errors import ObjectiveError
+from tests.goal_reading_warehouses import Built
+from tests.goal_reading_warehouses import build_sql as _build
+from tests.goal_reading_warehouses import count_rows as _rows
+from tests.goal_reading_warehouses import read_goal as _read
+
+
+@pytest.fixture(scope="module")
+def shore(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("shore"),
+        "shore",
+        [
+            """
+            CREATE TABLE quadrats AS
+            SELECT 'SQ-' || lpad(CAST(i AS VARCHAR), 4, '0') AS quadrat_ref,
+                   CASE WHEN i % 3 = 0 THEN 'Yes' ELSE 'No' END AS standing_water,
+                   (i * 7) % 90 AS rockweed_pct,
+                   CASE WHEN (i * 11) % 6 = 0 THEN 'Yes' ELSE 'No' END AS gunnel_found
+            FROM range(900) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Among the quadrats that had no standing water, flag the ones where we find gunnels."
+        " Recall 0.6.",
+        "For quadrats with no standing water, predict whether a gunnel is found, recall 0.6",
+        "Predict gunnel found for quadrats not in standing water, recall 0.6",
+    ],
+)
+def test_a_negation_before_the_phrase_negates_it(shore: Built, text: str) -> None:
+    objective = _read(shore, text)
+    assert objective.target_column == "gunnel_found"
+    assert objective.cohort_sql is not None
+    assert _rows(shore, "quadrats", objective.cohort_sql) == 600  # the 'No' rows
+
+
+def test_the_positive_phrase_is_unchanged(shore: Built) -> None:
+    objective = _read(
+        shore, "For quadrats with standing water, predict whether a gunnel is found, recall 0.6"
+    )
+    assert objective.cohort_sql is not None
+    assert _rows(shore, "quadrats", objective.cohort_sql) == 300
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        (
+            "When neither survey involved a boat crossing, can we tell whether a gunnel is"
+            " found? Recall 0.6.",
+            "When neither survey involved a boat crossing",
+        ),
+        (
+            "Predict whether a gunnel is found, leaving out the windy mornings, recall 0.6",
+            "leaving out the windy mornings",
+        ),
+        (
+            "Predict whether a gunnel is found, excluding the spring tides, recall 0.6",
+            "excluding the spring tides",
+        ),
+    ],
+)
+def test_a_restricting_clause_nothing_read_is_refused(
+    shore: Built, text: str, quoted: str
+) -> None:
+    with pytest.raises(ObjectiveError, match="restricts the rows with") as info:
+        _read(shore, text)
+    assert repr(quoted) in str(info.value) or f"'{quoted}'" in str(info.value)
+
+
+def test_a_clause_about_the_future_is_no_restriction(shore: Built) -> None:
+    objective = _read(
+        shore,
+        "We want to know when gunnels will be found: predict whether a gunnel is found,"
+        " recall 0.6",
+    )
+    assert objective.target_column == "gunnel_found"
+    assert objective.cohort_sql is None
+
+
+def test_rows_left_out_by_their_order_are_refused(shore: Built) -> None:
+    with pytest.raises(ObjectiveError, match="leaving out the first five surveys"):
+        _read(
+            shore,
+            "For quadrats with standing water, leaving out the first five surveys, predict"
+            " whether a gunnel is found, recall 0.6",
+        )
