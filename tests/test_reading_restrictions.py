@@ -79,9 +79,7 @@ def test_the_positive_phrase_is_unchanged(shore: Built) -> None:
         ),
     ],
 )
-def test_a_restricting_clause_nothing_read_is_refused(
-    shore: Built, text: str, quoted: str
-) -> None:
+def test_a_restricting_clause_nothing_read_is_refused(shore: Built, text: str, quoted: str) -> None:
     with pytest.raises(ObjectiveError, match="restricts the rows with") as info:
         _read(shore, text)
     assert repr(quoted) in str(info.value) or f"'{quoted}'" in str(info.value)
@@ -90,8 +88,7 @@ def test_a_restricting_clause_nothing_read_is_refused(
 def test_a_clause_about_the_future_is_no_restriction(shore: Built) -> None:
     objective = _read(
         shore,
-        "We want to know when gunnels will be found: predict whether a gunnel is found,"
-        " recall 0.6",
+        "We want to know when gunnels will be found: predict whether a gunnel is found, recall 0.6",
     )
     assert objective.target_column == "gunnel_found"
     assert objective.cohort_sql is None
