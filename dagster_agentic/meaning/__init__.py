@@ -5,8 +5,8 @@ no column, or several, this package compares the objective's words with a descri
 each candidate ('outcome: dead, alive', 'protein g') by the cosine similarity of their
 sentence embeddings (:mod:`dagster_agentic.meaning.encoder`), and names one only when it is
 clearly ahead: at least :data:`FLOOR` similar, and :data:`MARGIN` ahead of the runner-up.
-Otherwise there is no choice, and the reader's error stands (listing the candidates by
-meaning). Every choice carries its evidence, both scores, for the rationale.
+Otherwise there is no choice, and the reader's error stands. Every choice carries its
+evidence, both scores and the runner-up, for the rationale.
 
 Without the encoder's package (or with altered files) nothing is chosen by meaning; the
 reading is then what the rules alone give, and :func:`available` says why.
@@ -33,11 +33,8 @@ class Choice:
     index: int  # of the candidate chosen
     score: float
     runner_up: float  # the next candidate's score (0 when there is one candidate)
+    runner_index: int | None  # the next candidate (None when there is one candidate)
     query: str
-
-    def evidence(self, names: Sequence[str]) -> str:
-        """'similarity 0.51 to outcome, next OCCUPANTS.CRASH_YR 0.29' for the rationale."""
-        return f"similarity {self.score:.2f} of {self.query!r}, next best {self.runner_up:.2f}"
 
 
 def available() -> str | None:
@@ -75,7 +72,8 @@ def choose(
         return None
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
     best = order[0]
-    runner_up = scores[order[1]] if len(order) > 1 else 0.0
+    runner = order[1] if len(order) > 1 else None
+    runner_up = scores[runner] if runner is not None else 0.0
     if scores[best] < floor or scores[best] - runner_up < margin:
         return None
-    return Choice(best, round(scores[best], 3), round(runner_up, 3), query)
+    return Choice(best, round(scores[best], 3), round(runner_up, 3), runner, query)

@@ -6,8 +6,7 @@ span 30. Each candidate column is described in words (its name split into words,
 comment, and a category's values: 'outcome: dead, alive') and compared with the objective's
 words by :func:`dagster_agentic.meaning.choose`: a column is taken only when it is clearly
 the nearest (a floor and a margin over the runner-up), and the rationale says so with both
-scores. Anything less leaves the reader's error in place, now listing the candidates nearest
-first.
+scores. Anything less leaves the reader's error in place.
 
 Descriptions are built from the warehouse's names and values, and the objective's words are
 only compared with them: neither ever becomes code.
@@ -25,7 +24,7 @@ from dagster_agentic.kernel.policy.target_columns import candidate_columns, is_k
 from dagster_agentic.kernel.policy.text import name_match, name_tokens
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
-__all__ = ["Meant", "column_meant", "condition_column_meant", "describe", "ranked", "target_meant"]
+__all__ = ["Meant", "column_meant", "condition_column_meant", "describe", "target_meant"]
 
 _VALUES_SHOWN = 10
 
@@ -60,11 +59,7 @@ def column_meant(
     choice = meaning.choose(query, texts)
     if choice is None:
         return None
-    order = sorted(
-        range(len(texts)),
-        key=lambda i: -meaning.similarities(query, [texts[i]])[0],
-    )
-    runner = order[1] if len(order) > 1 else None
+    runner = choice.runner_index
     table, column = candidates[choice.index]
     nxt = (
         f", next {candidates[runner][0].name}.{candidates[runner][1].name} {choice.runner_up:.2f}"
@@ -77,17 +72,6 @@ def column_meant(
         f"{meaning.FLOOR:.2f} or more and {meaning.MARGIN:.2f} ahead)"
     )
     return Meant(choice.index, note)
-
-
-def ranked(
-    query: str, candidates: Sequence[tuple[TableProfile, ColumnProfile]]
-) -> list[tuple[TableProfile, ColumnProfile]]:
-    """The candidates nearest ``query`` first (as given when the encoder is missing)."""
-    if meaning.available() is not None or not query.strip():
-        return list(candidates)
-    scores = meaning.similarities(query, [describe(c) for _, c in candidates])
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-    return [candidates[i] for i in order]
 
 
 def target_meant(

@@ -84,23 +84,41 @@ def unread_clauses(
                 chained = k
                 break
             clause.append(later)
-        if not clause or any(inside(t, spans) for t in clause):
-            continue
-        words = [t.lower for t in clause if t.is_word]
-        if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
-            continue
-        content = [
-            w
-            for w in words
-            if len(w) >= 3
-            and w not in STOPWORDS
-            and w not in METRIC_WORDS
-            and w not in accounted
-            and w not in population
-        ]
-        if content:
+        if _names_rows(clause, spans, names, accounted, population):
             found.append(text[tokens[i + 1].start : clause[-1].end])
     return found
+
+
+def _names_rows(
+    clause: list[Token],
+    spans: list[tuple[int, int]],
+    names: set[str],
+    accounted: set[str],
+    population: frozenset[str],
+    *,
+    ignore: frozenset[str] = frozenset(),
+    ordered: bool = False,
+) -> bool:
+    """Whether a clause nothing read names rows: it holds no read span, says nothing of
+    what is to come or of the outcome (``names``), and has a word of three letters or more
+    that is no function, metric, population or ``ignore`` word; with ``ordered``, a number
+    or an ordinal names rows too ('the first five trips')."""
+    if not clause or any(inside(t, spans) for t in clause):
+        return False
+    words = [t.lower for t in clause if t.is_word]
+    if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
+        return False
+    if any(
+        len(w) >= 3
+        and w not in STOPWORDS
+        and w not in METRIC_WORDS
+        and w not in accounted
+        and w not in population
+        and w not in ignore
+        for w in words
+    ):
+        return True
+    return ordered and any(t.lower in _ORDINALS or t.text[:1].isdigit() for t in clause)
 
 
 # Words that open a clause restricting the rows: 'when neither offer ...', 'leaving out ...'.
@@ -140,24 +158,8 @@ def unread_restrictions(
             if CLAUSE_END.fullmatch(later.text) or later.text == "," or len(clause) >= _LONGEST:
                 break
             clause.append(later)
-        if not clause or any(inside(t, spans) for t in clause):
-            continue
-        words = [t.lower for t in clause if t.is_word]
-        if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
-            continue
-        content = [
-            w
-            for w in words
-            if len(w) >= 3
-            and w not in STOPWORDS
-            and w not in METRIC_WORDS
-            and w not in accounted
-            and w not in population
-            and w not in _GENERIC
-        ]
         # 'leaving out each household's first five trips': which rows, by their order.
-        ordered = [t for t in clause if t.lower in _ORDINALS or t.text[:1].isdigit()]
-        if content or ordered:
+        if _names_rows(clause, spans, names, accounted, population, ignore=_GENERIC, ordered=True):
             found.append(text[token.start : clause[-1].end])
     return found
 
