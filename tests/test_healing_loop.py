@@ -206,18 +206,15 @@ class NeverConverges(PolicyKernel):
         )
 
 
-def _heal_with(
-    goal: Goal, kernel: NeverConverges, healing: Healing
-) -> tuple[HealingOutcome, float]:
+def _heal_with(goal: Goal, kernel: NeverConverges, healing: Healing) -> HealingOutcome:
     """The live version's failed run, healed under ``healing`` (the declaration's other fields,
-    and so its accepted plan, unchanged), and when healing started."""
+    and so its accepted plan, unchanged)."""
     from dagster_agentic.runner import execute_version
 
     budgeted = goal.model_copy(update={"healing": healing})
     with dg.instance_for_test() as instance:
         trigger = run_goal(goal, instance=instance, kernel=kernel, heal=False, log_level="ERROR")
         assert failed_data_checks(trigger), trigger.render()
-        started = time.monotonic()
         return heal(
             budgeted,
             trigger,
@@ -225,7 +222,7 @@ def _heal_with(
                 budgeted, b, instance, log_level="ERROR", candidate=True
             ),
             kernel=kernel,
-        ), started
+        )
 
 
 def test_a_kernel_that_never_converges_stops_at_the_attempt_budget(
@@ -234,7 +231,7 @@ def test_a_kernel_that_never_converges_stops_at_the_attempt_budget(
     apply_fault(restored, "rename_column", seed=3)
     kernel = NeverConverges()
     healing = Healing(metric_tolerance=TOLERANCE, max_attempts=3)
-    outcome, _ = _heal_with(make_goal(restored), kernel, healing)
+    outcome = _heal_with(make_goal(restored), kernel, healing)
     assert len(kernel.calls) == 3
     assert [a.action for a in outcome.attempts] == ["stabilise"] * 3
     assert all(not a.accepted and a.failed_checks for a in outcome.attempts)
@@ -248,11 +245,10 @@ def test_a_kernel_that_never_converges_starts_no_repair_after_the_time_budget(
     apply_fault(restored, "rename_column", seed=3)
     kernel = NeverConverges()
     healing = Healing(metric_tolerance=TOLERANCE, max_attempts=5, max_seconds=1.0)
-    outcome, started = _heal_with(make_goal(restored), kernel, healing)
+    outcome = _heal_with(make_goal(restored), kernel, healing)
     # One candidate takes seconds to build and check: the budget is spent after the first, and
-    # no repair was proposed after it.
+    # no repair was proposed after it (of five the attempt budget allows).
     assert len(kernel.calls) == 1
-    assert all(call < started + healing.max_seconds for call in kernel.calls)
     assert [a.action for a in outcome.attempts] == ["stabilise", "stop"]
     assert "healing.max_seconds" in outcome.attempts[-1].rationale[0]
     assert not outcome.accepted and outcome.live_after == healthy.version
