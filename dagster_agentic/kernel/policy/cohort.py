@@ -38,6 +38,7 @@ from dagster_agentic.kernel.policy.cohort_rows import (
     zero_clause,
 )
 from dagster_agentic.kernel.policy.conditions import Condition
+from dagster_agentic.kernel.policy.contradictions import refuse_contradictions
 from dagster_agentic.kernel.policy.geography import (
     find_places,
 )
@@ -165,6 +166,8 @@ def resolve_cohort(
     groups = _alternatives(clauses, spans, text)
     if len(groups) < len(clauses):
         notes.append("cohort clauses joined by 'or' in the objective are alternatives (OR)")
+    singles = [(g[0].sql, g[0].description) for g in groups if len(g) == 1]
+    refuse_contradictions(singles, cohort_fix(context))
     parts = [
         " OR ".join(f"({c.sql})" if " AND " in c.sql or " OR " in c.sql else c.sql for c in g)
         if len(g) > 1

@@ -32,11 +32,15 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     LINKS,
     NEXT_WORD,
     NOUN_OR_MORE,
+    NOUN_PLUS,
     UNEQUAL,
 )
 from dagster_agentic.kernel.policy.text import STOPWORDS
 
 _NEGATED_LEADS = ("without", "other")
+
+
+_LESS = frozenset({"fewer", "less", "under", "below", "lower", "shorter", "smaller", "lighter"})
 
 
 def equalities(
@@ -76,10 +80,19 @@ def equalities(
         named = [w for w in words if w.lower() not in JOINERS]
         if not named or not all(names_by_part(w, names) for w in named):
             continue
-        less = match.group("dir").lower() in {"fewer", "less", "under", "below", "lower"}
+        less = match.group("dir").lower() in _LESS
         condition = make_condition(
             text, "range", match.start(), match.end(), "<=" if less else ">=", number.value
         )
+        found.append(replace(condition, after=tuple(named)))
+    for match in NOUN_PLUS.finditer(text):
+        number = value(match.group("low"))
+        if number is None or after_metric(text, match.start(), metric_spans):
+            continue
+        named = [w for w in match.group("noun").split() if w.lower() not in JOINERS]
+        if not named or not all(names_by_part(w, names) for w in named):
+            continue
+        condition = make_condition(text, "range", match.start(), match.end(), ">=", number.value)
         found.append(replace(condition, after=tuple(named)))
     for match in EQUALS.finditer(text):
         number = value(match.group("value"))

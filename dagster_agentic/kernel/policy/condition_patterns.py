@@ -141,20 +141,27 @@ BETWEEN = re.compile(
 )
 AND_OVER = re.compile(
     rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{VALUE})\s*(?:\+|-?\s*plus(?![\w])|(?:years?\s+old\s+"
-    r"|years?\s+(?=(?:or|and)\s+older))?(?:or|and)\s+(?:older|over|above|more|up))",
+    r"|years?\s+(?=(?:or|and)\s+older))?(?:or|and)\s+(?:older|over|above|more|up|higher|greater"
+    r"|longer|larger|bigger|heavier|taller)(?![\w]))",
     re.IGNORECASE,
 )
 # '30 or younger', '5 or fewer', '18 and under', '25 years or younger': the bound from above.
 AND_UNDER = re.compile(
     rf"(?<![\w])(?P<lead>aged?\s+)?(?P<low>{VALUE})\s*(?:years?\s+(?:old\s+)?)?(?:or|and)\s+"
-    r"(?P<word>younger|under|below|less|fewer|lower)(?![\w])",
+    r"(?P<word>younger|under|below|less|fewer|lower|shorter|smaller|lighter)(?![\w])",
     re.IGNORECASE,
 )
 # '3 bedrooms or more', '10 years or more in the majors', '2 baths or fewer': the noun
 # between the number and 'or more' names the column.
 NOUN_OR_MORE = re.compile(
     rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:\s+[A-Za-z][A-Za-z0-9_\-]*){{1,4}}?)\s+(?:or|and)\s+"
-    r"(?P<dir>more|over|above|greater|higher|fewer|less|under|below|lower)(?![\w])",
+    r"(?P<dir>more|over|above|greater|higher|longer|larger|bigger|heavier|taller|fewer|less|"
+    r"under|below|lower|shorter|smaller|lighter)(?![\w])",
+    re.IGNORECASE,
+)
+# '1 carat+', '3 bedrooms+': the noun before the plus names the column.
+NOUN_PLUS = re.compile(
+    rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:\s+[A-Za-z][A-Za-z0-9_\-]*){{1,2}})\+(?![\w+])",
     re.IGNORECASE,
 )
 AGED_RANGE = re.compile(

@@ -38,6 +38,7 @@ from dagster_agentic.kernel.policy.condition_base import (
     percent_after,
     value,
 )
+from dagster_agentic.kernel.policy.condition_clock import clock_conditions
 from dagster_agentic.kernel.policy.condition_counts import equalities, with_noun_after
 from dagster_agentic.kernel.policy.condition_days import with_days
 from dagster_agentic.kernel.policy.condition_patterns import (
@@ -199,7 +200,11 @@ def find_conditions(
     found = [_sexed(_years_old(text, _negated(text, c))) for c in found]
     spans, times = time_conditions(text)
     times = with_days(text, times)  # 'on weekends', 'weekdays in 2015'
-    found = [*spans, *found, *times]
+    clocks = clock_conditions(text)  # 'before midday', 'after 6pm': a time of day
+    found = [
+        c for c in [*spans, *found, *times] if not any(k.core <= c.core < k.end for k in clocks)
+    ]
+    found += clocks
     # 'between 2015 and 2018' reads as a span of years rather than a range of numbers.
     spans = [c for c in [*spans, *times] if c.op == "between"]
     found = [

@@ -8,6 +8,8 @@ nouns it uses and the noun after 'which'/'each'/... ('which shipments', "each or
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dagster_agentic.goals.objective import MAX_CLASSES
 from dagster_agentic.kernel.policy.outcome_words import counted, plain
 from dagster_agentic.kernel.policy.phrases import Nouns, known_words
@@ -18,6 +20,7 @@ from dagster_agentic.kernel.policy.text import (
     STOPWORDS,
     Token,
     name_tokens,
+    singular,
 )
 from dagster_agentic.warehouse.models import WarehouseProfile
 
@@ -85,6 +88,36 @@ def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
                     columns |= noun_forms(parts[-1])
     population -= columns - POPULATION_NOUNS
     return Nouns(frozenset(population), frozenset(columns), known=known_words(profile))
+
+
+def with_table_stems(nouns: Nouns, tokens: list[Token], profile: WarehouseProfile) -> Nouns:
+    """``nouns`` with the objective's nouns that name a table by its stem, in any language
+    or abbreviation ('plants' of a table ``plantor``, 'custs' of ``cust``): a one-word table
+    name that the word's singular starts, with at most three letters more. Such a word names
+    the population as surely as the table's own name does."""
+    names = set()
+    for table in profile.tables:
+        name = table.name.lower()
+        for prefix in TABLE_PREFIXES:
+            name = name.removeprefix(prefix)
+        parts = name_tokens(name)
+        if len(parts) == 1 and len(parts[0]) >= 5:
+            names.add(parts[0])
+    found: set[str] = set()
+    for token in tokens:
+        word = plain(token)
+        if not token.is_word or word in STOPWORDS or word in METRIC_WORDS:
+            continue
+        if word in nouns.population or word in nouns.columns:
+            continue
+        root = singular(word)
+        if len(root) >= 4 and any(
+            n != root and n.startswith(root) and len(n) - len(root) <= 3 for n in names
+        ):
+            found |= noun_forms(root) | {word}
+    if not found:
+        return nouns
+    return replace(nouns, population=nouns.population | frozenset(found))
 
 
 def noun_forms(word: str) -> set[str]:

@@ -53,6 +53,7 @@ from dagster_agentic.kernel.policy.nouns import (
     noun_forms,
     population_words,
     warehouse_nouns,
+    with_table_stems,
 )
 from dagster_agentic.kernel.policy.outcome_words import (
     UNIT,
@@ -112,7 +113,7 @@ def interpret_objective(
     text, corrections = correct_spelling(text, profile)
     refuse_out_of_scope(text, profile, overrides.target is not None)
     tokens = tokenize(text)
-    nouns = warehouse_nouns(profile)
+    nouns = with_table_stems(warehouse_nouns(profile), tokens, profile)
     fixed = metric_spans(text) + unit_spans(text)
     # The inputs a user lists ('from its brand, body style and mileage') name no cohort and
     # no outcome: read as such, like the metric's words.

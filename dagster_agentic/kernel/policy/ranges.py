@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.by_meaning import condition_column_meant
 from dagster_agentic.kernel.policy.categories import Scope
+from dagster_agentic.kernel.policy.condition_clock import resolve_clock
 from dagster_agentic.kernel.policy.condition_days import resolve_days
 from dagster_agentic.kernel.policy.condition_names import (
     begins,
@@ -110,6 +111,9 @@ def resolve_condition(
     several rows per entity. A child's column is read only when the words name it
     ('patients whose bilirubin went above 10' of lab results: the entities with at least one
     such row), never as the only column of a sort, and the entity's own columns win a tie."""
+    if condition.kind == "clock":
+        place, column, sql, why = resolve_clock(condition, candidates, exclude, _pick)
+        return Resolved(place, column, sql, f"{place.table.name}.{column.name} ({why})")
     if condition.kind in {"time", "month", "days"}:
         return _time(condition, candidates, exclude)
     return _range(condition, candidates, exclude, list(children))
@@ -202,7 +206,7 @@ def _pick(
     if len(fallback) == 1:
         return fallback[0][0], fallback[0][1], f"the only {sort} column"
     if not fallback:
-        kind = "date columns" if sort == "date" else "numeric columns"
+        kind = f"{sort} columns" if sort in {"date", "time-of-day"} else "numeric columns"
     spanning = _spanning(condition, pool) or _spanning(condition, far)
     unnamed = [
         w

@@ -33,7 +33,11 @@ from dagster_agentic.kernel.policy.text import (
     stem,
     word_match,
 )
-from dagster_agentic.kernel.policy.unread_clauses import unread_clauses, unread_restrictions
+from dagster_agentic.kernel.policy.unread_clauses import (
+    unread_clauses,
+    unread_restrictions,
+    unread_times,
+)
 from dagster_agentic.kernel.policy.value_forms import (
     category_forms,
     glued,
@@ -348,6 +352,7 @@ def refuse_unread(
         )
     clauses = unread_clauses(text, tokens, read, population, outcome, accounted)
     clauses += unread_restrictions(text, tokens, read, population, outcome, accounted)
+    clauses += unread_times(text, tokens, read, population, outcome, accounted)
     if clauses:
         shown = "; ".join(quote(c) for c in clauses)
         raise ObjectiveError(

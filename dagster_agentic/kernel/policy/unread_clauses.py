@@ -164,6 +164,54 @@ def unread_restrictions(
     return found
 
 
+# Words of time that, right after the population ('flights before noon') or after a
+# participle of it ('quadrats searched before midday'), say which rows are meant.
+_TIME_OPENERS = word_set("before after since until till during")
+_PRONOUNS = word_set("they it he she we you i them their its his her our your")
+
+
+def unread_times(
+    text: str,
+    tokens: list[Token],
+    read: Iterable[tuple[int, int]],
+    population: frozenset[str],
+    outcome: tuple[str, str],
+    accounted: set[str],
+) -> list[str]:
+    """The time phrases that qualify the population ('quadrats searched before midday',
+    'orders after 6pm'), up to the next comma, clause end, relative word or 'and'/'or',
+    that hold no read span and name rows, as :func:`unread_clauses` judges them."""
+    spans = list(read)
+    names = {f for part in name_tokens(outcome[1]) for f in noun_forms(part)}
+    nouns = population | accounted
+
+    def is_noun(token: Token) -> bool:
+        return token.is_word and bool({token.lower, singular(token.lower)} & nouns)
+
+    found: list[str] = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.lower not in _TIME_OPENERS or inside(token, spans) or i == 0:
+            continue
+        before = tokens[i - 1]
+        participle = i >= 2 and before.lower.endswith("ed") and is_noun(tokens[i - 2])
+        if not (is_noun(before) or participle):
+            continue
+        clause: list[Token] = []
+        for later in tokens[i + 1 :]:
+            stop = later.lower in _RELATIVE or later.lower in {"and", "or"}
+            if CLAUSE_END.fullmatch(later.text) or later.text == "," or stop:
+                break
+            if len(clause) >= _LONGEST:
+                break
+            clause.append(later)
+        # 'before they leave': what the population does, an event, not a time of the rows.
+        if clause and clause[0].lower in _PRONOUNS:
+            continue
+        if _names_rows(clause, spans, names, accounted, population, ordered=True):
+            found.append(text[(tokens[i - 1] if participle else token).start : clause[-1].end])
+    return found
+
+
 _ORDINALS = word_set(
     """first second third fourth fifth last earliest latest initial final one two three four
     five six seven eight nine ten eleven twelve"""
