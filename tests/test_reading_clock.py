@@ -206,3 +206,48 @@ def test_a_table_named_in_another_language_names_the_population(plantor: Built) 
     assert "unclipped" in str(error.value)
     plain = _read(plantor, "fruit count (antal frukter) for the plants, r2 at least 0.3")
     assert plain.target_column == "antal_frukter" and plain.cohort_sql is None
+
+
+@pytest.fixture(scope="module")
+def laptops(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    # Screens of 13 to 17 inches, 4 to 17 GB, 1 to 5 stars: numbers several columns span.
+    return _build(
+        tmp_path_factory.mktemp("laptops"),
+        "laptops",
+        [
+            """
+            CREATE TABLE offers AS
+            SELECT i AS offer_no,
+                   13 + i % 5 AS display_in,
+                   4 + (i * 3) % 14 AS memory_gb,
+                   1 + (i * 7) % 5 AS rating_stars,
+                   CASE WHEN (i * 11) % 4 = 0 THEN 'yes' ELSE 'no' END AS sold_out
+            FROM range(900) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("For 17-inch laptops, predict which offers sell out, ROC AUC 0.7", "display_in = 17"),
+        ("Predict sold-out offers among 5-star offers, recall 0.6", "rating_stars = 5"),
+        ("Predict which offers sell out for 16-GB machines, ROC AUC 0.7", "memory_gb = 16"),
+    ],
+)
+def test_a_number_hyphenated_to_its_unit_reads_the_column_the_unit_names(
+    laptops: Built, text: str, where: str
+) -> None:
+    objective = _read(laptops, text)
+    assert objective.cohort_sql is not None
+    expected = _rows(laptops, "offers", where)
+    assert 0 < expected < 900
+    assert _rows(laptops, "offers", objective.cohort_sql) == expected
+    assert _rows(laptops, "offers", f"({objective.cohort_sql}) AND ({where})") == expected
+
+
+def test_a_hyphenated_unit_no_column_names_is_refused(laptops: Built) -> None:
+    # 'a 14-day trial' names nothing here: the number must not be dropped or guessed.
+    with pytest.raises(ObjectiveError, match="14"):
+        _read(laptops, "Predict which offers sell out for 14-day deals, ROC AUC 0.7")

@@ -28,6 +28,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     BOUNDARY,
     COUNT,
     EQUALS,
+    HYPHEN_UNIT,
     JOINERS,
     LINKS,
     NEXT_WORD,
@@ -48,7 +49,8 @@ def equalities(
 ) -> list[Condition]:
     """A number equal (or not) to a column's value: 'with 3 bedrooms', 'having exactly 2
     baths', 'that do not have 8 cylinders', 'without 3 bedrooms' (the noun after the number
-    names the column), 'whose year is 2009', 'cylinders other than 8' (the word before)."""
+    names the column), '17-inch monitors' (the unit after the hyphen), 'whose year is 2009',
+    'cylinders other than 8' (the word before)."""
     found: list[Condition] = []
     for match in COUNT.finditer(text):
         number = value(match.group("value"))
@@ -94,6 +96,15 @@ def equalities(
             continue
         condition = make_condition(text, "range", match.start(), match.end(), ">=", number.value)
         found.append(replace(condition, after=tuple(named)))
+    for match in HYPHEN_UNIT.finditer(text):
+        if after_metric(text, match.start(), metric_spans) or not names_by_part(
+            match.group("noun"), names
+        ):
+            continue
+        low = float(match.group("low"))
+        equal = int(low) if low.is_integer() else low
+        condition = make_condition(text, "range", match.start(), match.end(), "=", equal)
+        found.append(replace(condition, after=(match.group("noun"),)))
     for match in EQUALS.finditer(text):
         number = value(match.group("value"))
         if number is None or number.kind == "percent" or percent_after(text, match.end()):

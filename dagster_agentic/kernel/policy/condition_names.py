@@ -43,6 +43,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "kms": ("kilometers", "kilometres", "km", "kms"),
     "cm": ("centimeters", "centimetres", "cm"),
     "ft": ("feet", "foot", "ft"),
+    "in": ("inches", "inch"),
     "yd": ("yards", "yard"),
     "kg": ("kilograms", "kilogram", "kilos", "kg", "kgs"),
     "kgs": ("kilograms", "kilogram", "kilos", "kg", "kgs"),
@@ -70,6 +71,12 @@ def unit_words(word: str) -> tuple[str, ...]:
     return UNITS.get(word.lower(), ())
 
 
+def unit_abbreviations(word: str) -> tuple[str, ...]:
+    """The abbreviations of a unit written out ('inch' -> 'in', 'feet' -> 'ft'), or none."""
+    lower = word.lower()
+    return tuple(short for short, words in UNITS.items() if lower in words and short != lower)
+
+
 def name_parts(column: ColumnProfile) -> list[str]:
     """The parts of a column's name and of its comment."""
     return name_tokens(column.name) + (name_tokens(column.comment) if column.comment else [])
@@ -82,7 +89,8 @@ def naming_words(words: Sequence[str], column: ColumnProfile) -> set[str]:
     found: set[str] = set()
     for word in [*(w.lower() for w in words if w.lower() not in _FILLER), joined]:
         named = any(part_names(word, token) or marked(word, token) for token in tokens)
-        if named or any(unit in tokens for unit in unit_words(word)):  # '5 mi' ~ DistanceMiles
+        units = (*unit_words(word), *unit_abbreviations(word))  # '5 mi' ~ DistanceMiles
+        if named or any(unit in tokens for unit in units):
             found.add(word)
     found |= initialled(words, tokens)
     return found
@@ -200,6 +208,8 @@ def numeric_namer(profile: WarehouseProfile) -> Callable[[str], bool]:
         if lower in whole or stem(lower) in stems:  # 'bikes_owned', 'bikes'
             return True
         if any(unit in parts for unit in unit_words(lower)):  # '5 mi' ~ DistanceMiles
+            return True
+        if any(short in parts for short in unit_abbreviations(lower)):  # 'inch' ~ screen_in
             return True
         return any(
             word_match(lower, t) == 2 or contracts(t, lower) or marked(lower, t) for t in parts

@@ -164,6 +164,9 @@ NOUN_PLUS = re.compile(
     rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:\s+[A-Za-z][A-Za-z0-9_\-]*){{1,2}})\+(?![\w+])",
     re.IGNORECASE,
 )
+# '17-inch monitors', '3-bedroom houses', '5-star hotels': the unit after the hyphen names
+# the column the number equals ('10-year-old' is an age, read elsewhere).
+HYPHEN_UNIT = re.compile(r"(?<![\w.,\-])(?P<low>\d+(?:\.\d+)?)-(?P<noun>[A-Za-z]{2,})(?![\w\-])")
 AGED_RANGE = re.compile(
     rf"(?<![\w])aged?\s+(?P<low>{VALUE})\s*(?:-|–|to)\s*(?P<high>{VALUE})", re.IGNORECASE
 )

@@ -167,6 +167,12 @@ def after_number(token: Token, tokens: list[Token]) -> bool:
 
 
 _WINDOW_BEFORE = re.compile(r"\b(?:within|next|after|in|over)\s+(?:the\s+)?(?:next\s+)?$")
+# 'for 14-day deals', 'customers on 12-month contracts': a hyphenated period after these
+# qualifies the rows, never the outcome's window.
+_ROWS_BEFORE = re.compile(
+    r"\b(?:for|among|amongst|on|with|without|having|only|across|from)\s+(?:an?\s+|the\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _names_kind(text: str, number: Number, target: str) -> bool:
@@ -232,17 +238,19 @@ def refuse_unread_numbers(
     an error naming the columns whose range holds it, never a number silently dropped.
 
     The outcome's own window is no condition: a number of the target's name ('1' of
-    late_1d), an adjective ('90-day churn') or a horizon ('churn within 30 days'); nor is the
-    kind of outcome named ('type 2' of a ``type`` target); nor a rate's base ('per 10,000
-    residents') or a year inside a name that no column reads ('the 1988 plebiscite'): those
-    come back as rationale lines."""
+    late_1d), an adjective ('90-day churn', not 'for 14-day deals') or a horizon ('churn
+    within 30 days'); nor is the kind of outcome named ('type 2' of a ``type`` target); nor
+    a rate's base ('per 10,000 residents') or a year inside a name that no column reads
+    ('the 1988 plebiscite'): those come back as rationale lines."""
     aside: list[str] = []
     for number in numbers:
         if any(a <= number.start < b for a, b in read):
             continue
         after = text[number.end :]
         unit = UNIT.match(after)
-        if unit and (after.startswith("-") or _WINDOW_BEFORE.search(text[: number.start])):
+        before = text[: number.start]
+        adjective = after.startswith("-") and not _ROWS_BEFORE.search(before)
+        if unit and (adjective or _WINDOW_BEFORE.search(before)):
             continue
         digits = number.raw.strip("$€£¥").replace(",", "")
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
