@@ -306,6 +306,9 @@ def test_bounds_written_after_the_number_or_negated(bees: Built, cohort: str, wh
     [
         "Predict which keepers overwintered with an AUC of 0.8 or more",
         "Predict which keepers overwintered, precision 0.8 or higher",
+        # a bound in brackets is the threshold, not a list of values
+        "Which keepers overwintered? I care about F1 (0.8 or more).",
+        "Predict which keepers overwintered: ROC AUC (0.8 or better)",
     ],
 )
 def test_or_more_after_a_metric_is_its_threshold(bees: Built, text: str) -> None:

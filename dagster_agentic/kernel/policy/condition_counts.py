@@ -147,8 +147,22 @@ def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool
         words.append(match)
         position = match.end()
     texts = [m.group(1) for m in words]
-    naming = [i for i, w in enumerate(texts) if w.lower() not in LINKS and names_by_part(w, names)]
-    if not naming or naming[0] > 2 or any(w.lower() in LINKS for w in texts[: naming[0]]):
+    # '2,000 sq ft of living area': the unit and its 'of' come before the words that name.
+    first = 0
+    while first < len(texts) and _is_unit(texts[first]) and not names_by_part(texts[first], names):
+        first += 1
+    if first and first < len(texts) and texts[first].lower() == "of":
+        first += 1
+    naming = [
+        i
+        for i, w in enumerate(texts)
+        if i >= first and w.lower() not in LINKS and names_by_part(w, names)
+    ]
+    if (
+        not naming
+        or naming[0] - first > 2
+        or any(w.lower() in LINKS for w in texts[first : naming[0]])
+    ):
         return condition
     last = naming[0]
     for index in naming[1:]:
@@ -157,8 +171,7 @@ def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool
         last = index
     head = texts[last].lower()
     counted = head.endswith("s") and not head.endswith(("ss", "us", "is"))
-    # An abbreviated unit: 'sqft', 'km', 'kg' (no vowel), or one English writes short ('mi').
-    unit = not re.search(r"[aeiou]", head) or bool(unit_words(head))
+    unit = _is_unit(head) or first > 0
     if not (counted or unit or "_" in head or last > naming[0] or condition.low == 1):
         return condition
     end = words[last].end()
@@ -168,6 +181,12 @@ def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool
         text=text[condition.start : end].strip(),
         after=tuple(w for w in texts[: last + 1] if w.lower() not in LINKS),
     )
+
+
+def _is_unit(word: str) -> bool:
+    """An abbreviated unit: 'sqft', 'km', 'kg' (no vowel), or one English writes short
+    ('mi')."""
+    return not re.search(r"[aeiou]", word.lower()) or bool(unit_words(word))
 
 
 def names_by_part(word: str, names: Callable[[str], bool]) -> bool:

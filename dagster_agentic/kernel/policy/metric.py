@@ -95,6 +95,11 @@ _SAID_METRICS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
 # A parenthesised list of values ('(bottom 25%, mid 50% or top 25%)') names classes: its
 # numbers are parts of the values, not thresholds.
 _VALUE_LIST = re.compile(r"\(([^()]*?(?:,|\bor\b|\band\b|/)[^()]*?)\)")
+# '(0.5 or more)', '(80% or better)': a bound in brackets, a threshold rather than a list.
+_BRACKETED_BOUND = re.compile(
+    r"\(\s*\d+(?:\.\d+)?\s*%?\s+or\s+(?:more|better|higher|above|greater|less|lower|below|"
+    r"fewer|under)\s*\)"
+)
 # Metrics people ask for that the kernel does not optimise: named so the error can say so.
 _UNSUPPORTED = re.compile(
     r"\b(?:pr[\s_-]?auc|auprc|average precision|precision[\s-]recall (?:auc|curve)|log[\s-]?loss"
@@ -239,7 +244,11 @@ def _read(text: str, claimed: Sequence[tuple[int, int]]) -> _Reading:
             fix=f"name one of {SUPPORTED} with a threshold, e.g. {_EXAMPLE}",
         )
     mentions = _mentions(lower)
-    lists = [(m.start(), m.end()) for m in _VALUE_LIST.finditer(lower)]
+    lists = [
+        (m.start(), m.end())
+        for m in _VALUE_LIST.finditer(lower)
+        if not _BRACKETED_BOUND.fullmatch(m.group(0))
+    ]
     skip = [*claimed, *lists]
     numbers = [n for n in find_numbers(text) if not any(a <= n.start < b for a, b in skip)]
     for number in numbers:

@@ -33,6 +33,13 @@ from dataclasses import dataclass, replace
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.by_meaning import condition_column_meant
 from dagster_agentic.kernel.policy.categories import Scope
+from dagster_agentic.kernel.policy.condition_ages import (
+    PEOPLE,
+    age_like,
+    initialled_ages,
+    is_age,
+    people,
+)
 from dagster_agentic.kernel.policy.condition_clock import resolve_clock
 from dagster_agentic.kernel.policy.condition_days import resolve_days
 from dagster_agentic.kernel.policy.condition_names import (
@@ -52,7 +59,7 @@ from dagster_agentic.kernel.policy.range_bounds import (
     stored_scale,
 )
 from dagster_agentic.kernel.policy.sql import ident, literal
-from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, singular, word_set
+from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile
 
 __all__ = ["Resolved", "numeric_namer", "resolve_condition"]
@@ -63,28 +70,6 @@ MONEY_WORDS = word_set(
     amount amt price cost income salary salaries wage wages pay payment payments balance
     loan loans value revenue spend spent charge charges fee fees total credit limit earnings
     premium fare rent sales usd eur gbp dollars euros budget deposit principal valuation
-    """
-)
-# Column names that say "age", in English and the languages warehouses are often named in
-# (Alter, edad, idade, età, âge, leeftijd, ålder, wiek, yaş).
-_AGE_WORDS = word_set(
-    "age aged ages alter edad idade eta età âge leeftijd alder ålder wiek yas yaş"
-)
-# Nouns for people: a bare number after them ('mothers under 25', 'customers over 65') is an
-# age. Kept broad: who goals are written about, and the words for people by age, sex, family
-# or role.
-PEOPLE = word_set(
-    """
-    customers users clients members subscribers people persons individuals patients
-    employees staff workers students pupils players athletes passengers travellers travelers
-    borrowers applicants candidates residents tenants drivers riders guests visitors buyers
-    shoppers donors voters citizens policyholders cardholders homeowners adults
-    men women boys girls children kids babies infants toddlers teens teenagers youths
-    seniors elderly retirees pensioners mothers fathers parents moms mums dads wives
-    husbands spouses couples singles respondents participants subjects volunteers
-    professors teachers lecturers faculty doctors physicians nurses owners renters smokers
-    nonsmokers drinkers runners golfers gamers viewers readers listeners fans consumers
-    owners holders insureds claimants recipients beneficiaries victims survivors
     """
 )
 _YEAR_WORDS = frozenset({"year", "yr", "years", "season", "seasons"})
@@ -270,12 +255,6 @@ def _bounds(condition: Condition) -> str:
     return " and ".join(numbers)
 
 
-def _people(words: tuple[str, ...]) -> bool:
-    """Whether the words before a bare number name people ('customers over 65', 'Black
-    mothers under 25'), in the plural or the singular."""
-    return any(w.lower() in PEOPLE or f"{singular(w)}s" in PEOPLE for w in words)
-
-
 def _adjective(condition: Condition) -> bool:
     """Whether the comparison is an adjective's ('taller than 180', 'heavier than 90'): it
     says what is compared, so the number is no bare age."""
@@ -283,27 +262,6 @@ def _adjective(condition: Condition) -> bool:
         return False
     word = re.escape(condition.context[-1])
     return re.search(rf"(?<![\w]){word}\s+than\b", condition.text, re.IGNORECASE) is not None
-
-
-def _is_age(column: ColumnProfile) -> bool:
-    """A column named as an age (age, age_at_entry, customer_age, Alter) or commented so."""
-    return bool(_AGE_WORDS & set(name_parts(column)))
-
-
-def _age_like(
-    condition: Condition, numeric: list[tuple[Scope, ColumnProfile]]
-) -> list[tuple[Scope, ColumnProfile]]:
-    """For 'older than 40' where no column is named as an age: the entity's columns whose
-    values look like a person's age (within 0..125, reaching past 18) and contain the number."""
-    spanning = _spanning(condition, [(p, c) for p, c in numeric if p.via is None])
-    return [
-        (p, c)
-        for p, c in spanning
-        if isinstance(c.min, int | float)
-        and isinstance(c.max, int | float)
-        and float(c.min) >= 0
-        and 18 <= float(c.max) <= 125
-    ]
 
 
 def _range(
@@ -324,13 +282,16 @@ def _range(
         numeric = [(p, c) for p, c in numeric if not _is_year(c)]
     bare = not (condition.after or condition.money or condition.percent or _adjective(condition))
     low = condition.low
-    person = bare and isinstance(low, float) and 0 <= low <= 120 and _people(condition.context)
+    person = bare and isinstance(low, float) and 0 <= low <= 120 and people(condition.context)
     if condition.age or person:
         # 'older than 40', 'mothers under 25': a person's number with no unit is an age.
         sort = "age"
-        fallback = [(p, c) for p, c in numeric if _is_age(c)]
+        fallback = [(p, c) for p, c in numeric if is_age(c)]
+        if not fallback and (initialled := initialled_ages(condition, numeric)):
+            fallback, sort = initialled, "age whose initial names the people"
         if not fallback and condition.age:
-            fallback, sort = _age_like(condition, numeric), "age-like"
+            own = [(p, c) for p, c in numeric if p.via is None]
+            fallback, sort = age_like(_spanning(condition, own)), "age-like"
     elif condition.money:
         sort = "money-like"
         fallback = [(p, c) for p, c in numeric if MONEY_WORDS & set(name_tokens(c.name))]
