@@ -102,7 +102,15 @@ def test_number_column_by_the_words_around_it(menu: Built) -> None:
     assert objective.target_column == "sodium_mg"
     assert objective.cohort_sql == "protein_g > 30"
     assert _rows(menu, "dishes", objective.cohort_sql) == 290
-    assert any("by meaning" in line and "protein g" in line for line in objective.rationale)
+    # 'g of protein' spells protein_g; without the unit, only the meaning of 'protein' does.
+    assert any("words name the column" in line for line in objective.rationale)
+    unitless = _read(
+        menu,
+        "Can the sodium (mg) be estimated for dishes with more than 30 of protein? "
+        "An MAE of 300 mg is the bar.",
+    )
+    assert unitless.cohort_sql == "protein_g > 30"
+    assert any("by meaning" in line and "protein g" in line for line in unitless.rationale)
 
 
 def test_number_column_without_a_clear_meaning_is_refused(menu: Built) -> None:
@@ -139,6 +147,31 @@ def test_outcome_by_meaning(crashes: Built) -> None:
 def test_no_outcome_near_enough_is_refused(crashes: Built) -> None:
     with pytest.raises(ObjectiveError, match="no binary column matches"):
         _read(crashes, "Predict whether each occupant renews a subscription, ROC AUC 0.8")
+
+
+def test_meaning_against_spelling_is_no_reading(tmp_path: Path) -> None:
+    """'premature' of columns lowbirthweight and premie: the encoder leans to the first, the
+    spelling to the second; the reading must never settle on the first."""
+    built = _build(
+        tmp_path,
+        "births",
+        [
+            """
+            CREATE TABLE births AS
+            SELECT i AS birth_no,
+                   CASE WHEN i % 7 = 0 THEN 'low' ELSE 'not low' END AS lowbirthweight,
+                   CASE WHEN i % 6 = 0 THEN 'premie' ELSE 'full term' END AS premie,
+                   15 + i % 30 AS mage
+            FROM range(600) t(i)
+            """
+        ],
+    )
+    try:
+        objective = _read(built, "Will the baby be born premature? F1 of 0.5")
+    except ObjectiveError as error:
+        assert "births.premie" in str(error)
+    else:
+        assert objective.target_column == "premie"
 
 
 @pytest.mark.parametrize(

@@ -93,8 +93,22 @@ def target_meant(
     meant = column_meant(" ".join(words), pool, "target")
     if meant is None:
         return None
+    chosen = pool[meant.index]
+    if not _spelled_near(words, chosen[1]) and any(
+        _spelled_near(words, c) for t, c in pool if (t, c) != chosen
+    ):
+        # 'premature' of columns lowbirthweight and premie: meaning points one way, the
+        # spelling the other; neither is clear enough to decide alone.
+        return None
     notes.append(meant.note)
-    return pool[meant.index]
+    return chosen
+
+
+def _spelled_near(words: Sequence[str], column: ColumnProfile) -> bool:
+    """Whether a word begins as a part of the column's name does, in four letters or more
+    ('premature' ~ premie)."""
+    heads = {w.lower()[:4] for w in words if len(w) >= 4}
+    return any(len(t) >= 4 and t[:4] in heads for t in name_tokens(column.name))
 
 
 def condition_column_meant(
