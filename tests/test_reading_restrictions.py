@@ -2,8 +2,9 @@
 shore survey (real DuckDB file) whose quadrats carry Yes/No flags.
 
 * 'quadrats that had no standing water' is standing_water = 'No' (NOT 'Yes'), never 'Yes';
-* 'When neither survey involves a boat, ...' and 'leaving out the windy days' restrict the
-  rows: when nothing of the warehouse is read from them the goal is refused, quoting them;
+* 'When neither survey involves a boat, ...', 'leaving out the windy days' and 'quadrats
+  facing the open sea' restrict the rows: when nothing of the warehouse is read from them
+  the goal is refused, quoting them;
 * a clause about what is to come ('when will a quadrat ...') or an indirect question is no
   restriction.
 """
@@ -77,6 +78,10 @@ def test_the_positive_phrase_is_unchanged(shore: Built) -> None:
             "Predict whether a gunnel is found, excluding the spring tides, recall 0.6",
             "excluding the spring tides",
         ),
+        (
+            "Predict whether a gunnel is found, recall 0.6, for quadrats facing the open sea",
+            "facing the open sea",
+        ),
     ],
 )
 def test_a_restricting_clause_nothing_read_is_refused(shore: Built, text: str, quoted: str) -> None:
@@ -92,6 +97,14 @@ def test_a_clause_about_the_future_is_no_restriction(shore: Built) -> None:
     )
     assert objective.target_column == "gunnel_found"
     assert objective.cohort_sql is None
+
+
+def test_a_participle_the_reading_reads_is_no_unread_restriction(shore: Built) -> None:
+    objective = _read(
+        shore, "Predict whether a gunnel is found for quadrats having standing water, recall 0.6"
+    )
+    assert objective.cohort_sql is not None
+    assert _rows(shore, "quadrats", objective.cohort_sql) == 300
 
 
 def test_rows_left_out_by_their_order_are_refused(shore: Built) -> None:

@@ -35,6 +35,7 @@ from dagster_agentic.kernel.policy.text import (
 )
 from dagster_agentic.kernel.policy.unread_clauses import (
     unread_clauses,
+    unread_participles,
     unread_restrictions,
     unread_times,
 )
@@ -353,6 +354,7 @@ def refuse_unread(
     clauses = unread_clauses(text, tokens, read, population, outcome, accounted)
     clauses += unread_restrictions(text, tokens, read, population, outcome, accounted)
     clauses += unread_times(text, tokens, read, population, outcome, accounted)
+    clauses += unread_participles(text, tokens, read, population, outcome, accounted)
     if clauses:
         shown = "; ".join(quote(c) for c in clauses)
         raise ObjectiveError(

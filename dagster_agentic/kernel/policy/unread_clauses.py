@@ -212,6 +212,52 @@ def unread_times(
     return found
 
 
+# '-ing' words that are no participle of the population: 'during', 'including', 'morning'.
+_NOT_PARTICIPLES = word_set(
+    "during including excluding according regarding concerning following pending "
+    "morning evening during nothing something anything everything thing things king"
+)
+
+
+def unread_participles(
+    text: str,
+    tokens: list[Token],
+    read: Iterable[tuple[int, int]],
+    population: frozenset[str],
+    outcome: tuple[str, str],
+    accounted: set[str],
+) -> list[str]:
+    """The reduced relative clauses on the population ('pigs getting any vitamin E
+    supplement', 'patients receiving the new drug'), from the '-ing' word after a population
+    noun up to the next comma, clause end, relative word or 'and'/'or', that hold no read
+    span and name rows, as :func:`unread_clauses` judges them ('customers leaving next
+    month', the outcome, is left alone)."""
+    spans = list(read)
+    names = {f for part in name_tokens(outcome[1]) for f in noun_forms(part)}
+    nouns = population | accounted
+    found: list[str] = []
+    for i, token in enumerate(tokens[1:-1], start=1):
+        lower = token.lower
+        before = tokens[i - 1]
+        if not (token.is_word and lower.endswith("ing") and len(lower) >= 5):
+            continue
+        if lower in _NOT_PARTICIPLES or lower in STOPWORDS or inside(token, spans):
+            continue
+        if not (before.is_word and {before.lower, singular(before.lower)} & nouns):
+            continue
+        clause: list[Token] = [token]
+        for later in tokens[i + 1 :]:
+            stop = later.lower in _RELATIVE or later.lower in {"and", "or"}
+            if CLAUSE_END.fullmatch(later.text) or later.text == "," or stop:
+                break
+            if len(clause) >= _LONGEST:
+                break
+            clause.append(later)
+        if len(clause) > 1 and _names_rows(clause, spans, names, accounted, population):
+            found.append(text[token.start : clause[-1].end])
+    return found
+
+
 _ORDINALS = word_set(
     """first second third fourth fifth last earliest latest initial final one two three four
     five six seven eight nine ten eleven twelve"""
