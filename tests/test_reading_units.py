@@ -5,7 +5,8 @@ warehouses (real DuckDB files) where several columns span the same number.
   column the number equals; a hyphenated period nothing reads ('14-day deals') is refused;
 * 'homes over 2,000 sq ft of living area': the words after the unit name the column;
 * 'mothers aged 35 or older' of columns ``mage`` and ``fage``: the person's initial names
-  the age column.
+  the age column;
+* 'on the 1-5 scale' of ratings from 1 to 5 describes the target's own range: no condition.
 """
 
 from __future__ import annotations
@@ -111,3 +112,32 @@ def test_a_person_s_initial_names_their_age_column(homes: Built) -> None:
     # No initial to go by: both ages stay candidates, and the error names them.
     with pytest.raises(ObjectiveError, match=r"fage.*mage|mage.*fage"):
         _read(homes, "Predict preterm births, recall 0.6, for parents aged 35 or older")
+
+
+@pytest.fixture(scope="module")
+def ratings(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("ratings"),
+        "ratings",
+        [
+            """
+            CREATE TABLE stays AS
+            SELECT i AS stay_no,
+                   1 + (i * 7) % 5 AS guest_rating,
+                   1 + (i * 3) % 14 AS nights,
+                   CASE WHEN i % 4 = 0 THEN 'suite' ELSE 'standard' END AS room_kind
+            FROM range(500) t(i)
+            """
+        ],
+    )
+
+
+def test_the_ends_of_the_target_s_own_range_are_no_condition(ratings: Built) -> None:
+    objective = _read(
+        ratings, "How will a guest rate the stay on the 1-5 scale? accuracy of at least 0.4"
+    )
+    assert (objective.target_column, objective.cohort_sql) == ("guest_rating", None)
+    assert any("target's own range" in line for line in objective.rationale)
+    # Numbers that are not both ends of the target's values are still conditions to read.
+    with pytest.raises(ObjectiveError, match="'3'"):
+        _read(ratings, "How will a guest rate the stay on the 3-5 scale? accuracy of at least 0.4")

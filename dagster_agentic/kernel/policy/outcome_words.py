@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from dagster_agentic.errors import ObjectiveError
-from dagster_agentic.kernel.policy.numbers import Number
+from dagster_agentic.kernel.policy.numbers import Number, find_numbers
 from dagster_agentic.kernel.policy.target import GenericNoun, Qualifier
 from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
@@ -225,6 +225,24 @@ def _named_year(text: str, number: Number, entity: TableProfile, label: TablePro
     return True
 
 
+def _target_range(text: str, number: Number, label: TableProfile, target: str) -> bool:
+    """Whether ``number`` and another one close by are the target's lowest and highest
+    values: 'on the 1-5 scale' of ratings from 1 to 5, '(0 for a U up to 10 for an A)' of
+    points from 0 to 10."""
+    column = next((c for c in label.columns if c.name == target), None)
+    if column is None or not isinstance(column.min, int | float):
+        return False
+    if not isinstance(column.max, int | float):
+        return False
+    ends = {float(column.min), float(column.max)}
+    if number.value not in ends or len(ends) < 2:
+        return False
+    return any(
+        other.value in ends - {number.value} and abs(other.start - number.start) <= 40
+        for other in find_numbers(text)
+    )
+
+
 def refuse_unread_numbers(
     text: str,
     numbers: tuple[Number, ...],
@@ -256,6 +274,12 @@ def refuse_unread_numbers(
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
             continue
         if _names_kind(text, number, target):
+            continue
+        if _target_range(text, number, label, target):
+            aside.append(
+                f"{quote(number.raw)} is an end of the target's own range (its values run "
+                "from the one number to the other), no condition"
+            )
             continue
         if _rate_base(text, number):
             aside.append(f"{quote(number.raw)} is the base of a rate (after 'per'), no condition")
