@@ -164,6 +164,20 @@ def unread_restrictions(
     return found
 
 
+def _phrase(tokens: list[Token], start: int, longest: int = _LONGEST) -> list[Token]:
+    """The tokens from ``start`` up to the next comma, clause end, relative word or
+    'and'/'or', at most ``longest``."""
+    phrase: list[Token] = []
+    for later in tokens[start:]:
+        stop = later.lower in _RELATIVE or later.lower in {"and", "or"}
+        if CLAUSE_END.fullmatch(later.text) or later.text == "," or stop:
+            break
+        if len(phrase) >= longest:
+            break
+        phrase.append(later)
+    return phrase
+
+
 # Words of time that, right after the population ('flights before noon') or after a
 # participle of it ('quadrats searched before midday'), say which rows are meant.
 _TIME_OPENERS = word_set("before after since until till during")
@@ -196,14 +210,7 @@ def unread_times(
         participle = i >= 2 and before.lower.endswith("ed") and is_noun(tokens[i - 2])
         if not (is_noun(before) or participle):
             continue
-        clause: list[Token] = []
-        for later in tokens[i + 1 :]:
-            stop = later.lower in _RELATIVE or later.lower in {"and", "or"}
-            if CLAUSE_END.fullmatch(later.text) or later.text == "," or stop:
-                break
-            if len(clause) >= _LONGEST:
-                break
-            clause.append(later)
+        clause = _phrase(tokens, i + 1)
         # 'before they leave': what the population does, an event, not a time of the rows.
         if clause and clause[0].lower in _PRONOUNS:
             continue
@@ -245,14 +252,7 @@ def unread_participles(
             continue
         if not (before.is_word and {before.lower, singular(before.lower)} & nouns):
             continue
-        clause: list[Token] = [token]
-        for later in tokens[i + 1 :]:
-            stop = later.lower in _RELATIVE or later.lower in {"and", "or"}
-            if CLAUSE_END.fullmatch(later.text) or later.text == "," or stop:
-                break
-            if len(clause) >= _LONGEST:
-                break
-            clause.append(later)
+        clause = [token, *_phrase(tokens, i + 1, _LONGEST - 1)]
         if len(clause) > 1 and _names_rows(clause, spans, names, accounted, population):
             found.append(text[token.start : clause[-1].end])
     return found
