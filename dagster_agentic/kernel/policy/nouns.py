@@ -92,9 +92,9 @@ def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
 
 def with_table_stems(nouns: Nouns, tokens: list[Token], profile: WarehouseProfile) -> Nouns:
     """``nouns`` with the objective's nouns that name a table by its stem, in any language
-    or abbreviation ('plants' of a table ``plantor``, 'custs' of ``cust``): a one-word table
-    name that the word's singular starts, with at most three letters more. Such a word names
-    the population as surely as the table's own name does."""
+    ('plants' of a table ``plantor``): a one-word table name of five letters or more that
+    the word's singular (four letters or more) starts, with at most three letters more.
+    Such a word names the population as surely as the table's own name does."""
     names = set()
     for table in profile.tables:
         name = table.name.lower()
