@@ -75,36 +75,12 @@ def equalities(
         if condition.after and not before_metric(text, condition.end, metric_spans):
             found.append(condition)
     for match in NOUN_OR_MORE.finditer(text):
-        number = value(match.group("low"))
-        if number is None or after_metric(text, match.start(), metric_spans):
-            continue
-        words = match.group("noun").split()
-        named = [w for w in words if w.lower() not in JOINERS]
-        if not named or not all(names_by_part(w, names) for w in named):
-            continue
         less = match.group("dir").lower() in _LESS
-        condition = make_condition(
-            text, "range", match.start(), match.end(), "<=" if less else ">=", number.value
-        )
-        found.append(replace(condition, after=tuple(named)))
-    for match in NOUN_PLUS.finditer(text):
-        number = value(match.group("low"))
-        if number is None or after_metric(text, match.start(), metric_spans):
-            continue
-        named = [w for w in match.group("noun").split() if w.lower() not in JOINERS]
-        if not named or not all(names_by_part(w, names) for w in named):
-            continue
-        condition = make_condition(text, "range", match.start(), match.end(), ">=", number.value)
-        found.append(replace(condition, after=tuple(named)))
-    for match in HYPHEN_UNIT.finditer(text):
-        if after_metric(text, match.start(), metric_spans) or not names_by_part(
-            match.group("noun"), names
-        ):
-            continue
-        low = float(match.group("low"))
-        equal = int(low) if low.is_integer() else low
-        condition = make_condition(text, "range", match.start(), match.end(), "=", equal)
-        found.append(replace(condition, after=(match.group("noun"),)))
+        found += _named_bound(text, match, metric_spans, names, "<=" if less else ">=")
+    for match in NOUN_PLUS.finditer(text):  # '1 carat+'
+        found += _named_bound(text, match, metric_spans, names, ">=")
+    for match in HYPHEN_UNIT.finditer(text):  # '17-inch monitors'
+        found += _named_bound(text, match, metric_spans, names, "=")
     for match in EQUALS.finditer(text):
         number = value(match.group("value"))
         if number is None or number.kind == "percent" or percent_after(text, match.end()):
@@ -116,6 +92,26 @@ def equalities(
             make_condition(text, "range", match.start("op"), match.end(), op, number.value)
         )
     return found
+
+
+def _named_bound(
+    text: str,
+    match: re.Match[str],
+    metric_spans: list[tuple[int, int]],
+    names: Callable[[str], bool],
+    op: str,
+) -> list[Condition]:
+    """The condition of a number (group ``low``) and the words that name its column (group
+    ``noun``: '3 bedrooms or more', '1 carat+', '17-inch'), when every word of them names a
+    numeric column; none otherwise."""
+    number = value(match.group("low"))
+    if number is None or after_metric(text, match.start(), metric_spans):
+        return []
+    named = [w for w in match.group("noun").split() if w.lower() not in JOINERS]
+    if not named or not all(names_by_part(w, names) for w in named):
+        return []
+    condition = make_condition(text, "range", match.start(), match.end(), op, number.value)
+    return [replace(condition, after=tuple(named))]
 
 
 def with_noun_after(text: str, condition: Condition, names: Callable[[str], bool]) -> Condition:

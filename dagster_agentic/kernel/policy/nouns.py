@@ -53,18 +53,25 @@ _VERBS_AFTER = frozenset(
 )
 
 
+def table_word(name: str) -> str | None:
+    """The one word a table is named by, its prefix dropped ('tbl_Customers' -> 'customers'),
+    or None for a name of several words."""
+    bare = name.lower()
+    for prefix in TABLE_PREFIXES:
+        bare = bare.removeprefix(prefix)
+    parts = name_tokens(bare)
+    return parts[0] if len(parts) == 1 else None
+
+
 def warehouse_nouns(profile: WarehouseProfile) -> Nouns:
     """Population nouns (the list plus each table's name, singular and plural) and the nouns
     that name a column (the words of category column names: 'contract', 'department')."""
     population = set(POPULATION_NOUNS)
     columns = set(PLAN_NOUNS)
     for table in profile.tables:
-        name = table.name.lower()
-        for prefix in TABLE_PREFIXES:
-            name = name.removeprefix(prefix)
-        parts = name_tokens(name)
-        if len(parts) == 1:
-            forms = noun_forms(parts[0])
+        word = table_word(table.name)
+        if word is not None:
+            forms = noun_forms(word)
             if table.row_count and any(r.child_table == table.name for r in profile.relationships):
                 columns |= forms  # a parent table ('departments') names what it describes
             population |= forms
@@ -95,14 +102,7 @@ def with_table_stems(nouns: Nouns, tokens: list[Token], profile: WarehouseProfil
     ('plants' of a table ``plantor``): a one-word table name of five letters or more that
     the word's singular (four letters or more) starts, with at most three letters more.
     Such a word names the population as surely as the table's own name does."""
-    names = set()
-    for table in profile.tables:
-        name = table.name.lower()
-        for prefix in TABLE_PREFIXES:
-            name = name.removeprefix(prefix)
-        parts = name_tokens(name)
-        if len(parts) == 1 and len(parts[0]) >= 5:
-            names.add(parts[0])
+    names = {w for t in profile.tables if (w := table_word(t.name)) and len(w) >= 5}
     found: set[str] = set()
     for token in tokens:
         word = plain(token)

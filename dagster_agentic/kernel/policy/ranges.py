@@ -288,7 +288,7 @@ def _range(
         sort = "age"
         fallback = [(p, c) for p, c in numeric if is_age(c)]
         if not fallback and (initialled := initialled_ages(condition, numeric)):
-            fallback, sort = initialled, "age whose initial names the people"
+            fallback, sort = initialled, "initialled age"
         if not fallback and condition.age:
             own = [(p, c) for p, c in numeric if p.via is None]
             fallback, sort = age_like(_spanning(condition, own)), "age-like"
