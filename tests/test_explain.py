@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -222,3 +223,33 @@ def test_importing_the_module_does_not_import_shap_or_matplotlib() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_shap_masking_kernels_compile_once_per_machine(tmp_path: Path) -> None:
+    """A fresh process explaining a model leaves numba's compiled masking kernels on disk, and
+    the next process loads them instead of compiling (each compile is seconds of every run)."""
+    code = (
+        "import numpy as np, pandas as pd\n"
+        "from dagster_agentic.training.explain import explain\n"
+        "from dagster_agentic.training.learners import make_learner\n"
+        "from dagster_agentic.training.spec import ModelSpec\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = pd.DataFrame({'a': rng.normal(size=300), 'b': rng.normal(size=300)})\n"
+        "y = (X['a'] > 0).astype(int).to_numpy()\n"
+        "learner = make_learner(ModelSpec(family='logistic', params={}))\n"
+        "learner.fit(X[:200], y[:200], X[200:], y[200:], seed=0)\n"
+        "explanation = explain(learner, X[200:], seed=0)\n"
+        "print(explanation.method)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    first = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    assert first.stdout.strip() == "permutation_shap"
+    indexes = sorted(p.name for p in (tmp_path / "numba").rglob("*.nbi"))
+    assert any("_tabular._delta_masking" in name for name in indexes), indexes
+    assert not any("_masked_model" in name for name in indexes), indexes  # never hit
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "numba").rglob("*.nbc")}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    # Loaded, not compiled again: no kernel file was written anew.
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "numba").rglob("*.nbc")} == stamps

@@ -138,8 +138,14 @@ def test_user_resources_run_the_goal_with_their_dbt_and_artifact_store(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
     assert result.success
+    again = defs.resolve_job_def(job_name("churn")).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    assert again.success
     calls = [json.loads(line) for line in log.read_text().splitlines()]
-    (call,) = [c for c in calls if "build" in c["argv"]]
+    call, _ = [c for c in calls if "build" in c["argv"]]
+    # Two builds, one `dbt --version`: the version is asked once per process and executable.
+    assert [c["argv"] for c in calls if "--version" in c["argv"]] == [["--version"]]
     assert call["argv"][:2] == ["--no-partial-parse", "--no-use-colors"]
     assert call["env"]["DBT_PROJECT_DIR"] == str(bundle.dbt_dir.resolve())
     assert call["env"]["DBT_SEND_ANONYMOUS_USAGE_STATS"].lower() == "false"

@@ -230,10 +230,10 @@ def checked_artifacts(store: ArtifactStore, bundle: PlanBundle, expected: Path) 
 def version_dbt(dbt: DbtCliResource, bundle: PlanBundle) -> DbtCliResource:
     """``dbt`` as configured by the user (executable, global flags, state path) on the plan
     version's project and its generated profile, behind the launcher that makes dbt die with
-    this process, and without colour codes when the output is not a terminal."""
-    from dagster_dbt import DbtCliResource
-
+    this process, and without colour codes when the output is not a terminal. dbt's version
+    is asked once per process and no in-process adapter is made (:mod:`.dbt_runner`)."""
     from dagster_agentic.features.dbt_launcher import launcher
+    from dagster_agentic.orchestration.dbt_runner import BuildDbtResource
 
     flags = list(dbt.global_config_flags)
     if not sys.stdout.isatty() and not any("use-colors" in flag for flag in flags):
@@ -242,7 +242,7 @@ def version_dbt(dbt: DbtCliResource, bundle: PlanBundle) -> DbtCliResource:
     if not _is_launcher(executable):
         executable = launcher(shutil.which(executable) or executable)
     project = str(bundle.dbt_dir)
-    return DbtCliResource(
+    return BuildDbtResource(
         project_dir=project,
         profiles_dir=project,
         dbt_executable=executable,

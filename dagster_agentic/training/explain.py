@@ -368,11 +368,43 @@ def _permutation_shap(
 
 
 def _import_shap() -> Any:
-    """shap, imported on first use (it pulls in matplotlib and numba) without its warnings."""
+    """shap, imported on first use (it pulls in matplotlib and numba) without its warnings,
+    with its masking kernels compiled once per machine rather than once per process."""
     with _quiet():
         import shap
 
+        _cache_kernels()
     return shap
+
+
+_KERNEL_MODULES = ("shap.maskers._tabular",)
+"""The modules whose kernels are cached: the tabular masker's, most of the compile time. The
+masked model's kernels take shap's link function, a new numba type in every process, so a
+cache of theirs would never be hit and would only grow."""
+_CACHED: set[Any] = set()
+
+
+def _cache_kernels() -> None:
+    """Turn on numba's on-disk cache for shap's jitted masking kernels, which shap declares
+    without ``cache=True``: every run process (a Dagster run worker, the CLI) would otherwise
+    compile them again, several seconds each time. numba keeps the cache beside the module or
+    in the user's cache directory; where neither can be written the kernels compile as before."""
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+
+    for name in _KERNEL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # another shap layout: nothing to cache
+            continue
+        for kernel in vars(module).values():
+            if isinstance(kernel, CPUDispatcher) and kernel not in _CACHED:
+                try:
+                    kernel.enable_caching()
+                except RuntimeError:  # no cache locator can be written here
+                    return
+                _CACHED.add(kernel)
 
 
 @contextmanager
