@@ -41,6 +41,7 @@ from dagster_agentic.kernel.policy.surface import (
 )
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
+    LIST_CONNECTORS,
     abbreviates,
     derives_from,
     lemma,
@@ -53,7 +54,7 @@ from dagster_agentic.kernel.policy.text import (
 )
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
-_CONNECTORS = frozenset({"and", "or", "&", ",", "nor", "/"})
+_CONNECTORS = LIST_CONNECTORS
 _ARTICLES = frozenset({"the", "a", "an"})
 _INITIAL = 0  # the fit of a one-letter code read from a word's initial: weaker than a prefix
 _YES = frozenset({"yes", "y", "true", "t", "1"})

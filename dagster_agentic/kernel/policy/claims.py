@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dagster_agentic.kernel.policy.fields import in_cohort_field
 from dagster_agentic.kernel.policy.flag_words import flag_at, flag_columns
 from dagster_agentic.kernel.policy.option_rows import row_flag_after
 from dagster_agentic.kernel.policy.phrases import Phrase
@@ -51,6 +52,7 @@ from dagster_agentic.kernel.policy.row_phrases import (
     numbered,
 )
 from dagster_agentic.kernel.policy.text import (
+    LIST_CONNECTORS,
     METRIC_WORDS,
     STOPWORDS,
     Token,
@@ -100,7 +102,7 @@ _NEGATING_PAIRS = frozenset({("leaving", "out"), ("leave", "out"), ("other", "th
 # negates the payment, not the plan.
 _VERB_NEGATING = word_set("never")
 _VERB_NEGATING_PAIRS = frozenset({("no", "longer"), ("not", "ever")})
-_CONNECTORS = frozenset({"and", "or", "&", ",", "nor", "/"})
+_CONNECTORS = LIST_CONNECTORS
 # Nouns that name a group of rows rather than the population ('the placebo arm', 'the
 # control group', 'the Test set'): a value right before one is a cohort like one before the
 # population noun.
@@ -412,13 +414,6 @@ def _population_like(word: str, population: frozenset[str], tables: list[str]) -
     )
 
 
-def _whole_segment(tokens: list[Token], start: int, end: int) -> bool:
-    """A span that is a field of a goal written in fields, after the first: 'ln wage | black
-    or hispanic | mae 0.35', '| Flash Cab, trips longer than 5 mi |'. It names rows."""
-    fielded = start >= 2 and tokens[start - 1].text == "|"
-    return fielded and (end >= len(tokens) or tokens[end].text in {"|", ","})
-
-
 def _introduction(
     tokens: list[Token],
     start: int,
@@ -437,8 +432,8 @@ def _introduction(
     joined by a connector to a negated one is negated too: 'not in Europe or Asia' leaves
     out both. A span in brackets or after 'i.e.' right after a phrase or a population noun
     restates it ('weekend orders (Sat/Sun)', 'weekend orders, i.e. Sat and Sun'). A field
-    of a goal written in fields is a cohort (:func:`_whole_segment`)."""
-    if _whole_segment(tokens, start, end):
+    of a goal written in fields is a cohort (:func:`.fields.in_cohort_field`)."""
+    if in_cohort_field(tokens, start, end):
         return True, None
     window: list[Token] = []
     chained = False

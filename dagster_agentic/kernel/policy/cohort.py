@@ -58,7 +58,7 @@ from dagster_agentic.kernel.policy.sql import (
     literal,
     predicate,
 )
-from dagster_agentic.kernel.policy.text import name_match, quote
+from dagster_agentic.kernel.policy.text import LIST_CONNECTORS, name_match, quote
 from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
 
 _NEGATIONS = frozenset({"excluding", "except", "exclude", "not", "non", "outside"})
@@ -325,7 +325,7 @@ def _listed(words: tuple[str, ...]) -> list[str]:
     """The items of a list of words: 'Europe and the Americas' -> 'Europe', 'the Americas'."""
     items: list[list[str]] = [[]]
     for word in words:
-        if word.lower() in {"and", "or", ",", "/", "&", "nor"}:
+        if word.lower() in LIST_CONNECTORS:
             items.append([])
         else:
             items[-1].append(word)

@@ -35,6 +35,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     NOUN_OR_MORE,
     NOUN_PLUS,
     UNEQUAL,
+    UNIT_PLUS,
 )
 from dagster_agentic.kernel.policy.text import STOPWORDS
 
@@ -79,6 +80,8 @@ def equalities(
         found += _named_bound(text, match, metric_spans, names, "<=" if less else ">=")
     for match in NOUN_PLUS.finditer(text):  # '1 carat+'
         found += _named_bound(text, match, metric_spans, names, ">=")
+    for match in UNIT_PLUS.finditer(text):  # '8MB+ RAM'
+        found += _named_bound(text, match, metric_spans, names, ">=")
     for match in HYPHEN_UNIT.finditer(text):  # '17-inch monitors'
         found += _named_bound(text, match, metric_spans, names, "=")
     for match in EQUALS.finditer(text):
@@ -108,6 +111,9 @@ def _named_bound(
     if number is None or after_metric(text, match.start(), metric_spans):
         return []
     named = [w for w in match.group("noun").split() if w.lower() not in JOINERS]
+    # '8MB RAM or more': a unit that names no column is no part of the name.
+    while len(named) > 1 and _is_unit(named[0]) and not names_by_part(named[0], names):
+        named = named[1:]
     if not named or not all(names_by_part(w, names) for w in named):
         return []
     condition = make_condition(text, "range", match.start(), match.end(), op, number.value)

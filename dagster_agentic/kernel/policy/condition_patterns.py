@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from dagster_agentic.kernel.policy.numbers import DECIMAL_COMMA
+from dagster_agentic.kernel.policy.numbers import DECIMAL_COMMA, GLUED_UNIT
 from dagster_agentic.kernel.policy.text import word_set
 
 AGE_OPS = {
@@ -154,7 +154,8 @@ AND_UNDER = re.compile(
 # '3 bedrooms or more', '10 years or more in the majors', '2 baths or fewer': the noun
 # between the number and 'or more' names the column.
 NOUN_OR_MORE = re.compile(
-    rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:\s+[A-Za-z][A-Za-z0-9_\-]*){{1,4}}?)\s+(?:or|and)\s+"
+    rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:(?:\s+|(?<=\d)(?={GLUED_UNIT}))[A-Za-z][A-Za-z0-9_\-]*)"
+    r"{1,4}?)\s+(?:or|and)\s+"
     r"(?P<dir>more|over|above|greater|higher|longer|larger|bigger|heavier|taller|fewer|less|"
     r"under|below|lower|shorter|smaller|lighter)(?![\w])",
     re.IGNORECASE,
@@ -162,6 +163,13 @@ NOUN_OR_MORE = re.compile(
 # '1 carat+', '3 bedrooms+': the noun before the plus names the column.
 NOUN_PLUS = re.compile(
     rf"(?<![\w])(?P<low>{VALUE})(?P<noun>(?:\s+[A-Za-z][A-Za-z0-9_\-]*){{1,2}})\+(?![\w+])",
+    re.IGNORECASE,
+)
+# '8MB+ RAM', '16 GB+ of disk': a unit before the plus, and the word after it names the
+# column.
+UNIT_PLUS = re.compile(
+    rf"(?<![\w])(?P<low>{VALUE})\s*(?P<unit>{GLUED_UNIT})\+\s+(?:of\s+)?"
+    r"(?P<noun>[A-Za-z][A-Za-z0-9_\-]*)",
     re.IGNORECASE,
 )
 # '17-inch monitors', '3-bedroom houses', '5-star hotels': the unit after the hyphen names
@@ -251,12 +259,23 @@ DECADE = re.compile(
     re.IGNORECASE,
 )
 """'built in the 1990s', '1990s houses': the ten years of a decade."""
+_MONTH_NAME = r"(?:" + "|".join(MONTHS) + r")"
 MONTH_ONLY = re.compile(
-    r"(?<![\w])(?:in|during)\s+(?:the\s+month\s+of\s+)?(?P<month>" + "|".join(MONTHS) + r")"
+    r"(?<![\w])(?:in|during)\s+(?:the\s+months?\s+of\s+)?(?P<month>" + _MONTH_NAME + r")"
+    r"(?P<more>(?:\s*(?:,\s*(?:or\s+|and\s+)?|or\s+|and\s+)" + _MONTH_NAME + r"(?![\w]))*)"
     r"(?!\s*,?\s*\d)(?![\w])",
     re.IGNORECASE,
 )
-"""'in December' with no year: a month of any year (see ``ranges._month``)."""
+"""'in December', 'in October or November', 'during June, July and August' with no year:
+months of any year (see ``ranges._month``)."""
+MONTH_NAME = re.compile(_MONTH_NAME, re.IGNORECASE)
+MONTH_SPAN = re.compile(
+    rf"(?<![\w])(?:(?:in|during|from|between)\s+)?(?P<first>{MONTH})\s*(?:-|–|to|through|thru"
+    rf"|until|till)\s*(?P<last>{MONTH})(?!\s*,?\s*\d)(?![\w])",
+    re.IGNORECASE,
+)
+"""'Jun-Aug', 'from June to August', 'October through December': every month of a span (it
+may run over the new year: 'Nov-Feb')."""
 TIME_OPS = {
     "in": "in",
     "during": "in",

@@ -18,7 +18,9 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     BOUNDARY,
     DECADE,
     FILLER,
+    MONTH_NAME,
     MONTH_ONLY,
+    MONTH_SPAN,
     MONTHS,
     NEXT_WORD,
     OPEN_YEAR,
@@ -35,10 +37,21 @@ def time_conditions(text: str) -> tuple[list[Condition], list[Condition]]:
     spans: list[Condition] = []
     found: list[Condition] = []
     for match in MONTH_ONLY.finditer(text):
-        if match.group("month") == "may":
+        if match.group("month") == "may" and not match.group("more"):
             continue  # the verb, not the month
-        month = MONTHS.index(match.group("month").lower()) + 1
-        found.append(make_condition(text, "month", match.start(), match.end(), "in", str(month)))
+        named = [match.group("month"), *MONTH_NAME.findall(match.group("more") or "")]
+        months = [str(MONTHS.index(m.lower()) + 1) for m in named]
+        found.append(
+            make_condition(text, "month", match.start(), match.end(), "in", ",".join(months))
+        )
+    for match in MONTH_SPAN.finditer(text):
+        opens, closes = (_month_number(match.group(g)) for g in ("first", "last"))
+        if opens is None or closes is None or opens == closes:
+            continue
+        months = [str((opens - 1 + k) % 12 + 1) for k in range((closes - opens) % 12 + 1)]
+        found.append(
+            make_condition(text, "month", match.start(), match.end(), "in", ",".join(months))
+        )
     for match in TIME.finditer(text):
         prep = " ".join((match.group("prep") or match.group("prep2")).lower().split())
         first, after = _period(match)
@@ -126,3 +139,9 @@ def _period(match: re.Match[str]) -> tuple[str, str | None]:
     month = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(month_text[:3]))
     after = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year:04d}-{month:02d}-01", f"{after[0]:04d}-{after[1]:02d}-01"
+
+
+def _month_number(word: str) -> int | None:
+    """1 for 'Jan', 'January' or 'jan.'; None for a word that is no month."""
+    prefix = word.lower().rstrip(".")[:3]
+    return next((k + 1 for k, m in enumerate(MONTHS) if m.startswith(prefix)), None)

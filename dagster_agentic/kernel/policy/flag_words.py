@@ -18,6 +18,9 @@ from dagster_agentic.kernel.policy.text import (
 from dagster_agentic.warehouse.models import WarehouseProfile
 
 Column = tuple[str, str]  # (table, column)
+# Words of a flag's name that only say it is one: 'is_trial', 'UNION_FL', 'blnLeatherSeats'
+# (a type tag of Hungarian notation), 'smoker_yn'.
+_MARKERS = frozenset({"is", "has", "flag", "fl", "flg", "bln", "bool", "yn", "ind"})
 
 
 def flag_columns(profile: WarehouseProfile) -> list[tuple[Column, list[str]]]:
@@ -28,7 +31,7 @@ def flag_columns(profile: WarehouseProfile) -> list[tuple[Column, list[str]]]:
         for column in table.columns:
             if column.is_binary and column.name not in table.candidate_keys:
                 tokens = [t for t in name_tokens(column.name) if t.isalpha()]
-                tokens = [t for t in tokens if t not in {"is", "has", "flag"}] or tokens
+                tokens = [t for t in tokens if t not in _MARKERS] or tokens
                 found.append(((table.name, column.name), tokens))
     return found
 
@@ -59,7 +62,18 @@ def flag_at(
                 and all(word_match(w, t) == 2 for w, t in zip(run, tokens, strict=True))
             )
             or (len(tokens) == 1 and spelled_by_prefixes(tokens[0], parts))
+            or _ends_name(parts, tokens)
         }
         if hits:
             return n, hits
     return None
+
+
+def _ends_name(parts: list[str], tokens: list[str]) -> bool:
+    """Two or more words (a hyphenated one split) that are the last words of a flag's name:
+    'drive-thru' of ``ordered_through_drive_thru_flag``, 'CD-ROM' of ``cd_rom``. One word
+    alone never does: 'customer' would name ``is_new_customer``."""
+    if len(parts) < 2 or len(parts) > len(tokens):
+        return False
+    tail = tokens[len(tokens) - len(parts) :]
+    return all(word_match(p, t) == 2 for p, t in zip(parts, tail, strict=True))

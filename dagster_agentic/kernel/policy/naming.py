@@ -10,6 +10,7 @@ sqft), a word the name spells with letters left out ('marital' for maritl) or cu
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 
 from dagster_agentic.kernel.policy.morphology import bases, kinship
@@ -204,3 +205,61 @@ def phrasal_verbs(words: Sequence[str]) -> list[str]:
             if len(base) >= 3 and base.isalpha() and base + particle not in found:
                 found.append(base + particle)
     return found
+
+
+# The words that ask for the outcome: what follows them, up to the first preposition or
+# clause boundary, is the outcome's own noun phrase ('predict the number of visible skips on
+# panels ...', 'a model that fills in the weight in grams').
+_ASK = re.compile(
+    r"\b(?:predict(?:s|ing)?|estimat(?:e|es|ing)|forecast(?:s|ing)?|fill(?:s|ing)?\s+in"
+    r"|work\s+out|anticipate|classify|model\s+of|number\s+of|how\s+many|how\s+much)\s+",
+    re.IGNORECASE,
+)
+_PHRASE_END = frozenset(
+    {
+        "on",
+        "for",
+        "in",
+        "at",
+        "among",
+        "across",
+        "within",
+        "from",
+        "with",
+        "by",
+        "to",
+        "when",
+        "where",
+        "whose",
+        "who",
+        "that",
+        "which",
+        "if",
+        "than",
+        "per",
+        "during",
+        "before",
+        "after",
+        "since",
+        "until",
+        "amongst",
+        "only",
+        "but",
+        "and",
+        "or",
+    }
+)
+
+
+def asked_words(text: str) -> frozenset[str]:
+    """The words of the noun phrases right after the words that ask for the outcome
+    ('predict', 'estimate', 'fill in', 'number of', 'how many'): of columns named equally
+    well, the one these words name is the one asked for."""
+    found: set[str] = set()
+    for match in _ASK.finditer(text):
+        for word in re.findall(r"[^\s,;:.!?()]+", text[match.end() : match.end() + 80])[:5]:
+            lower = word.lower()
+            if lower in _PHRASE_END:
+                break
+            found.add(lower)
+    return frozenset(found)

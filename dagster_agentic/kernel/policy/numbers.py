@@ -14,11 +14,19 @@ from dataclasses import dataclass
 # (one or two digits after the comma: a thousands separator always takes three). Never a
 # list of numbers written without spaces ('1,2,3').
 DECIMAL_COMMA = r"(?:0,\d+|\d+,\d{1,2})(?!\d|,\d|\.\d)"
+# A unit written against its number: '8MB', '16GB+', '3kg', '250ml', '5mi', '34kt'. The
+# number ends at its digits and the unit reads as the word after it ('8 MB'), so that no
+# number hides in a glued word ('6th', '1990s' and 'A3' stay words).
+GLUED_UNIT = (
+    r"(?i:kb|mb|gb|tb|mg|kg|g|lbs?|oz|ml|cl|km|cm|mi|ft|hrs?|mins?|secs?|yrs?|kts?|mph|kph"
+    r"|km/h|hp|kw|kwh|mpg|sq\s?ft)(?![a-z])"
+)
 NUMBER = re.compile(
     r"(?<![\w.,])(?P<currency>[$€£¥])?\s?"
     rf"(?P<digits>{DECIMAL_COMMA}|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*(?P<percent>%|(?:percent|per\s?cent|pct)\b)"
-    r"|(?P<suffix>[kKmMbB]|bn|mm|\s(?:thousand|million|billion)\b)?(?![\w]|\.\d|,\d{3}))"
+    r"|(?P<suffix>[kKmMbB]|bn|mm|\s(?:thousand|million|billion)\b)?(?![\w]|\.\d|,\d{3})"
+    rf"|(?={GLUED_UNIT}))"
 )
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6}
 _SCALE |= {"b": 1e9, "bn": 1e9, "billion": 1e9}

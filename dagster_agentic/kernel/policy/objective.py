@@ -47,7 +47,12 @@ from dagster_agentic.kernel.policy.inputs import input_spans
 from dagster_agentic.kernel.policy.language import refuse_foreign
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
 from dagster_agentic.kernel.policy.morphology import kinship
-from dagster_agentic.kernel.policy.naming import abbreviates, asked_measures, phrasal_verbs
+from dagster_agentic.kernel.policy.naming import (
+    abbreviates,
+    asked_measures,
+    asked_words,
+    phrasal_verbs,
+)
 from dagster_agentic.kernel.policy.nouns import (
     content_words,
     noun_forms,
@@ -190,6 +195,7 @@ def interpret_objective(
         sequence,
         qualifiers=qualifiers(free),
         aside=aside_words(text, aside_spans(text)),
+        asked=asked_words(text),
         numbers=[
             m.group(0)
             for m in re.finditer(r"(?<![\d.])\d{2,4}(?![\d.])", text)

@@ -422,9 +422,10 @@ def _month(
     dated: list[tuple[Scope, ColumnProfile]],
     entity_dates: list[tuple[Scope, ColumnProfile]],
 ) -> Resolved:
-    """'in December' (no year): a month-number column (values within 1..12, named month),
-    else the month of the entity's date."""
-    month = int(str(condition.low))
+    """'in December', 'in October or November' (no year): a month-number column (values
+    within 1..12, named month), else the month of the entity's date."""
+    months = [int(m) for m in str(condition.low).split(",")]
+    equals = f"= {months[0]}" if len(months) == 1 else f"IN ({', '.join(map(str, months))})"
     numbers = _columns(
         candidates,
         exclude,
@@ -440,11 +441,11 @@ def _month(
     own = [(p, c) for p, c in numbers if p.via is None] or numbers
     if len(own) == 1:
         place, column = own[0]
-        sql = f"{ident(column.name)} = {month}"
+        sql = f"{ident(column.name)} {equals}"
         why = "the only month-number column"
     else:
         place, column, why = _pick(condition, dated, entity_dates or dated, "date")
-        sql = f"month({ident(column.name)}) = {month}"
+        sql = f"month({ident(column.name)}) {equals}"
     return Resolved(place, column, sql, f"{place.table.name}.{column.name} ({why})")
 
 

@@ -118,6 +118,7 @@ def resolve_target(
     qualifiers: Sequence[Qualifier] = (),
     numbers: Sequence[str] = (),
     aside: frozenset[str] = frozenset(),
+    asked: frozenset[str] = frozenset(),
 ) -> Target:
     """The label column: the override when given, else the column the words name best.
 
@@ -139,6 +140,8 @@ def resolve_target(
     equally named columns holds in its name picks it ('1997 height' of Height 1997).
     ``aside`` are the words written only in brackets: of columns named equally well, those
     named by words outside the brackets win (:mod:`~dagster_agentic.kernel.policy.asides`).
+    ``asked`` are the words right after the ask ('predict the number of visible skips'): of
+    columns named equally well, the one they name wins (:func:`naming.asked_words`).
     """
     hint = hint or TaskHint(None, "")
     if override is not None:
@@ -151,7 +154,9 @@ def resolve_target(
     task: TaskType | None = hint.task
     if task is None and hint.classification:
         task = CLASSES
-    found = _match_column(profile, words, task, notes, [*weak, *backing], sequence, numbers, aside)
+    found = _match_column(
+        profile, words, task, notes, [*weak, *backing], sequence, numbers, aside, asked
+    )
     if found is not None and qualifiers:
         found = _qualified(profile, words, task, notes, found, qualifiers)
     if found is None and weak:
@@ -246,6 +251,7 @@ def _match_column(
     sequence: Sequence[str] = (),
     numbers: Sequence[str] = (),
     aside: frozenset[str] = frozenset(),
+    asked: frozenset[str] = frozenset(),
 ) -> tuple[TableProfile, ColumnProfile] | None:
     Score = tuple[int, int, int, int, int, int]
     scored: list[tuple[Score, str, str, TableProfile, ColumnProfile]] = []
@@ -315,6 +321,17 @@ def _match_column(
                 + f": the objective's number {number} is in its name"
             )
             top = held
+    if len(top) > 1 and asked:
+        # 'the number of visible skips on panels ...': the words the ask governs name the
+        # outcome; the others qualify it or set the scene.
+        governed = [item for item in top if set(item[1].split("', '")) & asked]
+        if len(governed) == 1:
+            notes.append(
+                f"target {governed[0][3].name}.{governed[0][4].name} of "
+                + ", ".join(f"{t.name}.{c.name}" for *_, t, c in top)
+                + f": {quote(governed[0][1])} is the noun the ask governs"
+            )
+            top = governed
     if len(top) > 1:
         names = sorted(f"{t.name}.{c.name}" for *_, t, c in top)
         words_of = sorted({w for _, w, *_ in top})

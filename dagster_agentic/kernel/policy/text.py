@@ -74,6 +74,9 @@ METRIC_WORDS = word_set(
 )
 
 
+# Words that join the items of a list of values: 'Europe and Asia', 'sedans + coupes',
+# 'Sat/Sun'.
+LIST_CONNECTORS = frozenset({"and", "or", "&", ",", "nor", "/", "+"})
 PLAN_NOUNS = frozenset({"plan", "plans", "tier", "tiers", "package", "packages"})
 
 

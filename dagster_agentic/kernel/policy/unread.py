@@ -343,11 +343,11 @@ def refuse_unread(
     loose = unread_values(tokens, read, profile, outcome, accounted, cohort_sql)
     if loose:
         shown = "; ".join(f"{quote(w)} ({', '.join(c)})" for w, c in loose)
-        it = "it" if len(loose) == 1 else "them"
+        it, they = ("it", "it") if len(loose) == 1 else ("them", "they")
         raise ObjectiveError(
             f"the objective names {shown}, but no cohort reads {it}, so the goal would be"
             " answered for every row",
-            fix=f"say which rows {it} select{'s' if it == 'it' else ''} (e.g. 'for"
+            fix=f"say which rows {they} select{'s' if they == 'it' else ''} (e.g. 'for"
             " <population> whose <column> is"
             " <value>'), or set cohort=\"<SQL predicate>\" in the goal's overrides",
         )

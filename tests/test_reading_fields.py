@@ -1,0 +1,175 @@
+"""Goals written in fields, units written against their numbers, flags named by the end of
+their names, the noun the ask governs and lists of months: invented warehouses (real DuckDB
+files) with names of their own.
+
+* 'resale value | hatchbacks + wagons with under 40k km | MAE <= 900': every field but the
+  outcome's and the metric's selects rows, and '+' joins values as 'and' does;
+* '6GB+ memory', '128GB storage or more': a number glued to its unit is a number (never
+  dropped), and the word after the unit names the column;
+* 'phones that come with dual SIM' of ``blnDualSim``, 'click-and-collect orders' of
+  ``ordered_click_and_collect_flag``: a type tag is no word of the flag's name, and a
+  hyphenated word may name the last words of it;
+* 'the number of defects on lines run by the night shift': of two columns named equally
+  well, the one the ask governs is the outcome;
+* 'in June or July', 'Dec-Feb': months of any year, a span running over the new year.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dagster_agentic.errors import ObjectiveError
+from tests.goal_reading_warehouses import Built
+from tests.goal_reading_warehouses import build_sql as _build
+from tests.goal_reading_warehouses import count_rows as _rows
+from tests.goal_reading_warehouses import read_goal as _read
+
+
+@pytest.fixture(scope="module")
+def autos(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("autos"),
+        "autos",
+        [
+            """
+            CREATE TABLE resale_offers AS
+            SELECT i AS offer_ref,
+                   CASE i % 4 WHEN 0 THEN 'Hatchback' WHEN 1 THEN 'Wagon' WHEN 2 THEN 'SUV'
+                       ELSE 'Convertible' END AS body,
+                   5000 + (i * 7919) % 120000 AS odometer_km,
+                   2000 + (i * 37) % 15000 AS resale_value,
+                   CASE WHEN i % 3 = 0 THEN -1 ELSE 0 END AS blnDualZoneClimate,
+                   DATE '2022-01-01' + CAST((i * 13) % 700 AS INTEGER) AS listed_on
+            FROM range(800) t(i)
+            """
+        ],
+    )
+
+
+def _same_rows(built: Built, table: str, read: str | None, where: str, total: int) -> None:
+    assert read is not None
+    expected = _rows(built, table, where)
+    assert 0 < expected < total
+    assert _rows(built, table, read) == expected
+    assert _rows(built, table, f"({read}) AND ({where})") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            "resale value | hatchbacks + wagons with under 40k km | MAE <= 900",
+            "body IN ('Hatchback', 'Wagon') AND odometer_km < 40000",
+        ),
+        ("resale value | SUV + Convertible | RMSE < 1200", "body IN ('SUV', 'Convertible')"),
+    ],
+)
+def test_every_field_but_the_outcome_and_the_metric_selects_rows(
+    autos: Built, text: str, where: str
+) -> None:
+    objective = _read(autos, text)
+    assert objective.target_column == "resale_value" and objective.metric in {"mae", "rmse"}
+    _same_rows(autos, "resale_offers", objective.cohort_sql, where, 800)
+
+
+def test_a_flag_read_without_its_type_tag(autos: Built) -> None:
+    objective = _read(
+        autos, "Estimate the resale value of the cars that come with dual zone climate, MAE 900"
+    )
+    _same_rows(autos, "resale_offers", objective.cohort_sql, '"blnDualZoneClimate" = -1', 800)
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("Estimate the resale value of offers listed in June or July, MAE 900", "(6, 7)"),
+        (
+            "Estimate the resale value of offers listed in March, April and May, MAE 900",
+            "(3, 4, 5)",
+        ),
+        ("resale value | offers listed Dec-Feb | MAE 900", "(12, 1, 2)"),
+        ("Estimate the resale value of offers listed from May to August, MAE 900", "(5, 6, 7, 8)"),
+    ],
+)
+def test_lists_and_spans_of_months_read_every_month(autos: Built, text: str, months: str) -> None:
+    objective = _read(autos, text)
+    _same_rows(autos, "resale_offers", objective.cohort_sql, f"month(listed_on) IN {months}", 800)
+
+
+@pytest.fixture(scope="module")
+def phones(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("phones"),
+        "phones",
+        [
+            """
+            CREATE TABLE handsets AS
+            SELECT i AS handset_no,
+                   2 + (i * 3) % 11 AS memory_gb,
+                   32 * (1 + i % 8) AS storage_gb,
+                   150 + (i * 31) % 900 AS price_eur,
+                   CASE WHEN i % 4 = 0 THEN 'Y' ELSE 'N' END AS ordered_click_and_collect_flag
+            FROM range(700) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("price_eur | MAE < 60 | handsets with 6GB+ memory", "memory_gb >= 6"),
+        ("price_eur | MAE < 60 | handsets with 6 GB+ memory", "memory_gb >= 6"),
+        ("Predict price_eur for handsets with 128GB storage or more, MAE 60", "storage_gb >= 128"),
+        (
+            "price_eur | MAE < 60 | click-and-collect handsets",
+            "ordered_click_and_collect_flag = 'Y'",
+        ),
+    ],
+)
+def test_a_number_glued_to_its_unit_reads_the_column_named_after_it(
+    phones: Built, text: str, where: str
+) -> None:
+    objective = _read(phones, text)
+    assert objective.target_column == "price_eur"
+    _same_rows(phones, "handsets", objective.cohort_sql, where, 700)
+
+
+def test_a_glued_number_no_condition_reads_is_refused_not_dropped(phones: Built) -> None:
+    # '9kg' names no column of handsets: the number must be an error, never ignored.
+    with pytest.raises(ObjectiveError, match="'9'"):
+        _read(phones, "price_eur | MAE < 60 | handsets shipped in 9kg boxes")
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("plant"),
+        "plant",
+        [
+            """
+            CREATE TABLE inspections AS
+            SELECT i AS inspection_id,
+                   1 + i % 6 AS lineNo,
+                   (i * 7) % 23 AS defectCount,
+                   CASE i % 3 WHEN 0 THEN 'night' WHEN 1 THEN 'day' ELSE 'swing' END AS shift
+            FROM range(600) t(i)
+            """
+        ],
+    )
+
+
+def test_of_two_columns_named_equally_the_one_the_ask_governs_is_the_target(
+    plant: Built,
+) -> None:
+    objective = _read(
+        plant, "Predict the number of defects on lines run by the night shift, RMSE under 3"
+    )
+    assert objective.target_column == "defectCount"
+    assert any("the ask governs" in line for line in objective.rationale)
+    _same_rows(plant, "inspections", objective.cohort_sql, "shift = 'night'", 600)
+
+
+def test_without_an_ask_the_tie_is_still_an_error(plant: Built) -> None:
+    with pytest.raises(ObjectiveError, match="equally well"):
+        _read(plant, "defects and lines of the night shift, RMSE under 3")
