@@ -173,3 +173,63 @@ def test_of_two_columns_named_equally_the_one_the_ask_governs_is_the_target(
 def test_without_an_ask_the_tie_is_still_an_error(plant: Built) -> None:
     with pytest.raises(ObjectiveError, match="equally well"):
         _read(plant, "defects and lines of the night shift, RMSE under 3")
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    # An outcome coded by one letter per pole (A alive, D dead), a second code column whose
+    # letters are no pair, and a route column whose values are abbreviated.
+    return _build(
+        tmp_path_factory.mktemp("registry"),
+        "registry",
+        [
+            """
+            CREATE TABLE trial_cases AS
+            SELECT 'T' || i AS case_code,
+                   CASE WHEN (i * 7) % 10 < 4 THEN 'D' ELSE 'A' END AS vital,
+                   CASE WHEN i % 2 = 0 THEN 'X' ELSE 'Z' END AS arm,
+                   CASE i % 4 WHEN 0 THEN 'oral' WHEN 1 THEN 'iv' WHEN 2 THEN 'haem'
+                       ELSE 'topical' END AS route,
+                   18 + (i * 11) % 60 AS age
+            FROM range(500) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Predict which patients die, ROC AUC 0.7",
+        "For patients older than 40, how well can we predict death? Accuracy 0.7",
+        "mortality | patients over 40 | F1 >= 0.5",
+    ],
+)
+def test_a_pole_word_names_an_outcome_coded_by_the_poles_initials(
+    registry: Built, text: str
+) -> None:
+    objective = _read(registry, text)
+    assert objective.target_column == "vital" and objective.positive_value == "D"
+    assert any("initial of 'dead'" in line for line in objective.rationale)
+
+
+def test_letters_that_are_no_pair_of_poles_name_nothing(registry: Built) -> None:
+    with pytest.raises(ObjectiveError, match="no binary column"):
+        # W/L would be the initials of won and lost: X/Z (and A/D) are no such pair.
+        _read(registry, "Predict which patients win, ROC AUC 0.7")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # 'haemophilia' is no value ('haem' is stored): the list must not shrink to 'oral'.
+        ("mortality | given orally or by haemophilia route | F1 >= 0.5", "'haemophilia'"),
+        ("mortality | Utrecht + Leiden patients excluded | F1 >= 0.5", "'Utrecht|'Leiden"),
+        ("mortality | recently transferred patients | F1 >= 0.5", "'transferred'"),
+    ],
+)
+def test_a_field_that_selects_rows_is_read_whole_or_refused(
+    registry: Built, text: str, named: str
+) -> None:
+    with pytest.raises(ObjectiveError, match=named):
+        _read(registry, text)

@@ -13,6 +13,7 @@ import itertools
 import re
 
 from dagster_agentic.errors import GoalError
+from dagster_agentic.kernel.policy.coded_poles import pole_code
 from dagster_agentic.kernel.policy.text import name_match, name_tokens
 from dagster_agentic.warehouse.models import ColumnProfile
 
@@ -61,6 +62,10 @@ def positive_value(
         named = [tv for tv in named if not _NEGATION & set(name_tokens(str(tv.value)))]
     if len(named) == 1:
         return str(named[0].value), f"the value {named[0].value!r} matches the objective's words"
+    coded = [(w, found) for w in words if (found := pole_code(w, [tv.value for tv in values]))]
+    if coded:
+        word, (code, pole) = coded[0]
+        return code, f"the code {code!r} is the initial of {pole!r}, which {word!r} names"
     event = _event(mentions)
     if event is not None:
         return event

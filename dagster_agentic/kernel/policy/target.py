@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import TaskType
 from dagster_agentic.kernel.policy.by_meaning import target_meant
+from dagster_agentic.kernel.policy.coded_poles import pole_code
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
     abbreviates,
@@ -207,9 +208,12 @@ def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
     ):
         return 2, "name"
     if column.kind == "text" and column.distinct_count <= 10:
-        for value in column.values or column.top_values:
+        values = column.values or column.top_values
+        for value in values:
             if isinstance(value.value, str) and names_value(word, value.value):
                 return 3, "values"
+        if pole_code(word, [v.value for v in values if v.value is not None]):
+            return 3, "values"  # 'die' of a status coded A/D (alive, dead)
     return 0, ""
 
 

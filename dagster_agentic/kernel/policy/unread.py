@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.claims import CLAUSE_END, PLACING
+from dagster_agentic.kernel.policy.fields import unread_in_fields
 from dagster_agentic.kernel.policy.phrases import ARTEFACTS, known_words
 from dagster_agentic.kernel.policy.row_phrases import (
     AFTER_PARTICIPLE,
@@ -350,6 +351,16 @@ def refuse_unread(
             fix=f"say which rows {they} select{'s' if they == 'it' else ''} (e.g. 'for"
             " <population> whose <column> is"
             " <value>'), or set cohort=\"<SQL predicate>\" in the goal's overrides",
+        )
+    fields = unread_in_fields(tokens, read, accounted | set(population))
+    if fields:
+        shown = "; ".join(f"{quote(w)} in {quote(f)}" for f, words in fields for w in words)
+        raise ObjectiveError(
+            f"the objective's fields select rows with {shown}, but no column, value or table"
+            " of the warehouse was read from them, so the goal would be answered"
+            " without them",
+            fix="write each value as the warehouse holds it (e.g. '| <value> or <value> |'),"
+            ' or set cohort="<SQL predicate>" in the goal\'s overrides',
         )
     clauses = unread_clauses(text, tokens, read, population, outcome, accounted)
     clauses += unread_restrictions(text, tokens, read, population, outcome, accounted)
