@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.categories import Scope
 from dagster_agentic.kernel.policy.cohort_errors import Clause, CohortContext, cohort_fix
+from dagster_agentic.kernel.policy.countries import ALPHA3_OF
 from dagster_agentic.kernel.policy.geography import (
     Place,
     ValueKind,
@@ -129,7 +130,11 @@ def geo_clause(phrase: Phrase, places: tuple[Place, ...], table: TableProfile) -
 
 
 def _spell(code: str, geo: GeoColumn) -> str:
+    """``code`` as the column writes countries: alpha-2 or alpha-3 codes, or names."""
     text = code if geo.form == "code" else country_name(code)
+    alpha3 = sum(len(value) == 3 for value, _ in geo.recognised)
+    if geo.form == "code" and 2 * alpha3 > len(geo.recognised) and code in ALPHA3_OF:
+        text = ALPHA3_OF[code]
     return {"upper": text.upper(), "lower": text.lower()}.get(geo.case, text)
 
 

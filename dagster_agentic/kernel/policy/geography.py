@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dagster_agentic.kernel.policy.countries import BY_CODE, COUNTRIES
+from dagster_agentic.kernel.policy.countries import BY_ALPHA3, BY_CODE, COUNTRIES
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,8 @@ def classify_value(value: object) -> ValueKind | None:
     text = value.strip()
     if len(text) == 2 and text.isalpha() and text.upper() in BY_CODE:
         return ValueKind("code", text.upper())
+    if len(text) == 3 and text.isalpha() and text.isupper() and text in BY_ALPHA3:
+        return ValueKind("code", BY_ALPHA3[text])  # 'PRT', 'GBR': ISO alpha-3
     key = normalise(text)
     place = _INDEX.get(key)
     if place is not None and not place.is_region:

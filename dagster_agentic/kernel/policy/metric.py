@@ -54,8 +54,21 @@ _METRIC_PATTERNS: tuple[tuple[Metric, re.Pattern[str]], ...] = (
         ),
     ),
     ("accuracy", re.compile(r"\baccuracy\b")),
-    ("rmse", re.compile(r"\b(?:rmse|root[\s-]mean[\s-]squared?[\s-]error)\b")),
-    ("mae", re.compile(r"\b(?:mae|mean[\s-]absolute[\s-]error|absolute[\s-]error)\b")),
+    # 'root mean squared error', 'root avg sq. error', 'mean abs error', 'avg. absolute err'.
+    (
+        "rmse",
+        re.compile(
+            r"\b(?:rmse|root[\s-](?:mean|avg\.?|average)[\s-]+(?:squared?|sq\.?)[\s-]+"
+            r"(?:error|err)\b)"
+        ),
+    ),
+    (
+        "mae",
+        re.compile(
+            r"\b(?:mae|(?:(?:mean|avg\.?|average)[\s-]+)?(?:absolute|abs\.?)[\s-]+"
+            r"(?:error|err)\b)"
+        ),
+    ),
     (
         "r2",
         re.compile(

@@ -225,6 +225,23 @@ def _named_year(text: str, number: Number, entity: TableProfile, label: TablePro
     return True
 
 
+_SCALE_AFTER = re.compile(r"\s*-?\s*points?\s+(?:[a-z\-]+\s+){0,2}scale\b", re.IGNORECASE)
+
+
+def _scale_size(text: str, number: Number, label: TableProfile, target: str) -> bool:
+    """Whether ``number`` is the number of points of the target's own scale: 'on the 11
+    point europe scale' of answers from 1 to 11 (or 0 to 10), '7-point scale' of 1 to 7."""
+    if not _SCALE_AFTER.match(text[number.end :]):
+        return False
+    column = next((c for c in label.columns if c.name == target), None)
+    if column is None or column.kind != "numeric":
+        return False
+    low, high = column.min, column.max
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return False
+    return number.value in {float(high), float(high) - float(low) + 1}
+
+
 def _target_range(text: str, number: Number, label: TableProfile, target: str) -> bool:
     """Whether ``number`` and another one close by are the target's lowest and highest
     values: 'on the 1-5 scale' of ratings from 1 to 5, '(0 for a U up to 10 for an A)' of
@@ -274,6 +291,12 @@ def refuse_unread_numbers(
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
             continue
         if _names_kind(text, number, target):
+            continue
+        if _scale_size(text, number, label, target):
+            aside.append(
+                f"{quote(number.raw)} is the number of points of the target's own scale, no"
+                " condition"
+            )
             continue
         if _target_range(text, number, label, target):
             aside.append(

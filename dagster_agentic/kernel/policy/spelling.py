@@ -14,8 +14,9 @@ to:
   as written, the reader then reports what it cannot read).
 
 The vocabulary is the kernel's own (metric names, task verbs and function words) and the
-warehouse's (the parts of table and column names, the words of short category values), so
-the correction depends on the data, never on a list of known typos. Each correction is one
+warehouse's (the parts of table and column names, the words of short category values, and
+the countries' names and demonyms where a column holds countries), so the correction
+depends on the data, never on a list of known typos. Each correction is one
 line of the rationale.
 """
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dagster_agentic.kernel.policy.cohort_geo import geo_columns
+from dagster_agentic.kernel.policy.countries import COUNTRIES
 from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
@@ -78,8 +81,20 @@ def vocabulary(profile: WarehouseProfile) -> tuple[frozenset[str], frozenset[str
                     parts = _WORD.findall(value.value.lower())
                     if len(parts) <= _MAX_VALUE_WORDS:
                         targets.update(parts)
+    if any(geo_columns(table) for table in profile.tables):
+        targets |= _COUNTRY_WORDS  # 'Portugese guests' where a column holds countries
     targets = {w for w in targets if w.isalpha()}
     return frozenset(targets), frozenset(targets | STOPWORDS)
+
+
+_COUNTRY_WORDS = frozenset(
+    word.lower()
+    for country in COUNTRIES
+    for word in (country.name, country.demonym, *country.aliases)
+    if word and " " not in word
+)
+"""The one-word names, demonyms and aliases of the countries: words a goal reads by where a
+column of the warehouse holds countries (codes or names)."""
 
 
 def correct_spelling(text: str, profile: WarehouseProfile) -> tuple[str, tuple[Correction, ...]]:

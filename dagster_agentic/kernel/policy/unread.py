@@ -362,7 +362,16 @@ def refuse_unread(
             fix="write each value as the warehouse holds it (e.g. '| <value> or <value> |'),"
             ' or set cohort="<SQL predicate>" in the goal\'s overrides',
         )
-    clauses = unread_clauses(text, tokens, read, population, outcome, accounted)
+    others = frozenset(
+        form
+        for table in profile.tables
+        for column in table.columns
+        if (table.name, column.name) != outcome and column.name not in table.candidate_keys
+        for part in name_tokens(column.name)
+        if len(part) >= 4 and part.isalpha()
+        for form in (part, stem(part))
+    )
+    clauses = unread_clauses(text, tokens, read, population, outcome, accounted, others)
     clauses += unread_restrictions(text, tokens, read, population, outcome, accounted)
     clauses += unread_times(text, tokens, read, population, outcome, accounted)
     clauses += unread_participles(text, tokens, read, population, outcome, accounted)

@@ -12,6 +12,7 @@ clause quoted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from dagster_agentic.kernel.policy.claims import CLAUSE_END
@@ -33,9 +34,15 @@ _RELATIVE = frozenset({"who", "whom", "whose", "that", "which"})
 _GENERIC = word_set("people person persons those ones anyone everyone individuals somebody")
 # A clause about what is to come is the outcome, not a cohort: 'customers who will churn'.
 _PROSPECTIVE = word_set(
-    "will would going likely unlikely might may could shall expected predicted about set"
+    "will would going likely unlikely might may could shall expected predicted set"
 )
 _LONGEST = 12
+
+
+def _names_other(word: str, others: frozenset[str]) -> bool:
+    """Whether ``word`` is a word of another column's name, in any form ('knowledge' of
+    ``q7_eu_knowledge``)."""
+    return bool({word, singular(word), stem(word)} & others)
 
 
 def _related(word: str, names: set[str]) -> bool:
@@ -54,13 +61,16 @@ def unread_clauses(
     population: frozenset[str],
     outcome: tuple[str, str],
     accounted: set[str],
+    others: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The relative clauses after a population noun ('people who had a job in their first
     week out'; each of 'whose health limits them or who are over 55') that hold no read
     span and name rows: words of three letters or more that are no function, metric,
     outcome or population word, in a clause that does not speak of what is to come. A noun
     of the population is one of ``population`` or of ``accounted`` (the entity's and the
-    outcome's tables' words)."""
+    outcome's tables' words). A clause that names the outcome still names rows when it names
+    another column too (``others``, the words of the other columns' names): 'people who
+    scored zero on the knowledge question about Europe' of a Europe-scale outcome."""
     spans = list(read)
     names = {
         f for part in (*name_tokens(outcome[1]), *name_tokens(outcome[0])) for f in noun_forms(part)
@@ -84,7 +94,7 @@ def unread_clauses(
                 chained = k
                 break
             clause.append(later)
-        if _names_rows(clause, spans, names, accounted, population):
+        if _names_rows(clause, spans, names, accounted, population, others=others):
             found.append(text[tokens[i + 1].start : clause[-1].end])
     return found
 
@@ -98,6 +108,7 @@ def _names_rows(
     *,
     ignore: frozenset[str] = frozenset(),
     ordered: bool = False,
+    others: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether a clause nothing read names rows: it holds no read span, says nothing of
     what is to come or of the outcome (``names``), and has a word of three letters or more
@@ -106,7 +117,13 @@ def _names_rows(
     if not clause or any(inside(t, spans) for t in clause):
         return False
     words = [t.lower for t in clause if t.is_word]
-    if set(words) & _PROSPECTIVE or any(_related(w, names) for w in words):
+    about_to = any(a == "about" and b == "to" for a, b in itertools.pairwise(words))
+    if set(words) & _PROSPECTIVE or about_to:  # 'about to' is to come; 'about Europe' is not
+        return False
+    if any(_related(w, names) for w in words) and not any(
+        len(w) >= 4 and w not in STOPWORDS and not _related(w, names) and _names_other(w, others)
+        for w in words
+    ):
         return False
     if any(
         len(w) >= 3
