@@ -141,3 +141,50 @@ def test_the_ends_of_the_target_s_own_range_are_no_condition(ratings: Built) -> 
     # Numbers that are not both ends of the target's values are still conditions to read.
     with pytest.raises(ObjectiveError, match="'3'"):
         _read(ratings, "How will a guest rate the stay on the 3-5 scale? accuracy of at least 0.4")
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    # A share held in percent (0 to 50) and a rate named by an abbreviation ('unemp').
+    return _build(
+        tmp_path_factory.mktemp("plans"),
+        "plans",
+        [
+            """
+            CREATE TABLE enrollees AS
+            SELECT i AS enrollee_no,
+                   list_extract([0, 25, 50], 1 + i % 3) AS coinsurance_pct,
+                   round(3 + (i * 7) % 90 / 10.0, 1) AS county_unemp_rate,
+                   CASE WHEN (i * 11) % 6 = 0 THEN 'Y' ELSE 'N' END AS admitted_yn
+            FROM range(600) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            "Predict whether an enrollee is admitted, for enrollees with 0% coinsurance, AUC 0.7",
+            "coinsurance_pct = 0",
+        ),
+        (
+            "Predict admitted enrollees for those without 50% coinsurance, ROC AUC of 0.7",
+            "coinsurance_pct <> 50",
+        ),
+        (
+            "Predict admitted enrollees in counties with an unemployment rate above 9%, AUC 0.7",
+            "county_unemp_rate > 9",
+        ),
+    ],
+)
+def test_a_share_or_an_abbreviated_name_reads_its_column(
+    plans: Built, text: str, where: str
+) -> None:
+    objective = _read(plans, text)
+    assert objective.target_column == "admitted_yn" and objective.metric == "roc_auc"
+    assert objective.cohort_sql is not None
+    expected = _rows(plans, "enrollees", where)
+    assert 0 < expected < 600
+    assert _rows(plans, "enrollees", objective.cohort_sql) == expected

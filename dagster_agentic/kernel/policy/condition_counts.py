@@ -34,6 +34,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     NEXT_WORD,
     NOUN_OR_MORE,
     NOUN_PLUS,
+    PERCENT_COUNT,
     UNEQUAL,
     UNIT_PLUS,
 )
@@ -75,6 +76,8 @@ def equalities(
         condition = with_noun_after(text, condition, names)
         if condition.after and not before_metric(text, condition.end, metric_spans):
             found.append(condition)
+    for match in PERCENT_COUNT.finditer(text):  # 'with 0% coinsurance'
+        found += _percent_count(text, match, metric_spans, names)
     for match in NOUN_OR_MORE.finditer(text):
         less = match.group("dir").lower() in _LESS
         found += _named_bound(text, match, metric_spans, names, "<=" if less else ">=")
@@ -95,6 +98,30 @@ def equalities(
             make_condition(text, "range", match.start("op"), match.end(), op, number.value)
         )
     return found
+
+
+def _percent_count(
+    text: str,
+    match: re.Match[str],
+    metric_spans: list[tuple[int, int]],
+    names: Callable[[str], bool],
+) -> list[Condition]:
+    """'with 0% coinsurance', 'without 100% cover': a percentage equal to (or not) what the
+    noun after its sign names, when that noun names a numeric column; none otherwise ('with
+    90% precision' is the metric's)."""
+    number = value(match.group("value"))
+    noun = match.group("noun")
+    if number is None or not names_by_part(noun, names):
+        return []
+    if after_metric(text, match.start("value"), metric_spans) or before_metric(
+        text, match.end(), metric_spans
+    ):
+        return []
+    negated = match.group("lead").lower().startswith(_NEGATED_LEADS)
+    start = match.start("lead") if negated else match.start("value")
+    op = "<>" if negated else "="
+    condition = make_condition(text, "range", start, match.end(), op, number.value)
+    return [replace(condition, context=(), after=(noun,), percent=True)]
 
 
 def _named_bound(

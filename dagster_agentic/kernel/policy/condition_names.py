@@ -212,7 +212,11 @@ def numeric_namer(profile: WarehouseProfile) -> Callable[[str], bool]:
         if any(short in parts for short in unit_abbreviations(lower)):  # 'inch' ~ screen_in
             return True
         return any(
-            word_match(lower, t) == 2 or contracts(t, lower) or marked(lower, t) for t in parts
+            word_match(lower, t) == 2
+            or contracts(t, lower)
+            or marked(lower, t)
+            or (len(t) >= 4 and begins(t, lower))  # 'unemp' of 'unemployment'
+            for t in parts
         )
 
     return names_numeric

@@ -194,6 +194,12 @@ COUNT = re.compile(
     re.IGNORECASE,
 )
 """'with 3 bedrooms', 'without 3 bedrooms', 'other than 4 doors': a count the noun after names."""
+PERCENT_COUNT = re.compile(
+    r"(?<![\w])(?P<lead>with|having|has|have|had|without)\s+(?P<value>\d+(?:\.\d+)?)\s*"
+    r"(?:%|per\s*cent\b|percent\b)\s+(?P<noun>[A-Za-z][A-Za-z_\-]*)",
+    re.IGNORECASE,
+)
+"""'with 0% coinsurance', 'without 100% cover': a share the noun after it names."""
 EQUALS = re.compile(
     r"(?<![\w])(?P<name>[A-Za-z][A-Za-z0-9_]*)\s+(?P<op>(?:is|are|was|were)\s+not|"
     r"(?:is|are|was|were)n['’]t|is|are|!=|<>|=|equals|not\s+equal\s+to|equal\s+to|"
