@@ -135,6 +135,26 @@ def test_a_number_glued_to_its_unit_reads_the_column_named_after_it(
     _same_rows(phones, "handsets", objective.cohort_sql, where, 700)
 
 
+def test_an_everyday_word_names_a_flag_its_formal_word_names(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    built = _build(
+        tmp_path_factory.mktemp("households"),
+        "households",
+        [
+            """
+            CREATE TABLE households AS
+            SELECT i AS hh_no,
+                   CASE WHEN i % 3 = 0 THEN 'Y' ELSE 'N' END AS HAS_CHILDREN,
+                   200 + (i * 37) % 900 AS weekly_spend
+            FROM range(300) t(i)
+            """
+        ],
+    )
+    objective = _read(built, "Estimate weekly spend for households with kids, MAE 50")
+    _same_rows(built, "households", objective.cohort_sql, "HAS_CHILDREN = 'Y'", 300)
+
+
 def test_a_glued_number_no_condition_reads_is_refused_not_dropped(phones: Built) -> None:
     # '9kg' names no column of handsets: the number must be an error, never ignored.
     with pytest.raises(ObjectiveError, match="'9'"):

@@ -42,6 +42,7 @@ from dagster_agentic.kernel.policy.surface import (
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
     LIST_CONNECTORS,
+    PLAIN_WORDS,
     abbreviates,
     derives_from,
     lemma,
@@ -425,6 +426,7 @@ def _flag(
     column and nothing else; 'men' over ``male`` too, and 'women' over ``male`` the value
     that means no (a word of :data:`LEXICON` for one sex, the column named for the other)."""
     own = name_tokens(column.name)
+    part = [PLAIN_WORDS.get(w, w) for w in part]  # 'kids' ~ children
     if len(part) == 1 and len(LEXICON.get(part[0], ())) == 1:
         (meant,) = LEXICON[part[0]]
         other = _OPPOSITE.get(meant)

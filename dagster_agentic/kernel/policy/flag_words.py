@@ -9,6 +9,7 @@ import re
 
 from dagster_agentic.kernel.policy.text import (
     LEXICON,
+    PLAIN_WORDS,
     STOPWORDS,
     Token,
     name_tokens,
@@ -53,6 +54,7 @@ def flag_at(
             hits = {where for where, tokens in flags if tokens in ([s] for s in sexes)}
             if hits:
                 return 1, hits
+        run = [PLAIN_WORDS.get(w, w) for w in run]  # 'kids' ~ children
         parts = [p for w in run for p in re.split(r"[\-_]+", w) if p]
         hits = {
             where

@@ -271,6 +271,10 @@ LEXICON: dict[str, tuple[str, ...]] = {
 }
 
 
+# Everyday words for what names spell formally: 'who have kids' of ``HAS_CHILDREN``.
+PLAIN_WORDS = {"kids": "children", "kid": "child", "kiddies": "children"}
+
+
 def spelled_by_prefixes(name: str, words: list[str]) -> bool:
     """Whether an identifier word is the words' leading letters run together, each word
     giving at least one and in order: 'afam' of 'African American', 'hf' of 'human
