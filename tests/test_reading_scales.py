@@ -1,12 +1,13 @@
-"""A metric's name abbreviated, the size of the target's own scale, and a relative clause
-that names another column beside the outcome: an invented survey warehouse (a real DuckDB
-file) whose answers are on scales.
+"""A metric's name abbreviated, the size of the target's own scale, a relative clause that
+names another column beside the outcome, and a number that counts the rows: an invented
+survey warehouse (a real DuckDB file) whose answers are on scales.
 
 * 'mean abs error under 2.5', 'root mean sq. error of 1.5': the metric, not a condition;
 * 'on the 11 point scale' of answers from 1 to 11 (or 0 to 10): the target's scale, no
   condition; an 11 that is no scale's size stays an error;
 * 'people who scored zero on the knowledge question about Europe' of a Europe-scale outcome:
-  the clause names the knowledge column, so it is never dropped.
+  the clause names the knowledge column, so it is never dropped;
+* 'the 900 answers we collected' where the table holds 900 rows: a description of the data.
 """
 
 from __future__ import annotations
@@ -79,4 +80,18 @@ def test_a_clause_naming_the_outcome_and_another_column_is_refused(survey: Built
             survey,
             "Estimate the trust eu scale, leaving out the people who scored zero on the "
             "knowledge question about the eu, MAE 2",
+        )
+
+
+def test_a_number_that_counts_the_rows_describes_the_data(survey: Built) -> None:
+    # panel_answers holds 900 rows: '900 answers' says how many, it selects none.
+    objective = _read(
+        survey, "We collected 900 answers about the EU. Estimate the trust eu scale, MAE 2"
+    )
+    assert objective.cohort_sql is None
+    assert any("counts the rows the goal is about" in line for line in objective.rationale)
+    with pytest.raises(ObjectiveError, match="'800'"):  # not the table's count: may be rows
+        _read(
+            survey,
+            "We collected 800 answers about the EU. Estimate the trust eu scale, MAE 2",
         )

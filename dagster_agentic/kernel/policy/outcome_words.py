@@ -225,6 +225,20 @@ def _named_year(text: str, number: Number, entity: TableProfile, label: TablePro
     return True
 
 
+def _counts_rows(text: str, number: Number, entity: TableProfile, label: TableProfile) -> bool:
+    """Whether ``number`` says how many rows there are: 'a trial on 72 slaughter pigs' where
+    pigs holds 72 rows. The number must be the table's exact row count and a word within the
+    next three must name the table."""
+    if number.kind != "bare" or not float(number.value).is_integer():
+        return False
+    following = re.findall(r"[A-Za-z][\w\-]*", text[number.end : number.end + 60])[:3]
+    return any(
+        table.row_count == int(number.value)
+        and any(name_match(word, table.name) == 2 for word in following)
+        for table in dict.fromkeys([entity, label])
+    )
+
+
 _SCALE_AFTER = re.compile(r"\s*-?\s*points?\s+(?:[a-z\-]+\s+){0,2}scale\b", re.IGNORECASE)
 
 
@@ -291,6 +305,12 @@ def refuse_unread_numbers(
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
             continue
         if _names_kind(text, number, target):
+            continue
+        if _counts_rows(text, number, entity, label):
+            aside.append(
+                f"{quote(number.raw)} counts the rows the goal is about (the table holds that"
+                " many), no condition"
+            )
             continue
         if _scale_size(text, number, label, target):
             aside.append(
