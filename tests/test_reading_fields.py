@@ -253,3 +253,40 @@ def test_a_field_that_selects_rows_is_read_whole_or_refused(
 ) -> None:
     with pytest.raises(ObjectiveError, match=named):
         _read(registry, text)
+
+
+@pytest.fixture(scope="module")
+def hiring(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    # 'college' is a value of school_type and a word of the flag college_degree.
+    return _build(
+        tmp_path_factory.mktemp("hiring"),
+        "hiring",
+        [
+            """
+            CREATE TABLE applications AS
+            SELECT i AS application_no,
+                   CASE i % 3 WHEN 0 THEN 'college' WHEN 1 THEN 'high school' ELSE 'none' END
+                       AS school_type,
+                   CASE WHEN i % 4 = 0 THEN 0 ELSE 1 END AS college_degree,
+                   CASE WHEN (i * 7) % 9 = 0 THEN 1 ELSE 0 END AS received_offer,
+                   (i * 13) % 40 AS years_experience
+            FROM range(720) t(i)
+            """
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which applications get an offer when the applicant has no college degree? AUC 0.7",
+        "Predict which applications receive an offer, for applicants with no college degree, "
+        "ROC AUC 0.7",
+    ],
+)
+def test_a_negated_flag_is_read_whole_and_the_population_names_no_outcome(
+    hiring: Built, text: str
+) -> None:
+    objective = _read(hiring, text)
+    assert objective.target_column == "received_offer"
+    _same_rows(hiring, "applications", objective.cohort_sql, "college_degree = 0", 720)

@@ -95,7 +95,11 @@ PLACING = word_set(
 out rows ('from Narnia', 'excluding Acme'); 'for' and 'with' also introduce who the model is
 for ('for the Retention team'), so a name after them alone is not refused."""
 NEGATING = word_set("not non excluding except exclude without outside besides")
-_NEGATING_PAIRS = frozenset({("leaving", "out"), ("leave", "out"), ("other", "than")})
+_NEGATING_PAIRS = frozenset(
+    {("leaving", "out"), ("leave", "out"), ("other", "than")}
+    # 'when the applicant has no college degree', 'households with no kids'
+    | {(verb, "no") for verb in ("has", "have", "had", "having", "with")}
+)
 # Negations of a verb rather than a preposition: 'who were never named Star Baker', 'that
 # are no longer on the Gold plan', "who weren't in Europe". They negate the span when at
 # most one content word (the verb) lies between: 'never missed a payment on the Gold plan'
@@ -175,7 +179,12 @@ def value_phrases(
             hit = _widening(tokens, i, within, spans, forms)
         else:
             free = list(itertools.takewhile(lambda t: not inside(t, spans), tokens[i:]))
-            hit = value_at(free, forms) or flag_at(free, flags)
+            # The longer reading wins: 'college degree' is the flag college_degree, not the
+            # value 'college' of another column and a loose 'degree'.
+            valued, flagged_at = value_at(free, forms), flag_at(free, flags)
+            hit = valued or flagged_at
+            if valued and flagged_at and flagged_at[0] > valued[0]:
+                hit = flagged_at
         if hit is None:
             i += 1
             continue

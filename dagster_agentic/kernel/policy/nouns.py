@@ -49,6 +49,13 @@ _VERBS_AFTER = frozenset(
         "to",
         "that",
         "who",
+        # 'which resumes get a callback', 'which members receive an offer'
+        "get",
+        "gets",
+        "got",
+        "receive",
+        "receives",
+        "received",
     }
 )
 
