@@ -57,6 +57,14 @@ def add_survey_table(warehouse: Path) -> None:
         )
 
 
+def loop_instance() -> dg.DagsterInstance:
+    """An in-memory Dagster instance, for the tests of what the agent decides (detection,
+    diagnosis, repair, the gate): its runs and events are Dagster's own, kept in memory. The
+    instance on disk (SQLite storage, sensors, the daemon, killed runs) is exercised in
+    tests/test_healing_dagster.py, tests/test_crash_safety.py and tests/test_concurrency.py."""
+    return dg.DagsterInstance.ephemeral()
+
+
 def make_goal(warehouse: Path, **fields: object) -> Goal:
     return Goal(name="churn", objective=EXAMPLE_OBJECTIVE, warehouse=warehouse, **fields)
 

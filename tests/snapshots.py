@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
-
 from dagster_agentic.goals.spec import Goal
 from dagster_agentic.healing.loop import failed_data_checks
 from dagster_agentic.runner import run_goal
+
+from .conftest import loop_instance
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def green_snapshot(pristine: Path, root: Path, make_goal: Callable[[Path], Goal]
     work.mkdir()
     shutil.copy(pristine, work / "warehouse.duckdb")
     goal = make_goal(work / "warehouse.duckdb")
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         summary = run_goal(goal, instance=instance, log_level="ERROR")
     assert summary.success and not failed_data_checks(summary), summary.render()
     assert summary.value is not None

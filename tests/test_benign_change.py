@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -25,7 +24,7 @@ from dagster_agentic.healing.health import read_health
 from dagster_agentic.healing.loop import failed_data_checks
 from dagster_agentic.runner import RunSummary, run_goal
 
-from .conftest import make_goal
+from .conftest import loop_instance, make_goal
 from .typed_warehouse import OBJECTIVE, build_typed_warehouse
 
 
@@ -41,7 +40,7 @@ def _typed_goal(warehouse: Path) -> Goal:
 
 
 def _run(goal: Goal) -> RunSummary:
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         return run_goal(goal, instance=instance, log_level="ERROR")
 
 

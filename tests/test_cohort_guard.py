@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from dagster_agentic.plan.models import Plan
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 from dagster_agentic.runner import RunSummary, run_goal
 
-from .conftest import EXAMPLE_OBJECTIVE
+from .conftest import EXAMPLE_OBJECTIVE, loop_instance
 from .typed_warehouse import OBJECTIVE, build_typed_warehouse
 
 TOLERANCE = 0.3
@@ -36,7 +35,7 @@ TOLERANCE = 0.3
 
 
 def _run(goal: Goal) -> RunSummary:
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         return run_goal(goal, instance=instance, log_level="ERROR")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
-
 from dagster_agentic.healing.loop import failed_data_checks
 from dagster_agentic.kernel.policy.kernel import PolicyKernel
 from dagster_agentic.kernel.protocol import ProposePlanRequest
@@ -14,7 +12,7 @@ from dagster_agentic.plan.store import PlanStore
 from dagster_agentic.runner import run_goal
 from dagster_agentic.training.spec import ModelSpec, TrainingSpec
 
-from .conftest import make_goal
+from .conftest import loop_instance, make_goal
 
 
 class RecklessKernel(PolicyKernel):
@@ -31,7 +29,7 @@ def test_a_diverged_training_run_is_retrained_with_a_lower_learning_rate(
     warehouse_copy: Path,
 ) -> None:
     goal = make_goal(warehouse_copy)
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         summary = run_goal(goal, instance=instance, kernel=RecklessKernel(), log_level="ERROR")
     outcome = summary.healing
     assert outcome is not None, summary.render()

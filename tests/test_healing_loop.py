@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -27,6 +26,7 @@ from dagster_agentic.plan.store import PlanStore
 from dagster_agentic.runner import RunSummary, run_goal
 from example_churn.faults import CLASSES, EXPECTED_CAUSES, FAULTS, MUST_REFUSE, apply_fault
 
+from .conftest import loop_instance
 from .conftest import make_goal as _make_goal
 from .snapshots import Healthy, green_snapshot, restore
 
@@ -101,7 +101,7 @@ def _raw_checksums(path: Path) -> dict[str, str]:
 def _heal(warehouse: Path, fault: str) -> tuple[RunSummary, dict[str, str], dict[str, str]]:
     apply_fault(warehouse, fault, seed=3)
     before = _raw_checksums(warehouse)
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         summary = run_goal(make_goal(warehouse), instance=instance, log_level="ERROR")
     return summary, before, _raw_checksums(warehouse)
 
@@ -212,7 +212,7 @@ def _heal_with(goal: Goal, kernel: NeverConverges, healing: Healing) -> HealingO
     from dagster_agentic.runner import execute_version
 
     budgeted = goal.model_copy(update={"healing": healing})
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         trigger = run_goal(goal, instance=instance, kernel=kernel, heal=False, log_level="ERROR")
         assert failed_data_checks(trigger), trigger.render()
         return heal(

@@ -12,7 +12,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -28,6 +27,7 @@ from dagster_agentic.kernel.protocol import RepairRequest, diagnosis_key
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 from dagster_agentic.runner import run_goal
 
+from .conftest import loop_instance
 from .shop_warehouse import OBJECTIVE, build_shop_warehouse
 
 
@@ -196,7 +196,7 @@ def test_the_shop_heals_a_key_case_change_by_normalising_with_nothing_lost(
         warehouse=warehouse,
         healing=Healing(metric_tolerance=0.3),
     )
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         first = run_goal(goal, instance=instance, log_level="ERROR")
         assert first.success and not failed_data_checks(first), first.render()
         with duckdb.connect(str(warehouse)) as c:

@@ -21,7 +21,7 @@ from dagster_agentic.orchestration.healing import TRIGGER_TAG
 from dagster_agentic.plan.store import PlanStore
 from dagster_agentic.runner import execute_version, run_goal
 from example_churn.faults import apply_fault
-from tests.conftest import make_goal
+from tests.conftest import loop_instance, make_goal
 from tests.model_provider import data_of, provider, schema_name
 from tests.test_llm_planning import scripted
 
@@ -60,7 +60,7 @@ def test_a_model_kernel_diagnoses_and_repairs_a_renamed_column(
     with provider(healer) as model:
         spec = ModelKernelSpec(model="openai/gpt-4o-mini", api_base=model.url, max_calls=60)
         goal = make_goal(warehouse_copy, kernel=spec, healing=Healing(metric_tolerance=0.3))
-        with dg.instance_for_test() as instance:
+        with loop_instance() as instance:
             green = run_goal(goal, instance=instance, log_level="ERROR")
             assert green.success, green.render()
             apply_fault(warehouse_copy, "rename_column", seed=3)
@@ -106,7 +106,7 @@ def test_the_heal_job_takes_the_model_kernel_as_a_resource(
         defs = da.goal_definitions(goal, kernel=resource)
         bundle = PlanStore(goal.resolved_state_dir, goal.name).load_accepted()
         assert bundle is not None and bundle.plan.kernel == "llm"
-        with dg.instance_for_test() as instance:
+        with loop_instance() as instance:
             assert execute_version(goal, bundle, instance, log_level="ERROR").success
             apply_fault(warehouse_copy, "rename_column", seed=3)
             failed = execute_version(goal, bundle, instance, log_level="ERROR")

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -35,6 +34,7 @@ from dagster_agentic.kernel.protocol import RepairProposal
 from dagster_agentic.plan.store import PlanBundle, PlanStore
 from dagster_agentic.runner import execute_version, run_goal
 
+from .conftest import loop_instance
 from .conftest import make_goal as _make_goal
 from .snapshots import Healthy, green_snapshot, restore
 
@@ -69,7 +69,7 @@ def test_a_repair_that_drops_a_source_is_refused_by_default(
 ) -> None:
     goal = make_goal(restored)
     _hash_the_keys(restored)
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         summary = run_goal(goal, instance=instance, log_level="ERROR")
     outcome = summary.healing
     assert outcome is not None and outcome.status == "degraded" and not outcome.accepted
@@ -100,7 +100,7 @@ def test_with_allow_loss_the_repair_goes_live_with_the_loss_reported(
     goal = make_goal(restored)
     lenient = make_goal(restored, allow_loss=True)
     _hash_the_keys(restored)
-    with dg.instance_for_test() as instance:
+    with loop_instance() as instance:
         trigger = run_goal(goal, instance=instance, heal=False, log_level="ERROR")
         assert failed_data_checks(trigger)
         outcome = heal(
