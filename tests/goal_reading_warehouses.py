@@ -246,3 +246,13 @@ def count_rows(built: Built, table: str, where: str | None) -> int:
         conn.close()
     assert row is not None
     return int(row[0])
+
+
+def assert_same_rows(built: Built, table: str, read: str | None, where: str, total: int) -> None:
+    """The predicate ``read`` selects exactly the rows ``where`` does, some but not all of
+    the ``total`` rows of ``table``."""
+    assert read is not None
+    expected = count_rows(built, table, where)
+    assert 0 < expected < total
+    assert count_rows(built, table, read) == expected
+    assert count_rows(built, table, f"({read}) AND ({where})") == expected

@@ -20,8 +20,8 @@ import pytest
 
 from dagster_agentic.errors import ObjectiveError
 from tests.goal_reading_warehouses import Built
+from tests.goal_reading_warehouses import assert_same_rows as _same
 from tests.goal_reading_warehouses import build_sql as _build
-from tests.goal_reading_warehouses import count_rows as _rows
 from tests.goal_reading_warehouses import read_goal as _read
 
 
@@ -46,14 +46,6 @@ def autos(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
 
 
-def _same_rows(built: Built, table: str, read: str | None, where: str, total: int) -> None:
-    assert read is not None
-    expected = _rows(built, table, where)
-    assert 0 < expected < total
-    assert _rows(built, table, read) == expected
-    assert _rows(built, table, f"({read}) AND ({where})") == expected
-
-
 @pytest.mark.parametrize(
     ("text", "where"),
     [
@@ -69,14 +61,14 @@ def test_every_field_but_the_outcome_and_the_metric_selects_rows(
 ) -> None:
     objective = _read(autos, text)
     assert objective.target_column == "resale_value" and objective.metric in {"mae", "rmse"}
-    _same_rows(autos, "resale_offers", objective.cohort_sql, where, 800)
+    _same(autos, "resale_offers", objective.cohort_sql, where, 800)
 
 
 def test_a_flag_read_without_its_type_tag(autos: Built) -> None:
     objective = _read(
         autos, "Estimate the resale value of the cars that come with dual zone climate, MAE 900"
     )
-    _same_rows(autos, "resale_offers", objective.cohort_sql, '"blnDualZoneClimate" = -1', 800)
+    _same(autos, "resale_offers", objective.cohort_sql, '"blnDualZoneClimate" = -1', 800)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +85,7 @@ def test_a_flag_read_without_its_type_tag(autos: Built) -> None:
 )
 def test_lists_and_spans_of_months_read_every_month(autos: Built, text: str, months: str) -> None:
     objective = _read(autos, text)
-    _same_rows(autos, "resale_offers", objective.cohort_sql, f"month(listed_on) IN {months}", 800)
+    _same(autos, "resale_offers", objective.cohort_sql, f"month(listed_on) IN {months}", 800)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +124,7 @@ def test_a_number_glued_to_its_unit_reads_the_column_named_after_it(
 ) -> None:
     objective = _read(phones, text)
     assert objective.target_column == "price_eur"
-    _same_rows(phones, "handsets", objective.cohort_sql, where, 700)
+    _same(phones, "handsets", objective.cohort_sql, where, 700)
 
 
 def test_an_everyday_word_names_a_flag_its_formal_word_names(
@@ -152,7 +144,7 @@ def test_an_everyday_word_names_a_flag_its_formal_word_names(
         ],
     )
     objective = _read(built, "Estimate weekly spend for households with kids, MAE 50")
-    _same_rows(built, "households", objective.cohort_sql, "HAS_CHILDREN = 'Y'", 300)
+    _same(built, "households", objective.cohort_sql, "HAS_CHILDREN = 'Y'", 300)
 
 
 def test_a_glued_number_no_condition_reads_is_refused_not_dropped(phones: Built) -> None:
@@ -187,7 +179,7 @@ def test_of_two_columns_named_equally_the_one_the_ask_governs_is_the_target(
     )
     assert objective.target_column == "defectCount"
     assert any("the ask governs" in line for line in objective.rationale)
-    _same_rows(plant, "inspections", objective.cohort_sql, "shift = 'night'", 600)
+    _same(plant, "inspections", objective.cohort_sql, "shift = 'night'", 600)
 
 
 def test_without_an_ask_the_tie_is_still_an_error(plant: Built) -> None:
@@ -289,4 +281,4 @@ def test_a_negated_flag_is_read_whole_and_the_population_names_no_outcome(
 ) -> None:
     objective = _read(hiring, text)
     assert objective.target_column == "received_offer"
-    _same_rows(hiring, "applications", objective.cohort_sql, "college_degree = 0", 720)
+    _same(hiring, "applications", objective.cohort_sql, "college_degree = 0", 720)

@@ -15,6 +15,7 @@ import pytest
 
 from dagster_agentic.errors import ObjectiveError
 from tests.goal_reading_warehouses import Built
+from tests.goal_reading_warehouses import assert_same_rows as _same
 from tests.goal_reading_warehouses import build_sql as _build
 from tests.goal_reading_warehouses import count_rows as _rows
 from tests.goal_reading_warehouses import read_goal as _read
@@ -184,7 +185,4 @@ def test_a_share_or_an_abbreviated_name_reads_its_column(
 ) -> None:
     objective = _read(plans, text)
     assert objective.target_column == "admitted_yn" and objective.metric == "roc_auc"
-    assert objective.cohort_sql is not None
-    expected = _rows(plans, "enrollees", where)
-    assert 0 < expected < 600
-    assert _rows(plans, "enrollees", objective.cohort_sql) == expected
+    _same(plans, "enrollees", objective.cohort_sql, where, 600)
