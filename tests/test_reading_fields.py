@@ -282,3 +282,28 @@ def test_a_negated_flag_is_read_whole_and_the_population_names_no_outcome(
     objective = _read(hiring, text)
     assert objective.target_column == "received_offer"
     _same(hiring, "applications", objective.cohort_sql, "college_degree = 0", 720)
+
+
+def test_to_after_the_population_noun_introduces_a_cohort(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    built = _build(
+        tmp_path_factory.mktemp("lending"),
+        "lending",
+        [
+            """
+            CREATE TABLE loans AS
+            SELECT i AS loan_no,
+                   CASE i % 3 WHEN 0 THEN 'small business' WHEN 1 THEN 'household'
+                       ELSE 'farm' END AS borrower_type,
+                   CASE WHEN (i * 7) % 11 = 0 THEN 1 ELSE 0 END AS defaulted
+            FROM range(330) t(i)
+            """
+        ],
+    )
+    objective = _read(built, "Predict whether loans to a farm will default, ROC AUC 0.7")
+    assert objective.target_column == "defaulted"
+    _same(built, "loans", objective.cohort_sql, "borrower_type = 'farm'", 330)
+    # 'to' that is no preposition of the population ('likely to churn') introduces nothing.
+    with pytest.raises(ObjectiveError):
+        _read(built, "Predict which loans are likely to farm, ROC AUC 0.7")

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.naming import names_value
+from dagster_agentic.kernel.policy.phrases import Phrase
+from dagster_agentic.kernel.policy.text import Token
 from dagster_agentic.warehouse.models import ColumnProfile
 
 __all__ = ["aside_spans", "aside_words", "class_lists"]
@@ -73,3 +75,24 @@ def _names_a_value(item: str, values: Sequence[str]) -> bool:
         return True
     words = [w for w in _WORD.findall(item) if len(w) >= 3]
     return bool(words) and any(all(names_value(w, v) for w in words[:1]) for v in values)
+
+
+def is_aside(phrase: Phrase) -> bool:
+    """Whether a phrase restates the words before it ('(Sat/Sun)', 'i.e. Sat and Sun')."""
+    return phrase.text.lower().startswith(("(", "i.e", "ie ", "namely", "that is"))
+
+
+_ASIDES = (("(",), ("i", ".", "e", "."), ("ie",), ("namely",), ("that", "is"), ("i", ".", "e"))
+
+
+def aside_opening(tokens: list[Token], start: int) -> int | None:
+    """Where an aside that restates the words before it opens, right before ``start``: '('
+    ('weekend orders (Sat/Sun)'), 'i.e.', 'namely', 'that is', a comma after it allowed."""
+    end = start - 1 if start > 0 and tokens[start - 1].text == "," else start
+    for marker in _ASIDES:
+        begin = end - len(marker)
+        if begin >= 0 and tuple(t.lower for t in tokens[begin:end]) == marker:
+            if begin > 0 and tokens[begin - 1].text == "," and marker != ("(",):
+                return begin - 1 if begin - 1 > 0 else None
+            return begin
+    return None

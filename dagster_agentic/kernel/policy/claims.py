@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dagster_agentic.kernel.policy.asides import aside_opening
 from dagster_agentic.kernel.policy.fields import in_cohort_field
 from dagster_agentic.kernel.policy.flag_words import flag_at, flag_columns
 from dagster_agentic.kernel.policy.option_rows import row_flag_after
@@ -237,7 +238,7 @@ def value_phrases(
                 end += int(named) + int(_described(tokens, end + int(named)))
             # The negation's words ('leaving out') belong to the phrase, not to the outcome.
             begin = negation.start if negation is not None else tokens[first].start
-            marker = _aside(tokens, i)
+            marker = aside_opening(tokens, i)
             if marker is not None and negation is None and first == i:
                 begin = tokens[marker].start  # the aside's text opens with its marker
             stop = tokens[end - 1].end
@@ -389,27 +390,6 @@ def _described(tokens: list[Token], k: int) -> bool:
     return k < len(tokens) and tokens[k].lower in _GROUP_NOUNS | _ONLY
 
 
-def is_aside(phrase: Phrase) -> bool:
-    """Whether a phrase restates the words before it ('(Sat/Sun)', 'i.e. Sat and Sun')."""
-    return phrase.text.lower().startswith(("(", "i.e", "ie ", "namely", "that is"))
-
-
-_ASIDES = (("(",), ("i", ".", "e", "."), ("ie",), ("namely",), ("that", "is"), ("i", ".", "e"))
-
-
-def _aside(tokens: list[Token], start: int) -> int | None:
-    """Where an aside that restates the words before it opens, right before ``start``: '('
-    ('weekend orders (Sat/Sun)'), 'i.e.', 'namely', 'that is', a comma after it allowed."""
-    end = start - 1 if start > 0 and tokens[start - 1].text == "," else start
-    for marker in _ASIDES:
-        begin = end - len(marker)
-        if begin >= 0 and tuple(t.lower for t in tokens[begin:end]) == marker:
-            if begin > 0 and tokens[begin - 1].text == "," and marker != ("(",):
-                return begin - 1 if begin - 1 > 0 else None
-            return begin
-    return None
-
-
 def _population_like(word: str, population: frozenset[str], tables: list[str]) -> bool:
     """A population noun, or a noun a table's name abbreviates ('countries' of ``ctry``)."""
     if word in population:
@@ -447,7 +427,7 @@ def _introduction(
     window: list[Token] = []
     chained = False
     inherited = False
-    marker = _aside(tokens, start)
+    marker = aside_opening(tokens, start)
     if marker is not None and marker > 0:
         before = tokens[marker - 1]
         if inside(before, [*spans, *((v.phrase.start, v.phrase.end) for v in found)]) or (
@@ -483,6 +463,11 @@ def _introduction(
         if word not in STOPWORDS and any(name_match(word, c) == 2 for c in columns):
             break  # the outcome's verb: 'will not churn in ...'
     introduced = chained or any(w in INTRO for w in lowers) or negation is not None
+    # 'births to married mothers', 'loans to small firms': 'to' after the population noun.
+    introduced = introduced or any(
+        w == "to" and k and _population_like(lowers[k - 1], population, list(tables))
+        for k, w in enumerate(lowers)
+    )
     if lowers and lowers[-1] in _POPULATION_LEADS | _ONLY:
         introduced = True  # the span stands where the population does: 'which renters will'
     if end < len(tokens) and tokens[end].is_word:

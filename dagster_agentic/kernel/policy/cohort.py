@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from dagster_agentic.errors import ObjectiveError
+from dagster_agentic.kernel.policy.asides import is_aside
 from dagster_agentic.kernel.policy.categories import (
     Match,
     ambiguous,
@@ -21,7 +22,6 @@ from dagster_agentic.kernel.policy.categories import (
     norm,
     places,
 )
-from dagster_agentic.kernel.policy.claims import is_aside
 from dagster_agentic.kernel.policy.cohort_errors import (
     Clause,
     CohortContext,
