@@ -27,6 +27,7 @@ ORIGINS = (
     "held-out-6",
     "held-out-7",
     "held-out-8",
+    "held-out-9",
 )
 """Who wrote a goal and when it was first measured: ``development`` goals were written and
 measured while the product's reading rules were being developed; the held-out ones by people who

@@ -384,6 +384,7 @@ from bench.corpus.sets_heldout_5 import HELDOUT_5  # noqa: E402
 from bench.corpus.sets_heldout_6 import HELDOUT_6  # noqa: E402
 from bench.corpus.sets_heldout_7 import HELDOUT_7  # noqa: E402
 from bench.corpus.sets_heldout_8 import HELDOUT_8  # noqa: E402
+from bench.corpus.sets_heldout_9 import HELDOUT_9  # noqa: E402
 
 SETS = (
     SETS
@@ -395,5 +396,6 @@ SETS = (
     + HELDOUT_6
     + HELDOUT_7
     + HELDOUT_8
+    + HELDOUT_9
 )
 BY_KEY = {s.key: s for s in SETS}

@@ -25,7 +25,14 @@ from dagster_agentic.kernel.policy.phrases import Phrase
 from dagster_agentic.kernel.policy.text import Token
 from dagster_agentic.warehouse.models import ColumnProfile
 
-__all__ = ["aside_spans", "aside_words", "class_lists"]
+__all__ = [
+    "aside_opening",
+    "aside_spans",
+    "aside_words",
+    "class_lists",
+    "is_aside",
+    "unnamed_classes",
+]
 
 _BRACKETS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _COLON_LIST = re.compile(r":\s*([^.;:|?!]*)")
@@ -67,6 +74,29 @@ def class_lists(text: str, column: ColumnProfile) -> list[tuple[int, int]]:
         if matched * 2 > len(items):
             found.append((start, end))
     return found
+
+
+# 'classify each day as snow, thunderstorm, rain or fog', 'sort tickets into billing,
+# technical or other': the classes, written after the verb's 'as' or 'into'.
+_AS_LIST = re.compile(
+    r"\b(?:classify|classified|categori[sz]e|label|tag|sort|split|assign)\b[^.;:?!]*?"
+    r"\b(?:as|into)\s+([^.;:?!]*?\b(?:or|and)\b[^.;:?!,]*)",
+    re.IGNORECASE,
+)
+
+
+def unnamed_classes(text: str, column: ColumnProfile) -> list[str]:
+    """The classes an objective lists after 'classify ... as' (three or more items) when
+    none of them names a value of ``column``: the column read is not the one whose classes
+    the user wrote ('snow, thunderstorm, rain or fog' of station codes AKL, BOM, ...)."""
+    values = [v.value for v in (column.values or column.top_values) if isinstance(v.value, str)]
+    if not values:
+        return []
+    for match in _AS_LIST.finditer(text):
+        items = [i.strip() for i in _ITEM_SPLIT.split(match.group(1)) if i and i.strip()]
+        if len(items) >= 3 and not any(_names_a_value(item, values) for item in items):
+            return items
+    return []
 
 
 def _names_a_value(item: str, values: Sequence[str]) -> bool:

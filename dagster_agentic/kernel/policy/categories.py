@@ -413,6 +413,8 @@ def _initial(part: list[str], values: Sequence[object]) -> list[tuple[int, str]]
     letters = [v for v in values if isinstance(v, str)]
     if len(part) != 1 or len(part[0]) < 3 or not letters or len(letters) != len(values):
         return []
+    if number_form(part[0]) != part[0]:
+        return []  # 'fourth', 'seven': a number or an order, never the initial of a code
     if not all(len(v.strip()) == 1 and v.strip().isalpha() for v in letters):
         return []
     same = [v for v in letters if v.strip().lower() == part[0][0]]

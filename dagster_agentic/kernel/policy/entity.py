@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagster_agentic.errors import GoalError
+from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.kernel.policy.prediction_time import find_cutoff, is_temporal
 from dagster_agentic.kernel.policy.target import is_label_table
 from dagster_agentic.kernel.policy.target_columns import is_identifier
@@ -371,3 +371,29 @@ def _choose_key(table: TableProfile) -> str:
 
 
 __all__ = ["Entity", "find_cutoff", "resolve_entity"]
+
+
+def refuse_finer_entity(
+    profile: WarehouseProfile, entity: str, target: str, population: Sequence[str]
+) -> None:
+    """Refuse a reading whose rows are finer than the population the objective gives one
+    answer for (``population``, the nouns after 'each' or 'every'): 'each student's math
+    score at their last sitting' read on a table of sittings, several rows per student. The
+    goal asks one answer per student; a table of one row per student (a label table, or the
+    student's own) must hold the outcome, or the goal must say it is about sittings."""
+    for word in population:
+        for rel in profile.relationships:
+            if rel.child_table != entity or name_match(word, rel.parent_table) != 2:
+                continue
+            if name_match(word, entity) == 2:
+                continue
+            child = next(t for t in profile.tables if t.name == entity)
+            if rel.child_column in child.candidate_keys:
+                continue  # one row per parent: the same population
+            raise ObjectiveError(
+                f"the objective asks about each {word} ({rel.parent_table}), but the outcome"
+                f" read, {target}, is a column of {entity}, which holds several rows per"
+                f" {word} (by {rel.child_column}), so the goal would answer per {entity} row",
+                fix=f"set target= to a column with one row per {word}, or say the goal is"
+                f" about {entity} rows; or set entity_table='{entity}' in the goal's overrides",
+            )

@@ -33,7 +33,12 @@ import re
 from dagster_agentic.errors import GoalError, ObjectiveError
 from dagster_agentic.goals.objective import ClassValue, Objective
 from dagster_agentic.goals.spec import GoalOverrides
-from dagster_agentic.kernel.policy.asides import aside_spans, aside_words, class_lists
+from dagster_agentic.kernel.policy.asides import (
+    aside_spans,
+    aside_words,
+    class_lists,
+    unnamed_classes,
+)
 from dagster_agentic.kernel.policy.categories import norm
 from dagster_agentic.kernel.policy.claims import (
     ValuePhrase,
@@ -42,7 +47,7 @@ from dagster_agentic.kernel.policy.claims import (
 )
 from dagster_agentic.kernel.policy.cohort import resolve_cohort
 from dagster_agentic.kernel.policy.conditions import Condition, find_conditions
-from dagster_agentic.kernel.policy.entity import find_cutoff, resolve_entity
+from dagster_agentic.kernel.policy.entity import find_cutoff, refuse_finer_entity, resolve_entity
 from dagster_agentic.kernel.policy.inputs import input_spans
 from dagster_agentic.kernel.policy.language import refuse_foreign
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
@@ -214,6 +219,15 @@ def interpret_objective(
         positive, reason = positive_value(column, words, text)
         notes.append(f"positive class {positive!r}: {reason}")
     elif task == "multiclass_classification":
+        unnamed = unnamed_classes(text, column)
+        if unnamed and overrides.target is None:
+            shown_values = ", ".join(sorted(str(v) for v in class_values(column, where))[:8])
+            raise ObjectiveError(
+                f"the objective lists the classes {', '.join(map(quote, unnamed))}, but the"
+                f" target read, {where}, holds {shown_values}: none of them",
+                fix="name the column whose values are those classes, or set"
+                " target='table.column' in the goal's overrides",
+            )
         classes = class_values(column, where)
         shown = ", ".join(repr(c) for c in classes[:12]) + (", ..." if len(classes) > 12 else "")
         notes.append(f"classes {shown}: every value of {where}, in ascending order")
@@ -255,6 +269,11 @@ def interpret_objective(
         notes,
         population=sorted(population),
     )
+    # 'each student's score': the rows one answer is given for.
+    each = [
+        m.group(1) for m in re.finditer(r"\b(?:each|every)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", text)
+    ]
+    refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", each)
     cutoff = find_cutoff(
         label, notes, label_key=entity.label_key, label_is_entity=entity.table == label.name
     )
