@@ -373,15 +373,17 @@ def _choose_key(table: TableProfile) -> str:
 __all__ = ["Entity", "find_cutoff", "resolve_entity"]
 
 
-def refuse_finer_entity(
-    profile: WarehouseProfile, entity: str, target: str, population: Sequence[str]
-) -> None:
+# 'each student's score', 'every household': the rows the objective gives one answer for.
+_EACH = re.compile(r"\b(?:each|every)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", re.IGNORECASE)
+
+
+def refuse_finer_entity(profile: WarehouseProfile, entity: str, target: str, text: str) -> None:
     """Refuse a reading whose rows are finer than the population the objective gives one
-    answer for (``population``, the nouns after 'each' or 'every'): 'each student's math
-    score at their last sitting' read on a table of sittings, several rows per student. The
-    goal asks one answer per student; a table of one row per student (a label table, or the
-    student's own) must hold the outcome, or the goal must say it is about sittings."""
-    for word in population:
+    answer for (the nouns after 'each' or 'every'): 'each student's math score at their
+    last sitting' read on a table of sittings, several rows per student. The goal asks one
+    answer per student; a table of one row per student (a label table, or the student's
+    own) must hold the outcome, or the goal must say it is about sittings."""
+    for word in (m.group(1) for m in _EACH.finditer(text)):
         for rel in profile.relationships:
             if rel.child_table != entity or name_match(word, rel.parent_table) != 2:
                 continue

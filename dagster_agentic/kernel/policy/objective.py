@@ -269,11 +269,7 @@ def interpret_objective(
         notes,
         population=sorted(population),
     )
-    # 'each student's score': the rows one answer is given for.
-    each = [
-        m.group(1) for m in re.finditer(r"\b(?:each|every)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", text)
-    ]
-    refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", each)
+    refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", text)
     cutoff = find_cutoff(
         label, notes, label_key=entity.label_key, label_is_entity=entity.table == label.name
     )
