@@ -41,6 +41,16 @@ def test_an_outcome_with_several_rows_per_named_entity_is_refused(school: Built)
     with pytest.raises(ObjectiveError, match="several rows per pupil") as info:
         _read(school, "Predict each pupil's reading score at their last test, RMSE below 5")
     assert "tblTest.fltReading" in str(info.value) and "tblPupil" in str(info.value)
+    # The fix it names is honoured: an entity set by the user is the user's decision.
+    from dagster_agentic.goals.spec import GoalOverrides
+    from dagster_agentic.kernel.policy.objective import interpret_objective
+
+    objective = interpret_objective(
+        "Predict each pupil's reading score at their last test, RMSE below 5",
+        school[1],
+        GoalOverrides(entity_table="tblTest"),
+    )
+    assert objective.entity_table == "tblTest" and objective.target_column == "fltReading"
 
 
 def test_the_same_goal_reads_when_a_table_holds_one_outcome_per_pupil(

@@ -269,7 +269,8 @@ def interpret_objective(
         notes,
         population=sorted(population),
     )
-    refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", text)
+    if overrides.entity_table is None and overrides.target is None:  # else the user decided
+        refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", text)
     cutoff = find_cutoff(
         label, notes, label_key=entity.label_key, label_is_entity=entity.table == label.name
     )
