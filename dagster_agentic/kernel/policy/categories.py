@@ -55,7 +55,6 @@ from dagster_agentic.kernel.policy.text import (
 )
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
-_CONNECTORS = LIST_CONNECTORS
 _ARTICLES = frozenset({"the", "a", "an"})
 _INITIAL = 0  # the fit of a one-letter code read from a word's initial: weaker than a prefix
 _YES = frozenset({"yes", "y", "true", "t", "1"})
@@ -177,7 +176,7 @@ def _words(phrase_words: tuple[str, ...]) -> list[list[str]]:
     as values are ('Month-to-month' -> month, to, month; '2. Married' -> married)."""
     parts: list[list[str]] = [[]]
     for word in phrase_words:
-        if word.lower() in _CONNECTORS:
+        if word.lower() in LIST_CONNECTORS:
             parts.append([])
         elif word.lower() in _ARTICLES and not parts[-1]:
             continue  # 'Europe and the Americas': the article is no part of the value
@@ -336,7 +335,7 @@ def _column_match(
         v
         for v in values
         if isinstance(v, str)
-        and lemmas([w for w in norm(v).split() if w not in _CONNECTORS]) == lemmas(whole)
+        and lemmas([w for w in norm(v).split() if w not in LIST_CONNECTORS]) == lemmas(whole)
     ]
     if len(exact) == 1 and (len(parts) > 1 or len(whole) > 1):
         # 'Research & Development', 'American league': all the words are one value, the

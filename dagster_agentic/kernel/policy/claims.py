@@ -107,7 +107,6 @@ _NEGATING_PAIRS = frozenset(
 # negates the payment, not the plan.
 _VERB_NEGATING = word_set("never")
 _VERB_NEGATING_PAIRS = frozenset({("no", "longer"), ("not", "ever")})
-_CONNECTORS = LIST_CONNECTORS
 # Nouns that name a group of rows rather than the population ('the placebo arm', 'the
 # control group', 'the Test set'): a value right before one is a cohort like one before the
 # population noun.
@@ -193,7 +192,7 @@ def value_phrases(
         end = i + n
         # 'North Ames and Old Town', 'Europe and the Americas', 'Sat/Sun': values of the
         # same column joined by connectors.
-        while end + 1 < len(tokens) and tokens[end].lower in _CONNECTORS:
+        while end + 1 < len(tokens) and tokens[end].lower in LIST_CONNECTORS:
             skip = end + 1
             while skip < len(tokens) and tokens[skip].lower in {"the", "a", "an"}:
                 skip += 1
@@ -440,7 +439,7 @@ def _introduction(
         previous = next((v for v in found if v.phrase.start <= token.start < v.phrase.end), None)
         if previous is not None:
             # Right after a cohort span ('remote data scientists') or joined to it by 'and'.
-            joined = any(t.lower in _CONNECTORS for t in window)
+            joined = any(t.lower in LIST_CONNECTORS for t in window)
             chained = not window or joined
             inherited = joined and previous.phrase.words[:1] == ("not",)
             break

@@ -133,10 +133,9 @@ def _period(match: re.Match[str]) -> tuple[str, str | None]:
     if match.group("date"):
         return match.group("date"), None
     year = int(match.group("year"))
-    month_text = (match.group("month") or "").lower().rstrip(".")
-    if not month_text:
+    month = _month_number(match.group("month")) if match.group("month") else None
+    if month is None:
         return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
-    month = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(month_text[:3]))
     after = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year:04d}-{month:02d}-01", f"{after[0]:04d}-{after[1]:02d}-01"
 

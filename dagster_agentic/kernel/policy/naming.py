@@ -215,39 +215,11 @@ _ASK = re.compile(
     r"|work\s+out|anticipate|classify|model\s+of|number\s+of|how\s+many|how\s+much)\s+",
     re.IGNORECASE,
 )
-_PHRASE_END = frozenset(
-    {
-        "on",
-        "for",
-        "in",
-        "at",
-        "among",
-        "across",
-        "within",
-        "from",
-        "with",
-        "by",
-        "to",
-        "when",
-        "where",
-        "whose",
-        "who",
-        "that",
-        "which",
-        "if",
-        "than",
-        "per",
-        "during",
-        "before",
-        "after",
-        "since",
-        "until",
-        "amongst",
-        "only",
-        "but",
-        "and",
-        "or",
-    }
+_PHRASE_END = word_set(
+    """
+    on for in at among amongst across within from with by to per during before after since
+    until when where whose who that which if than only but and or
+    """
 )
 
 
