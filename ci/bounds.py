@@ -7,7 +7,10 @@ torch==2.13.0, the CPU wheel, goes in first at both ends, since resolving ``torc
 several GB of CUDA wheels. pip's cache is used. The script fails if a direct requirement ends
 up at another version than the one the end asks for, or if a smoke test fails.
 ``--install-only`` and ``--test-only`` split the two phases (``make test-bounds`` builds both
-venvs at once, then tests them one after the other).
+venvs at once, then tests them one after the other). The two local projects are built into
+wheels first, one end at a time (a lock file) and from a clean ``build/``: setuptools builds in
+the source tree, and two builds at once collide there, while a stale ``build/`` would ship
+modules that no longer exist.
 
 Only the standard library: it runs before any environment exists.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import fcntl
 import os
 import re
 import shutil
@@ -142,8 +146,31 @@ def install(end: str, base_python: str, venv: Path, wanted: dict[str, str]) -> N
     run([*pip, "install", "--quiet", TORCH])
     upgrade = ["--upgrade", "--upgrade-strategy", "eager"] if end == "upper" else []
     extras = ",".join(EXTRAS)
-    packages = [f"{ROOT}[{extras}]", str(ROOT / "example_project")]
+    package, example = build_wheels(pip, venv / "wheels")
+    packages = [f"{package}[{extras}]", str(example)]
     run([*pip, "install", "--quiet", *upgrade, "-c", str(pin_file), *packages])
+
+
+def build_wheels(pip: list[str], out: Path) -> tuple[Path, Path]:
+    """The package's and the example project's wheels, built while holding ``ci/.build.lock``."""
+    projects = (ROOT, ROOT / "example_project")
+    out.mkdir(parents=True, exist_ok=True)
+    with open(ROOT / "ci" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for project in projects:
+                shutil.rmtree(project / "build", ignore_errors=True)
+            run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(out), *map(str, projects)])
+            for project in projects:
+                shutil.rmtree(project / "build", ignore_errors=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    wheels = sorted(out.glob("*.whl"))
+    package = [w for w in wheels if w.name.startswith("dagster_agentic-")]
+    example = [w for w in wheels if not w.name.startswith("dagster_agentic-")]
+    if len(package) != 1 or len(example) != 1:
+        raise SystemExit(f"expected one wheel per project in {out}, found {[w.name for w in wheels]}")
+    return package[0], example[0]
 
 
 def check(
