@@ -155,7 +155,7 @@ def build_wheels(pip: list[str], out: Path) -> tuple[Path, Path]:
     """The package's and the example project's wheels, built while holding ``ci/.build.lock``."""
     projects = (ROOT, ROOT / "example_project")
     out.mkdir(parents=True, exist_ok=True)
-    with open(ROOT / "ci" / ".build.lock", "w") as lock:
+    with (ROOT / "ci" / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             for project in projects:
@@ -169,7 +169,8 @@ def build_wheels(pip: list[str], out: Path) -> tuple[Path, Path]:
     package = [w for w in wheels if w.name.startswith("dagster_agentic-")]
     example = [w for w in wheels if not w.name.startswith("dagster_agentic-")]
     if len(package) != 1 or len(example) != 1:
-        raise SystemExit(f"expected one wheel per project in {out}, found {[w.name for w in wheels]}")
+        found = ", ".join(w.name for w in wheels)
+        raise SystemExit(f"expected one wheel per project in {out}, found: {found}")
     return package[0], example[0]
 
 

@@ -51,6 +51,7 @@ from dagster_agentic.kernel.policy.phrases import Phrase
 from dagster_agentic.kernel.policy.row_phrases import (
     absences,
     numbered,
+    ordinal_numbered,
 )
 from dagster_agentic.kernel.policy.text import (
     LIST_CONNECTORS,
@@ -255,6 +256,8 @@ def value_phrases(
         i = end
     read = [*spans, *((v.phrase.start, v.phrase.end) for v in found)]
     found += [ValuePhrase(p, c) for p, c in numbered(text, tokens, read, profile, INTRO)]
+    read = [*spans, *((v.phrase.start, v.phrase.end) for v in found)]
+    found += [ValuePhrase(p, c) for p, c in ordinal_numbered(text, tokens, read, profile, INTRO)]
     read = [*spans, *((v.phrase.start, v.phrase.end) for v in found)]
     return found + [ValuePhrase(p, c) for p, c in absences(text, tokens, read)]
 

@@ -201,6 +201,7 @@ def interpret_objective(
         qualifiers=qualifiers(free),
         aside=aside_words(text, aside_spans(text)),
         asked=asked_words(text),
+        text=text,
         numbers=[
             m.group(0)
             for m in re.finditer(r"(?<![\d.])\d{2,4}(?![\d.])", text)

@@ -1,7 +1,8 @@
 """Cohort phrases read from the shape of the words around a number or a negation, where no
-category value is written: 'orders that include item 10' (an integer column the noun
-names), 'applicants without any derogatory reports' (no row in a child table), and the
-participles that introduce a cohort like a preposition ('emails sent by our Sales team').
+category value is written: 'orders that include item 10' or 'stops in the 4th and 5th
+precincts' (an integer column the noun names), 'applicants without any derogatory reports'
+(no row in a child table), and the participles that introduce a cohort like a preposition
+('emails sent by our Sales team').
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from dagster_agentic.kernel.policy.phrases import Phrase
+from dagster_agentic.kernel.policy.surface import ordinal_only
 from dagster_agentic.kernel.policy.text import (
     METRIC_WORDS,
     STOPWORDS,
@@ -153,21 +155,7 @@ def numbered(
         listed = [int(t.text) for t in tokens[k + 1 : k + 2 + after] if t.text.isdigit()]
         joiners = {t.lower for t in tokens[k + 2 : k + 2 + after]}
         listing = not before and len(listed) > 1 and bool(_LIST_WORDS & joiners)
-        ranges = {
-            (table.name, column.name): (column.min, column.max)
-            for table in profile.tables
-            for column in table.columns
-            if column.kind == "numeric"
-            and isinstance(column.min, int | float)
-            and isinstance(column.max, int | float)
-            and float(column.min).is_integer()
-            and column.min <= value <= column.max
-            and any(
-                word_match(word.lower, part) == 2 or singular(word.lower) == part
-                for part in name_tokens(column.name)
-                if part not in _ID_WORDS
-            )
-        }
+        ranges = _integer_columns(profile, word.lower, [value])
         columns = set(ranges)
         if listing:
             spanned = {c for c, (lo, hi) in ranges.items() if all(lo <= v <= hi for v in listed)}
@@ -190,6 +178,97 @@ def numbered(
         )
         found.append((phrase, frozenset(columns)))
     return found
+
+
+def _integer_columns(
+    profile: WarehouseProfile, noun: str, values: list[int]
+) -> dict[Column, tuple[float, float]]:
+    """The integer columns ``noun`` names (a part of the name, not an id word) whose range
+    holds every one of ``values``, with their ranges."""
+    return {
+        (table.name, column.name): (column.min, column.max)
+        for table in profile.tables
+        for column in table.columns
+        if column.kind == "numeric"
+        and isinstance(column.min, int | float)
+        and isinstance(column.max, int | float)
+        and float(column.min).is_integer()
+        and all(column.min <= v <= column.max for v in values)
+        and any(
+            word_match(noun, part) == 2 or singular(noun) == part
+            for part in name_tokens(column.name)
+            if part not in _ID_WORDS
+        )
+    }
+
+
+def ordinal_numbered(
+    text: str,
+    tokens: list[Token],
+    spans: list[tuple[int, int]],
+    profile: WarehouseProfile,
+    intro: frozenset[str],
+) -> list[tuple[Phrase, frozenset[Column]]]:
+    """'stops in the 4th and 5th precincts', 'at the second site': ordinals, one or a list,
+    before a noun that names an integer column whose range holds them, after a cohort word:
+    the column is one of the numbers, as 'precincts 4 and 5' reads. The phrase's words are
+    the numbers as digits, so :func:`numbered_bound` reads them as it reads 'precinct 4'."""
+    found: list[tuple[Phrase, frozenset[Column]]] = []
+    k = 0
+    while k < len(tokens):
+        first, j = ordinal_at(tokens, k)
+        if first is None or inside(tokens[k], spans):
+            k += 1
+            continue
+        values, words = [first], [str(first)]
+        while j + 1 < len(tokens) and tokens[j].lower in _LIST_WORDS:
+            following, after = ordinal_at(tokens, j + 1)
+            if following is None:
+                break
+            values.append(following)
+            words += [tokens[j].lower, str(following)]
+            j = after
+        noun = tokens[j] if j < len(tokens) else None
+        window = [t.lower for t in tokens[max(0, k - _WINDOW) : k]]
+        # 'in their first week' counts the entity's own time, not a value of a column.
+        if (
+            not window
+            or window[-1] not in intro | {"the"}
+            or noun is None
+            or not noun.is_word
+            or noun.lower in STOPWORDS
+            or inside(noun, spans)
+            or not set(window) & intro
+        ):
+            k = j
+            continue
+        columns = frozenset(_integer_columns(profile, noun.lower, values))
+        if columns:
+            begin, stop = tokens[k].start, noun.end
+            phrase = Phrase(
+                tuple(words),
+                noun.lower,
+                text[begin:stop],
+                begin,
+                stop,
+                places_only=False,
+                strong=True,
+                hint=singular(noun.lower),
+            )
+            found.append((phrase, columns))
+        k = j + 1
+    return found
+
+
+def ordinal_at(tokens: list[Token], i: int) -> tuple[int | None, int]:
+    """The ordinal written at token ``i`` ('fourth'; '4th', which the tokenizer splits into
+    '4' and 'th') and the index of the token after it."""
+    if i >= len(tokens):
+        return None, i
+    token = tokens[i]
+    if token.text.isdigit() and i + 1 < len(tokens) and tokens[i + 1].start == token.end:
+        return ordinal_only(token.text + tokens[i + 1].text), i + 2
+    return ordinal_only(token.text), i + 1
 
 
 _ABSENT = frozenset({("without",), ("with", "no"), ("having", "no"), ("with", "zero")})

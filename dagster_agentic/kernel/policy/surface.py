@@ -60,6 +60,16 @@ def ordinal(word: str) -> int | None:
     return number
 
 
+def ordinal_only(word: str) -> int | None:
+    """The number of an ordinal as such, never of a count: 'fourth', '4th' -> 4; 'four', '4'
+    -> None."""
+    lower = word.lower()
+    if lower in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS.index(lower) + 1
+    found = _NUMERAL.match(lower)
+    return ordinal(lower) if found is not None and found.group(2) else None
+
+
 def _suffix(number: int) -> str:
     if 10 <= number % 100 <= 20:
         return "th"

@@ -46,6 +46,7 @@ from dagster_agentic.kernel.policy.naming import (
 from dagster_agentic.kernel.policy.outcome_tables import dedicated_entity, outcome_tables
 from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_columns, fits, is_key
 from dagster_agentic.kernel.policy.target_override import override_column
+from dagster_agentic.kernel.policy.target_ties import TieContext, as_tied, break_ties
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
@@ -120,6 +121,7 @@ def resolve_target(
     numbers: Sequence[str] = (),
     aside: frozenset[str] = frozenset(),
     asked: frozenset[str] = frozenset(),
+    text: str = "",
 ) -> Target:
     """The label column: the override when given, else the column the words name best.
 
@@ -142,7 +144,9 @@ def resolve_target(
     ``aside`` are the words written only in brackets: of columns named equally well, those
     named by words outside the brackets win (:mod:`~dagster_agentic.kernel.policy.asides`).
     ``asked`` are the words right after the ask ('predict the number of visible skips'): of
-    columns named equally well, the one they name wins (:func:`naming.asked_words`).
+    columns named equally well, the one they name wins (:func:`naming.asked_words`). ``text``
+    is the objective, where a tie-breaker reads how near a number is written to the words
+    (:mod:`~dagster_agentic.kernel.policy.target_ties`).
     """
     hint = hint or TaskHint(None, "")
     if override is not None:
@@ -156,7 +160,7 @@ def resolve_target(
     if task is None and hint.classification:
         task = CLASSES
     found = _match_column(
-        profile, words, task, notes, [*weak, *backing], sequence, numbers, aside, asked
+        profile, words, task, notes, [*weak, *backing], sequence, numbers, aside, asked, text
     )
     if found is not None and qualifiers:
         found = _qualified(profile, words, task, notes, found, qualifiers)
@@ -256,6 +260,7 @@ def _match_column(
     numbers: Sequence[str] = (),
     aside: frozenset[str] = frozenset(),
     asked: frozenset[str] = frozenset(),
+    text: str = "",
 ) -> tuple[TableProfile, ColumnProfile] | None:
     Score = tuple[int, int, int, int, int, int]
     scored: list[tuple[Score, str, str, TableProfile, ColumnProfile]] = []
@@ -306,53 +311,23 @@ def _match_column(
     if not scored:
         return None
     best = max(item[0] for item in scored)
-    top = [item for item in scored if item[0] == best]
-    if len(top) > 1 and aside:
-        # A column named only by words in brackets ('away' of '(home win, draw or away win)')
-        # gives way to one the words outside them name.
-        outside = [item for item in top if set(item[1].split("', '")) - aside]
-        if outside and len(outside) < len(top):
-            top = outside
-    if len(top) > 1 and numbers:
-        # 'height in 1997' of Height 1996 and Height 1997: a number the objective writes
-        # that one name holds says which (a wide table keeps one column per year or size).
-        held = [item for item in top if set(numbers) & set(name_tokens(item[4].name))]
-        if len(held) == 1:
-            number = sorted(set(numbers) & set(name_tokens(held[0][4].name)))[0]
-            notes.append(
-                f"target {held[0][3].name}.{held[0][4].name} of "
-                + ", ".join(f"{t.name}.{c.name}" for *_, t, c in top)
-                + f": the objective's number {number} is in its name"
-            )
-            top = held
-    if len(top) > 1 and asked:
-        # 'the number of visible skips on panels ...': the words the ask governs name the
-        # outcome; the others qualify it or set the scene.
-        governed = [item for item in top if set(item[1].split("', '")) & asked]
-        if len(governed) == 1:
-            notes.append(
-                f"target {governed[0][3].name}.{governed[0][4].name} of "
-                + ", ".join(f"{t.name}.{c.name}" for *_, t, c in top)
-                + f": {quote(governed[0][1])} is the noun the ask governs"
-            )
-            top = governed
+    context = TieContext(text, numbers, aside, asked)
+    top = break_ties(as_tied([i for i in scored if i[0] == best]), context, _evidence, notes)
     if len(top) > 1:
-        names = sorted(f"{t.name}.{c.name}" for *_, t, c in top)
-        words_of = sorted({w for _, w, *_ in top})
+        names = sorted(t.name for t in top)
+        words_of = sorted({t.words for t in top})
         said = " and ".join(quote(w) for w in words_of)
         by = (
             ""
             if len(words_of) == 1
-            else " ("
-            + "; ".join(sorted(f"{t.name}.{c.name} by {quote(w)}" for _, w, _, t, c in top))
-            + ")"
+            else " (" + "; ".join(sorted(f"{t.name} by {quote(t.words)}" for t in top)) + ")"
         )
         raise ObjectiveError(
             f"several columns match the objective's word{'s' if len(words_of) > 1 else ''} "
             f"{said} equally well: {', '.join(names)}{by}",
             fix=f"{_FIX}, e.g. target='{names[0]}'",
         )
-    _, word, how, table, column = top[0]
+    word, how, table, column = top[0].words, top[0].how, top[0].table, top[0].column
     where = " in a label table" if is_label_table(table.name) else ""
     reason = {
         "name": "whose name matches",

@@ -31,6 +31,7 @@ from dagster_agentic.kernel.policy.text import (
     name_match,
     name_tokens,
     quote,
+    singular,
     stem,
     word_match,
 )
@@ -40,6 +41,7 @@ from dagster_agentic.kernel.policy.unread_clauses import (
     unread_restrictions,
     unread_times,
 )
+from dagster_agentic.kernel.policy.unread_ordinals import unread_ordinals
 from dagster_agentic.kernel.policy.value_forms import (
     category_forms,
     glued,
@@ -154,7 +156,9 @@ def unread_flags(
             # 'tests ordered by the Emergency Department': the verb that introduces a cohort
             or (participle(lower) and following in AFTER_PARTICIPLE)
             or _names_model(tokens, k)
-            or any(word_match(lower, w) == 2 for w in outcome_words)
+            # 'the beetles attack in 2021' of Beetle Attack 2021: a word of the outcome's
+            # name, in the plural too, never names another flag's rows.
+            or any(word_match(f, w) == 2 for f in {lower, singular(lower)} for w in outcome_words)
         ):
             continue
         pieces = [p for p in lower.split("-") if p]
@@ -375,6 +379,7 @@ def refuse_unread(
     clauses += unread_restrictions(text, tokens, read, population, outcome, accounted)
     clauses += unread_times(text, tokens, read, population, outcome, accounted)
     clauses += unread_participles(text, tokens, read, population, outcome, accounted)
+    clauses += unread_ordinals(text, tokens, read, outcome)
     if clauses:
         shown = "; ".join(quote(c) for c in clauses)
         raise ObjectiveError(
