@@ -259,6 +259,15 @@ YEAR_SPAN = re.compile(
     re.IGNORECASE,
 )
 """'from 2008 to 2012', 'in 2008-2012', 'between 2015 and 2018': every year of a span."""
+_YEAR = r"(?:18|19|20)\d\d"
+YEAR_LIST = re.compile(
+    r"(?<![\w])(?P<prep>in|during|for)\s+(?:the\s+)?(?:(?:years?|seasons?)\s+)?"
+    rf"(?P<years>{_YEAR}(?:\s*,\s*{_YEAR})*(?:\s*,?\s*(?:or|and)\s+|\s*,\s*){_YEAR})"
+    r"(?![\d\w])",
+    re.IGNORECASE,
+)
+"""'in 2010 or 2011', 'in 2009, 2010 and 2011': a list of years, read where they follow each
+other (every year of the span they make)."""
 DECADE = re.compile(
     r"(?<![\w])(?:(?P<prep>in|during|from|for|of)\s+)?(?:the\s+)?"
     r"(?P<decade>(?:18|19|20)\d0)[’']?s(?![\w])",

@@ -1,8 +1,8 @@
 """Find the time conditions of a cohort: a year or month after a preposition ('in 2009',
 'before March 2023', 'from 2012 onwards', 'for the 2016 season'), a year bounded by the words
 after it with no preposition ('1976 and later models', '1990 or earlier', '2010+'), a span
-of years ('from 2008 to 2012'), a decade ('in the 1990s') and a month of any year ('in
-December').
+of years ('from 2008 to 2012'), a list of years that follow each other ('in 2010 or 2011'),
+a decade ('in the 1990s') and a month of any year ('in December').
 
 Which column a time reads (a date, or a whole-number year column) is decided later, against
 the warehouse (:mod:`dagster_agentic.kernel.policy.ranges`).
@@ -27,6 +27,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     OPPOSITE,
     TIME,
     TIME_OPS,
+    YEAR_LIST,
     YEAR_SPAN,
 )
 
@@ -82,6 +83,29 @@ def time_conditions(text: str) -> tuple[list[Condition], list[Condition]]:
         first_year, last_year = sorted((int(match.group("first")), int(match.group("last"))))
         if match.group("prep").lower() == "for" and not _year_ends_clause(text, match.end()):
             continue
+        joined = re.search(r"\band\b", match.group(0), re.IGNORECASE) is not None
+        if joined and match.group("prep").lower() != "between" and last_year - first_year > 1:
+            continue  # 'in 2010 and 2015' is two years, not the six between them
+        spans.append(
+            make_condition(
+                text,
+                "time",
+                match.start(),
+                match.end(),
+                "between",
+                f"{first_year:04d}-01-01",
+                f"{last_year + 1:04d}-01-01",
+            )
+        )
+    for match in YEAR_LIST.finditer(text):
+        years = sorted(int(y) for y in re.findall(r"\d{4}", match.group("years")))
+        if len(years) == 2 and "," not in match.group("years") and " or " not in match.group(0):
+            continue  # 'in 2010 and 2011': a span, read above
+        if years != list(range(years[0], years[0] + len(years))):
+            continue  # 'in 2008, 2010 or 2012': no span; the years stay unread, and refused
+        if match.group("prep").lower() == "for" and not _year_ends_clause(text, match.end()):
+            continue
+        first_year, last_year = years[0], years[-1]
         spans.append(
             make_condition(
                 text,

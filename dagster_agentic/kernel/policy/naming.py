@@ -78,6 +78,25 @@ def initialism(words: Sequence[str], column: ColumnProfile) -> tuple[str, tuple[
     return "", ()
 
 
+def compound(words: Sequence[str], column: ColumnProfile) -> tuple[str, tuple[str, ...]]:
+    """A name part written as one word that the objective writes as two to four in a row:
+    'lowbirthweight' for 'low birth weight', 'takeup' for 'take up', 'homeowner' for 'home
+    owner' (the last word in any form: 'birth weights'). The part and the run."""
+    lowered = [w.lower() for w in words]
+    for token in name_tokens(column.name):
+        if not (token.isalpha() and len(token) >= 6) or token in lowered:
+            continue
+        for size in (2, 3, 4):
+            for i in range(len(lowered) - size + 1):
+                run = lowered[i : i + size]
+                if not all(w.isalpha() for w in run):
+                    continue
+                head = "".join(run[:-1])
+                if any(head + last == token for last in forms(run[-1])):
+                    return token, tuple(words[i : i + size])
+    return "", ()
+
+
 def _spells(token: str, run: tuple[str, ...]) -> bool:
     """Whether ``token`` is one piece of each word of ``run`` in turn, each piece starting
     with its word's first letter and taking the rest of its letters in order: 'hf' of

@@ -37,6 +37,7 @@ from dagster_agentic.kernel.policy.coded_poles import pole_code
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
     abbreviates,
+    compound,
     contracts,
     forms,
     initialism,
@@ -277,6 +278,12 @@ def _match_column(
         if run:  # 'human freedom' spells the hf of hf_score: weaker than a name, as a value
             matched = [(s, h, w) for s, h, w in matched if w not in run]
             matched.append((3, "name", " ".join(run)))
+        joined, written = compound(sequence or words, column)
+        if written and set(written) & set(words):
+            # 'low birth weight' is lowbirthweight written in words: the name itself, whole.
+            matched = [(s, h, w) for s, h, w in matched if w not in written]
+            matched.append((4, "name", " ".join(written)))
+            initials = initials or joined
         strength = max((s for s, _, _ in matched), default=0)
         covered = {p for _, _, w in matched for p in w.split()}
         if strength:

@@ -159,6 +159,7 @@ def unread_flags(
             # 'the beetles attack in 2021' of Beetle Attack 2021: a word of the outcome's
             # name, in the plural too, never names another flag's rows.
             or any(word_match(f, w) == 2 for f in {lower, singular(lower)} for w in outcome_words)
+            or _in_compound(tokens, k, outcome_words)
         ):
             continue
         pieces = [p for p in lower.split("-") if p]
@@ -170,6 +171,18 @@ def unread_flags(
         if named:
             found.append((token, named))
     return found
+
+
+def _in_compound(tokens: list[Token], k: int, names: set[str]) -> bool:
+    """Whether the word at ``k`` is one of a run of two to four words that a name writes in
+    one piece ('late' of 'late payment', the outcome latepayment)."""
+    for size in (2, 3, 4):
+        for first in range(max(0, k - size + 1), k + 1):
+            run = [t.lower for t in tokens[first : first + size]]
+            whole = len(run) == size and all(w.isalpha() for w in run)
+            if whole and {"".join(run), "".join([*run[:-1], singular(run[-1])])} & names:
+                return True
+    return False
 
 
 def _loose(token: Token, spans: list[tuple[int, int]], accounted: set[str]) -> bool:
