@@ -18,11 +18,12 @@ Evidence is weighed in this order: a column the phrase's noun names ('plan' of '
 international plan'); a strong fit (the same words or stems) over a weak one (a prefix, an
 initial); a column of the entity or one hop away over a child's; the closer fit (an exact
 value over a partial one); the longer value; the number of the phrase's words that name the
-column; the entity's own column over a parent's. Two columns equal on all of these are an error that
-lists both. A column coded with single letters ('F'/'M') is matched by a word's initial
-('female' -> 'F'), more weakly than any spelled-out or prefix fit, only when every value is
-one letter and exactly one is that initial. A column of codes documented in its comment ('1
-= male, 2 = female') is matched by the labels the comment gives.
+column; the entity's own column over a parent's. Two columns equal on all of these are an
+error that lists both. A column coded with single letters ('F'/'M') is matched by a word's
+initial ('female' -> 'F'), more weakly than any spelled-out or prefix fit, only when every
+value is one letter (three at most: grades A to E are no initials) and exactly one is that
+initial. A column of codes documented in its comment ('1 = male, 2 = female') is matched by
+the labels the comment gives.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from dagster_agentic.kernel.policy.text import (
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _ARTICLES = frozenset({"the", "a", "an"})
+_MAX_INITIALS = 3  # letters a column may hold for each to be read as a word's initial
 _INITIAL = 0  # the fit of a one-letter code read from a word's initial: weaker than a prefix
 _YES = frozenset({"yes", "y", "true", "t", "1"})
 
@@ -407,8 +409,9 @@ def _general(
 
 def _initial(part: list[str], values: Sequence[object]) -> list[tuple[int, str]]:
     """'female' for a column coded 'F'/'M': a word of at least three letters stands for the
-    value that is its initial, only when every value of the column is one letter and exactly
-    one of them is the word's initial (a weak fit: any spelled-out value wins)."""
+    value that is its initial, only when every value of the column is one letter, there are at
+    most three of them (F/M, Y/N/U), and exactly one is the word's initial (a weak fit: any
+    spelled-out value wins)."""
     letters = [v for v in values if isinstance(v, str)]
     if len(part) != 1 or len(part[0]) < 3 or not letters or len(letters) != len(values):
         return []
@@ -416,6 +419,8 @@ def _initial(part: list[str], values: Sequence[object]) -> list[tuple[int, str]]
         return []  # 'fourth', 'seven': a number or an order, never the initial of a code
     if not all(len(v.strip()) == 1 and v.strip().isalpha() for v in letters):
         return []
+    if len(letters) > _MAX_INITIALS:
+        return []  # grades A to E: letters of a scale, not the initials of words ('centres')
     same = [v for v in letters if v.strip().lower() == part[0][0]]
     return [(_INITIAL, same[0])] if len(same) == 1 else []
 

@@ -30,6 +30,7 @@ from dagster_agentic.kernel.policy.cohort_errors import (
     unresolved,
 )
 from dagster_agentic.kernel.policy.cohort_geo import geo_clause
+from dagster_agentic.kernel.policy.cohort_neighbours import introduces, option_context, option_pair
 from dagster_agentic.kernel.policy.cohort_rows import (
     numbered_clause,
     on_place,
@@ -43,7 +44,6 @@ from dagster_agentic.kernel.policy.geography import (
     find_places,
 )
 from dagster_agentic.kernel.policy.option_rows import (
-    condition_clause,
     flag_clause,
     option_children,
 )
@@ -58,7 +58,11 @@ from dagster_agentic.kernel.policy.sql import (
     literal,
     predicate,
 )
-from dagster_agentic.kernel.policy.text import LIST_CONNECTORS, name_match, quote
+from dagster_agentic.kernel.policy.text import (
+    LIST_CONNECTORS,
+    name_match,
+    quote,
+)
 from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
 
 _NEGATIONS = frozenset({"excluding", "except", "exclude", "not", "non", "outside"})
@@ -118,7 +122,7 @@ def resolve_cohort(
             try:
                 clause: Clause | None = _condition_clause(item, context)
             except ObjectiveError:
-                clause = _option_context(item, context)
+                clause = option_context(item, context)
                 if clause is None:
                     raise
         else:
@@ -126,10 +130,16 @@ def resolve_cohort(
             try:
                 clause = _resolve(item, context)
             except ObjectiveError:
-                option = _option_pair(items, index, context)
+                option = option_pair(items, index, context)
                 if option is not None:
                     paired.add(index + 1)
                     clauses.append(option)
+                    continue
+                if introduces(items, index, context):
+                    notes.append(
+                        f"not a cohort of its own: {quote(item.text)} names the table the "
+                        "condition right after it reads"
+                    )
                     continue
                 if not scene_only(item, context):
                     raise
@@ -201,40 +211,6 @@ def _alternatives(
         else:
             groups.append([clauses[k]])
     return groups
-
-
-def _option_pair(
-    items: list[Phrase | Condition], index: int, context: CohortContext
-) -> Clause | None:
-    """A value that no column reads alone, right before a comparison ('whose charter boat
-    option would cost less than $50'): both on one row of an option table, or None."""
-    phrase = items[index]
-    following = items[index + 1] if index + 1 < len(items) else None
-    if not isinstance(phrase, Phrase) or not isinstance(following, Condition):
-        return None
-    if not 0 <= following.start - phrase.end <= 24:  # at most a noun between: 'option'
-        return None
-    found = condition_clause(
-        phrase, following, context.options, context.profile, context.label, context.population
-    )
-    return Clause(*found) if found is not None else None
-
-
-def _option_context(condition: Condition, context: CohortContext) -> Clause | None:
-    """'trips where Dannon costs under 8 cents': the words before the comparison name an
-    option of an option table (the longest run of them that does), and the comparison
-    reads that option's row; None when no option table reads both."""
-    words = tuple(condition.context)
-    for n in range(len(words), 0, -1):
-        phrase = Phrase(
-            words[:n], "", " ".join(words[:n]), condition.start, condition.start, False, True
-        )
-        found = condition_clause(
-            phrase, condition, context.options, context.profile, context.label, context.population
-        )
-        if found is not None:
-            return Clause(*found)
-    return None
 
 
 def _widest(phrases: list[Phrase]) -> list[Phrase]:

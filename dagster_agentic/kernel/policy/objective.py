@@ -98,6 +98,7 @@ from dagster_agentic.kernel.policy.text import (
     word_set,
 )
 from dagster_agentic.kernel.policy.unread import refuse_unread
+from dagster_agentic.kernel.policy.year_names import names_year
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _PREPOSITIONS = word_set(
@@ -258,7 +259,7 @@ def interpret_objective(
         for c in conditions
         if not any(a <= c.core < b for a, b in listed)
         and not _defines_target(text, c, target.column, notes)
-        and not _names_target_year(c, target.column, notes)
+        and not names_year(c, text, target.column, profile, notes)
     ]
     entity_words = words + sorted(population)
     entity = resolve_entity(
@@ -391,19 +392,6 @@ def _defines_target(text: str, condition: Condition, column: str, notes: list[st
     notes.append(
         f"{quote(condition.text)} in parentheses defines the outcome {column}, not a cohort"
     )
-    return True
-
-
-def _names_target_year(condition: Condition, column: str, notes: list[str]) -> bool:
-    """'log wage in 1982' of ``LogWage1982``, 'height in September 1997' of ``Height 1997
-    (cm)``: a year the target's own name holds says which outcome, not which rows (a wide
-    table holds one such column per year)."""
-    years = re.findall(r"\b\d{4}\b", condition.text)
-    if condition.kind not in {"time", "month"} or condition.op != "in" or len(years) != 1:
-        return False
-    if years[0] not in name_tokens(column):
-        return False
-    notes.append(f"{quote(condition.text)} is the year in the target's name {column}, not a cohort")
     return True
 
 

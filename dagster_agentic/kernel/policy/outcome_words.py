@@ -24,6 +24,7 @@ from dagster_agentic.kernel.policy.text import (
     name_tokens,
     quote,
 )
+from dagster_agentic.kernel.policy.year_names import table_year
 from dagster_agentic.warehouse.models import TableProfile, WarehouseProfile
 
 
@@ -290,7 +291,8 @@ def refuse_unread_numbers(
     late_1d), an adjective ('90-day churn', not 'for 14-day deals') or a horizon ('churn
     within 30 days'); nor is the kind of outcome named ('type 2' of a ``type`` target); nor
     a rate's base ('per 10,000 residents') or a year inside a name that no column reads
-    ('the 1988 plebiscite'): those come back as rationale lines."""
+    ('the 1988 plebiscite'), or one the entity's or the label's table names ('every model
+    in the 2021 guide' of FE Guide 2021): those come back as rationale lines."""
     aside: list[str] = []
     for number in numbers:
         if any(a <= number.start < b for a, b in read):
@@ -305,6 +307,12 @@ def refuse_unread_numbers(
         if any(digits in part for part in name_tokens(target) if any(ch.isdigit() for ch in part)):
             continue
         if _names_kind(text, number, target):
+            continue
+        named = table_year(digits, list(dict.fromkeys([entity, label])))
+        if named is not None:
+            aside.append(
+                f"{quote(number.raw)} is the year in the name of the table {named}, no condition"
+            )
             continue
         if _counts_rows(text, number, entity, label):
             aside.append(

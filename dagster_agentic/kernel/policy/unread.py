@@ -43,6 +43,7 @@ from dagster_agentic.kernel.policy.unread_clauses import (
 )
 from dagster_agentic.kernel.policy.unread_ordinals import unread_ordinals
 from dagster_agentic.kernel.policy.value_forms import (
+    Column,
     category_forms,
     glued,
     unclaimed_values,
@@ -268,7 +269,7 @@ def unread_values(
         # A value of several words ('college degree' of 'College degree (16+ years)') as
         # well as one.
         run = list(itertools.takewhile(lambda t: not inside(t, spans), words[k : k + 6]))
-        hit = value_at(run, forms) or value_at([token], forms)
+        hit = value_at(run, forms) or value_at([token], forms) or _piece_value(token, forms)
         if hit is None:
             continue
         columns = sorted(
@@ -279,6 +280,17 @@ def unread_values(
         if len(columns) == len(hit[1]) and columns:
             found.append((" ".join(t.text for t in run[: hit[0]]), columns))
     return found
+
+
+def _piece_value(token: Token, forms: dict[str, set[Column]]) -> tuple[int, set[Column]] | None:
+    """A value that one piece of a hyphenated word spells ('suspicious' of
+    'suspicious-person', the Problem 'Suspicious'): the word's length (1) and the columns."""
+    for piece in token.lower.split("-") if "-" in token.lower else ():
+        if len(piece) >= 4 and piece.isalpha():
+            hit = value_at([Token(piece, piece, token.start, token.end)], forms)
+            if hit is not None:
+                return 1, hit[1]
+    return None
 
 
 _DAY_WORDS = frozenset(
