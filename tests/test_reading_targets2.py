@@ -243,7 +243,13 @@ def test_cohort_condition_words_give_no_task(office: Office) -> None:
 
 
 def test_outcome_table_by_structure(office: Office) -> None:
+    # 'approved' is accorde in French: the name itself says it.
     objective = _read(office.french, "Predict which applicants will be approved, ROC AUC 0.8")
+    assert (objective.label_table, objective.target_column) == ("decisions", "accorde")
+    line = next(r for r in objective.rationale if r.startswith("target "))
+    assert "in another language, says 'approved'" in line
+    # A word no name says: the outcome table's one binary column, by structure.
+    objective = _read(office.french, "Predict which applicants will succeed, ROC AUC 0.8")
     assert (objective.label_table, objective.target_column) == ("decisions", "accorde")
     assert objective.positive_value == "oui"
     assert objective.entity_table == "demandeurs"

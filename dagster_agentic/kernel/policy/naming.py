@@ -23,7 +23,9 @@ OUTCOME_SYNONYMS: tuple[frozenset[str], ...] = (
         "leave leaving left quit quits resign resigns resignation depart departs exit"
         " attrition churn lapse cancel cancellation terminate termination turnover"
     ),
-    word_set("buy buys bought purchase purchases convert conversion subscribe subscription"),
+    word_set(
+        "buy buys bought purchase purchases convert conversion subscribe subscription takeup uptake"
+    ),
     word_set("default defaults delinquent delinquency delinq"),
     word_set("late lateness delay delayed tardy overdue"),
     word_set("sell sells sold selling sale sales"),

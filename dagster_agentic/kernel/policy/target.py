@@ -3,7 +3,8 @@
 A column is scored by meaning, not by one spelling: the words of its name ('isChurned',
 'late_1d', 'DEFAULT_FLAG'), an abbreviation of a word of the objective ('arr' of arr_delay
 for 'arrival'), a small lexicon of outcome synonyms (``naming.OUTCOME_SYNONYMS``: 'leave' ->
-Attrition, 'buy' -> Purchase), its catalog comment, and for a category its values (a column
+Attrition, 'buy' -> Purchase), its name in another language (``translations``: 'died' ->
+overleden, 'days' -> dias_internacao), its catalog comment, and for a category its values (a column
 whose values are 'late' and 'on time' is named by 'late'). A word matches in the plural
 ('wages' -> wage, 'salaries' -> salary), a run of words by its initials ('human freedom' ->
 the hf of hf_score), and a name written as stored ('hf_score') outranks everything. Generic
@@ -50,6 +51,7 @@ from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.target_ties import TieContext, as_tied, break_ties
 from dagster_agentic.kernel.policy.task import TaskHint
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_match, word_set
+from dagster_agentic.kernel.policy.translations import translates
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _LABEL_TABLE = re.compile(r"(^|_)(labels?|targets?|outcomes?|ground_truth)(_|$)")
@@ -202,6 +204,8 @@ def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
             return 3, "comment"
     if any(name_match(s, column.name) == 2 for s in synonyms(word)):
         return 3, "synonym"
+    if translates(word, column.name):
+        return 3, "translation"  # 'died' of overleden: the name in another language
     if column.comment:
         best = max((word_match(word, t) for t in name_tokens(column.comment)), default=0)
         if best:
@@ -341,6 +345,7 @@ def _match_column(
         "comment": "whose comment matches",
         "values": "whose values match",
         "synonym": "whose name means",
+        "translation": "whose name, in another language, says",
         "table": "of the table named by",
     }[how]
     kind = _KIND_WORD[task] if task else "candidate"

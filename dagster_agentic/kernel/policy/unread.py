@@ -35,6 +35,7 @@ from dagster_agentic.kernel.policy.text import (
     stem,
     word_match,
 )
+from dagster_agentic.kernel.policy.translations import translates
 from dagster_agentic.kernel.policy.unread_clauses import (
     unread_clauses,
     unread_participles,
@@ -168,6 +169,7 @@ def unread_flags(
             f"{t}.{c}"
             for t, c in flags
             if all(any(_names_part(p, part) for part in _parts(c)) for p in pieces)
+            or translates(lower, c)  # 'foreign' of straniera: the name in another language
         ]
         if named:
             found.append((token, named))

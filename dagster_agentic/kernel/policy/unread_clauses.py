@@ -82,7 +82,9 @@ def unread_clauses(
         noun = token.is_word and bool(
             {lower, singular(lower)} & (population | accounted) or lower in _GENERIC
         )
-        if not (noun or i == chained) or tokens[i + 1].lower not in _RELATIVE:
+        if tokens[i + 1].lower not in _RELATIVE:
+            continue
+        if not (noun or i == chained or _ends_cohort(tokens, i, spans, population | accounted)):
             continue
         clause: list[Token] = []
         for k in range(i + 2, len(tokens)):
@@ -97,6 +99,20 @@ def unread_clauses(
         if _names_rows(clause, spans, names, accounted, population, others=others):
             found.append(text[tokens[i + 1].start : clause[-1].end])
     return found
+
+
+def _ends_cohort(
+    tokens: list[Token], i: int, spans: list[tuple[int, int]], nouns: set[str] | frozenset[str]
+) -> bool:
+    """Whether the word at ``i`` ends a read span that qualifies a population noun, the
+    noun inside it or right before it: 'men aged 60 or older' of 'men aged 60 or older who
+    got chemotherapy' (the clause qualifies the men too)."""
+    token = tokens[i]
+    span = next(((a, b) for a, b in spans if a <= token.start < b), None)
+    if span is None or tokens[i + 1].start < span[1]:
+        return False
+    before = [t for t in tokens if span[0] - 24 <= t.start < token.start and t.is_word]
+    return any({t.lower, singular(t.lower)} & nouns for t in before)
 
 
 def _names_rows(
