@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from dagster_agentic.errors import ObjectiveError
-from tests.goal_reading_warehouses import Built
+from tests.goal_reading_warehouses import Built, assert_same_rows
 from tests.goal_reading_warehouses import build_sql as _build
 from tests.goal_reading_warehouses import read_goal as _read
 
@@ -36,7 +36,11 @@ _PORTUGUESE = [
     """
     CREATE TABLE internacoes AS
     SELECT i AS id_internacao, 1 + (i * 7) % 30 AS dias_internacao, 20 + (i * 3) % 70 AS idade,
-           CASE WHEN i % 3 = 0 THEN 'eletiva' ELSE 'urgencia' END AS tipo_admissao
+           CASE i % 3 WHEN 0 THEN 'eletiva' WHEN 1 THEN 'urgente' ELSE 'emergência' END
+               AS tipo_admissao,
+           CASE WHEN (i * 7) % 10 < 2 THEN 'N' ELSE 'S' END AS raca_branca,
+           CASE WHEN (i * 3) % 10 < 3 THEN 'S' ELSE 'N' END AS plano_hmo,
+           CASE WHEN (i * 11) % 10 < 3 THEN 'S' ELSE 'N' END AS obito
     FROM range(600) t(i)
     """
 ]
@@ -78,8 +82,13 @@ def test_an_outcome_named_in_dutch(dutch: Built) -> None:
     assert any("in another language" in n and "'die'" in n for n in objective.rationale)
 
 
-def test_a_measure_named_in_portuguese(tmp_path_factory: pytest.TempPathFactory) -> None:
-    built = _build(tmp_path_factory.mktemp("pt"), "pt", _PORTUGUESE)
+@pytest.fixture(scope="module")
+def portuguese(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory.mktemp("pt"), "pt", _PORTUGUESE)
+
+
+def test_a_measure_named_in_portuguese(portuguese: Built) -> None:
+    built = portuguese
     objective = _read(
         built, "Predict how many days each patient stays in hospital, with an MAE under 4 days"
     )
@@ -117,3 +126,35 @@ def test_a_clause_after_a_read_cohort_qualifies_it_too(dutch: Built) -> None:
     objective = _read(dutch, "Among men aged 60 or older, predict who dies, recall 0.75")
     assert objective.cohort_sql is not None
     assert "geslacht = 'M'" in objective.cohort_sql and "leeftijd >= 60" in objective.cohort_sql
+
+
+def test_values_and_flags_in_portuguese(portuguese: Built) -> None:
+    # 'emergency' is the stored 'emergência' (accents aside), 'white' names raca_branca, whose
+    # S/N is sim/não; the noun 'outside' leaves out (an HMO) is no outcome, 'die' is obito.
+    objective = _read(
+        portuguese,
+        "Predict the days each patient stays in hospital for urgent and emergency admissions,"
+        " MAE under 4 days",
+    )
+    assert objective.target_column == "dias_internacao"
+    assert_same_rows(
+        portuguese,
+        "internacoes",
+        objective.cohort_sql,
+        "tipo_admissao IN ('urgente', 'emergência')",
+        600,
+    )
+    objective = _read(
+        portuguese,
+        "Could we predict which non-white patients outside an HMO die during their stay?"
+        " A ROC AUC of 0.65 would do.",
+    )
+    assert objective.target_column == "obito"
+    assert objective.positive_value == "S"
+    assert_same_rows(
+        portuguese,
+        "internacoes",
+        objective.cohort_sql,
+        "raca_branca = 'N' AND plano_hmo = 'N'",
+        600,
+    )

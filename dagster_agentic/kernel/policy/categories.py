@@ -52,14 +52,16 @@ from dagster_agentic.kernel.policy.text import (
     norm,
     quote,
     spelled_by_prefixes,
+    unaccented,
     word_match,
 )
+from dagster_agentic.kernel.policy.translations import translates
+from dagster_agentic.kernel.policy.yes_no import no_value, yes_values
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
 _ARTICLES = frozenset({"the", "a", "an"})
 _MAX_INITIALS = 3  # letters a column may hold for each to be read as a word's initial
 _INITIAL = 0  # the fit of a one-letter code read from a word's initial: weaker than a prefix
-_YES = frozenset({"yes", "y", "true", "t", "1"})
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,8 @@ def _derived(part: list[str], value: str) -> bool:
 
 def _word_fit(word: str, value_word: str, short: bool) -> int:
     strength = word_match(word, value_word)
+    if strength == 0 and not value_word.isascii():  # 'emergency' ~ 'emergência'
+        strength = word_match(word, unaccented(value_word))
     if strength == 0 and lemma(word) == lemma(value_word):
         return 2
     if strength == 0 and len(word) >= 3 and value_word.startswith(word):
@@ -437,18 +441,24 @@ def _flag(
         (meant,) = LEXICON[part[0]]
         other = _OPPOSITE.get(meant)
         if [w for w in own if w != "is"] == [other]:
-            no = _no_value(column, values)
+            no = no_value(column, values)
             return None if no is None else (no,)
         part = [meant]
     spelled = len(own) == 1 and spelled_by_prefixes(own[0], part)  # 'African American' ~ afam
-    if not spelled and (
-        not all(_names_column(w, names) for w in part)
-        or not any(_names_column(w, own) for w in part)
+    # 'white' of raca_branca: the column's name in another language names it as well.
+    foreign = len(part) == 1 and bool(translates(part[0], column.name))
+    if (
+        not spelled
+        and not foreign
+        and (
+            not all(_names_column(w, names) for w in part)
+            or not any(_names_column(w, own) for w in part)
+        )
     ):
         return None
     if column.kind == "boolean":
         return (True,)
-    yes = [v for v in values if norm(str(v)) in _YES]
+    yes = yes_values(values)
     if len(yes) == 1:
         return (yes[0],)  # type: ignore[return-value]
     numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
@@ -460,23 +470,6 @@ def _flag(
 
 
 _OPPOSITE = {"male": "female", "female": "male"}
-_NO = frozenset({"no", "n", "false", "f", "0"})
-
-
-def _no_value(column: ColumnProfile, values: Sequence[object]) -> str | int | float | bool | None:
-    """The value of a two-valued column that means no: FALSE, 'N'/'no', or 0 of 0/1 or of
-    -1/0."""
-    if column.kind == "boolean":
-        return False
-    no = [v for v in values if norm(str(v)) in _NO]
-    if len(no) == 1 and isinstance(no[0], str | int | float | bool):
-        return no[0]
-    numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    if column.kind == "numeric" and (
-        {float(v) for v in numeric} <= {0.0, 1.0} or {float(v) for v in numeric} == {0.0, -1.0}
-    ):
-        return 0
-    return None
 
 
 def ambiguous(phrase_text: str, matches: list[Match]) -> ObjectiveError:

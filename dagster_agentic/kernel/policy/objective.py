@@ -186,6 +186,10 @@ def interpret_objective(
     rows = [(p.start, p.end) for p in phrases if p.row is not None]
     outcome_spans = [t for t in in_spans if not inside(t, rows) and not inside(t, fixed)]
     extra = [*first, *(w for w in content_words(outcome_spans) if w not in first)]
+    # The noun a negation leaves out ('patients outside an HMO die') names rows, never the
+    # outcome: 'HMO' of plano_hmo must not outbid 'die'.
+    left_out = {p.words[1].lower() for p in phrases if len(p.words) > 1 and _negating(p.words[0])}
+    extra = [w for w in extra if w not in left_out]
     backing = [g for g in name_nouns(outcome_spans, anywhere=True) if g not in weak]
     sequence = content_words(free, frozenset())
     target = resolve_target(
@@ -393,6 +397,12 @@ def _defines_target(text: str, condition: Condition, column: str, notes: list[st
         f"{quote(condition.text)} in parentheses defines the outcome {column}, not a cohort"
     )
     return True
+
+
+def _negating(word: str) -> bool:
+    """A word that leaves out the noun after it ('outside an HMO'); not 'not', which may
+    negate the outcome itself ('not readmitted')."""
+    return word.lower() in {"outside", "excluding", "except", "without"}
 
 
 def _names_table(phrase: Phrase, profile: WarehouseProfile, notes: list[str]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -200,6 +201,12 @@ def word_match(word: str, token: str) -> int:
             break
         common += 1
     return 1 if common >= 6 else 0
+
+
+def unaccented(text: str) -> str:
+    """``text`` in lower case without its accents: 'Emergência' -> 'emergencia'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def name_match(word: str, name: str) -> int:

@@ -13,11 +13,10 @@ is weaker than the column's own English name, as a synonym is.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 
 from dagster_agentic.kernel.policy.morphology import kinship
-from dagster_agentic.kernel.policy.text import name_tokens, word_match
+from dagster_agentic.kernel.policy.text import name_tokens, unaccented, word_match
 
 __all__ = ["translates"]
 
@@ -77,6 +76,8 @@ _LEXICON: dict[str, str] = {
     " tratamiento tratado tratamento trattamento trattato",
     "status condition state": "zustand toestand etat estado stato",
     "vote voted": "stimme abstimmung stemming voto",
+    "white": "weiss weisse blanc blanche blanco blanca branco branca bianco bianca",
+    "black": "schwarz zwart noir noire negro negra preto preta nero nera",
     "foreign foreigner foreigners immigrant": "auslander auslandisch buitenlands buitenlander"
     " etranger etrangere extranjero extranjera estrangeiro estrangeira straniero straniera"
     " stranieri",
@@ -91,15 +92,10 @@ Italian, accents stripped."""
 _MIN_PIECE = 5
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 @cache
 def _groups() -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
     return tuple(
-        (frozenset(english.split()), frozenset(_plain(w) for w in foreign.split()))
+        (frozenset(english.split()), frozenset(unaccented(w) for w in foreign.split()))
         for english, foreign in _LEXICON.items()
     )
 
@@ -118,7 +114,7 @@ def translates(word: str, name: str) -> str:
     foreign = _forms_of(word)
     if not foreign:
         return ""
-    for part in name_tokens(_plain(name)):
+    for part in name_tokens(unaccented(name)):
         if not part.isalpha():
             continue
         if part in foreign:
