@@ -122,6 +122,11 @@ class WarehouseProfile(_Frozen):
     tables: tuple[TableProfile, ...]
     relationships: tuple[Relationship, ...] = ()
     composite_relationships: tuple[CompositeRelationship, ...] = ()
+    name: str = Field(
+        default="",
+        description="The warehouse's own name (its database and, when not 'main', its schema): "
+        "'aids_registry'. A goal may name it ('patients in the AIDS registry'): every row.",
+    )
     fingerprint: str = Field(
         description="Stable hash of the schema (tables, columns, types); changes with it."
     )

@@ -128,8 +128,11 @@ def profile_warehouse(
         relationships = discover_relationships(conn, profiles, schema=schema)
         composite = discover_composite_relationships(conn, profiles, schema=schema)
         profiles = with_dimension_values(conn, profiles, relationships, schema, MAX_TEXT_CHARS)
+        row = conn.execute("SELECT current_database()").fetchone()
+        database = str(row[0]) if row else ""
     profile = WarehouseProfile(
         tables=profiles,
+        name=database if schema == "main" else f"{database} {schema}",
         relationships=relationships,
         composite_relationships=composite,
         fingerprint=schema_fingerprint(profiles),

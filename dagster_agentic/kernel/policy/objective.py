@@ -53,7 +53,6 @@ from dagster_agentic.kernel.policy.language import refuse_foreign
 from dagster_agentic.kernel.policy.metric import metric_spans, read_metric, settle_metric
 from dagster_agentic.kernel.policy.morphology import kinship
 from dagster_agentic.kernel.policy.naming import (
-    abbreviates,
     asked_measures,
     asked_words,
     phrasal_verbs,
@@ -77,10 +76,11 @@ from dagster_agentic.kernel.policy.outcome_words import (
     written_names,
 )
 from dagster_agentic.kernel.policy.phrases import Phrase, find_phrases
+from dagster_agentic.kernel.policy.population_names import names_population
 from dagster_agentic.kernel.policy.positive import positive_value
 from dagster_agentic.kernel.policy.ranges import numeric_namer
 from dagster_agentic.kernel.policy.spelling import correct_spelling
-from dagster_agentic.kernel.policy.target import resolve_target
+from dagster_agentic.kernel.policy.target import names_column, resolve_target
 from dagster_agentic.kernel.policy.task import (
     class_values,
     decide_task,
@@ -222,7 +222,9 @@ def interpret_objective(
     classes: tuple[ClassValue, ...] = ()
     positive: ClassValue = 1
     if task == "binary_classification":
-        positive, reason = positive_value(column, words, text)
+        # The outcome's words inside a phrase ('patients in the registry die') name it too.
+        named = [w for w in extra if w not in words and names_column(w, column)]
+        positive, reason = positive_value(column, [*words, *named], text)
         notes.append(f"positive class {positive!r}: {reason}")
     elif task == "multiclass_classification":
         unnamed = unnamed_classes(text, column)
@@ -255,7 +257,7 @@ def interpret_objective(
         and not _describes_target(p, target.column, profile)
         and not any(v.phrase == p and v.columns <= outcome for v in values)
         and not _spells_value(p, column)
-        and not _names_table(p, profile, notes)
+        and not names_population(p, profile, column, notes)
     ]
 
     conditions = [
@@ -403,25 +405,6 @@ def _negating(word: str) -> bool:
     """A word that leaves out the noun after it ('outside an HMO'); not 'not', which may
     negate the outcome itself ('not readmitted')."""
     return word.lower() in {"outside", "excluding", "except", "without"}
-
-
-def _names_table(phrase: Phrase, profile: WarehouseProfile, notes: list[str]) -> bool:
-    """A phrase whose words, head included, spell a table's name ('mortgage applications'
-    of mortgage_apps) names the population itself, every row of it, not a subset: noted."""
-    words = [*phrase.words, *([phrase.head] if phrase.head else [])]
-    if len(words) < 2:
-        return False
-    for table in profile.tables:
-        parts = [p for p in name_tokens(table.name) if p.isalpha()]
-        if len(parts) >= 2 and all(
-            any(name_match(w, p) == 2 or kinship(w, p) or abbreviates(w, p) for p in parts)
-            for w in words
-        ):
-            notes.append(
-                f"{quote(phrase.text)} names the table {table.name}: the population, no cohort"
-            )
-            return True
-    return False
 
 
 def _spells_value(phrase: Phrase, column: ColumnProfile) -> bool:

@@ -180,6 +180,11 @@ def resolve_target(
     return Target(table.name, column.name)
 
 
+def names_column(word: str, column: ColumnProfile) -> bool:
+    """Whether ``word`` names ``column`` at all (see :func:`_evidence`)."""
+    return _evidence(word, column)[0] > 0
+
+
 def _evidence(word: str, column: ColumnProfile) -> tuple[int, str]:
     """How strongly one word names a column: by its name (4 for the same stem, 2 for a
     prefix or an abbreviation: 'arr' of arr_delay for 'arrival'), a synonym of a word of its

@@ -81,6 +81,8 @@ _LEXICON: dict[str, str] = {
     "foreign foreigner foreigners immigrant": "auslander auslandisch buitenlands buitenlander"
     " etranger etrangere extranjero extranjera estrangeiro estrangeira straniero straniera"
     " stranieri",
+    "credit": "kredit krediet credit credito",
+    "card cards": "karte karten kaart kaarten carte cartes tarjeta tarjetas cartao cartoes carta",
     "delay delayed late": "verspatung vertraging retard retraso atraso ritardo",
 }
 """English words (any form) -> their names in German, Dutch, French, Spanish, Portuguese and
