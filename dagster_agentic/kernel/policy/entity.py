@@ -19,6 +19,7 @@ from dagster_agentic.kernel.policy.prediction_time import find_cutoff, is_tempor
 from dagster_agentic.kernel.policy.target import is_label_table
 from dagster_agentic.kernel.policy.target_columns import is_identifier
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, word_match
+from dagster_agentic.kernel.policy.translations import translates
 from dagster_agentic.warehouse.models import (
     Relationship,
     TableProfile,
@@ -374,7 +375,7 @@ __all__ = ["Entity", "find_cutoff", "resolve_entity"]
 
 
 # 'each student's score', 'every household': the rows the objective gives one answer for.
-_EACH = re.compile(r"\b(?:each|every)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", re.IGNORECASE)
+_EACH = re.compile(r"\b(?:each|every|per)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", re.IGNORECASE)
 
 
 def refuse_finer_entity(profile: WarehouseProfile, entity: str, target: str, text: str) -> None:
@@ -385,7 +386,9 @@ def refuse_finer_entity(profile: WarehouseProfile, entity: str, target: str, tex
     own) must hold the outcome, or the goal must say it is about sittings."""
     for word in (m.group(1) for m in _EACH.finditer(text)):
         for rel in profile.relationships:
-            if rel.child_table != entity or name_match(word, rel.parent_table) != 2:
+            if rel.child_table != entity:
+                continue
+            if name_match(word, rel.parent_table) != 2 and not translates(word, rel.parent_table):
                 continue
             if name_match(word, entity) == 2:
                 continue

@@ -51,6 +51,7 @@ CATEGORY_WORDS = word_set(
     group groups bucket buckets band bands genre genres species variety label grading
     """
 )
+_SCALE_WORDS = word_set("score scores rating ratings")
 _YES_NO = word_set("whether which who if will won't would churn churns fraud default")
 _MEASURE = {"how much", "how many", "how long", "how big", "how large", "how far", "how old"}
 
@@ -201,16 +202,35 @@ def task_hint(
     measure = sorted(pairs & _MEASURE)
     if measure:
         return TaskHint("regression", f"the words '{measure[0]}'")
-    category = next((w for w in words if w in CATEGORY_WORDS), None)
+    category = next(
+        (w for i, w in enumerate(words) if w in CATEGORY_WORDS and not _one_class(words, i)),
+        None,
+    )
     if category is not None:
         return TaskHint("multiclass_classification", f"the word '{category}'")
     quantity = next((w for w in words if w in QUANTITY_WORDS), None)
     yes_no = next((w for w in words if w in _YES_NO), None)
-    if quantity is not None and yes_no is None:
+    # 'score ... accuracy 0.5': a metric of classes makes a score on a scale (1 to 5) its
+    # classes; 'revenue ... accuracy' stays a quantity, and the metric an error.
+    scale = quantity in _SCALE_WORDS and classification
+    if quantity is not None and yes_no is None and not scale:
         return TaskHint("regression", f"the word '{quantity}'")
     if classification:
         return TaskHint(None, f"the metric {metric}", classification=True)
     return TaskHint(None, "the words name no quantity or category")
+
+
+# 'autism as the positive class', 'F1 for the relapse class', 'recall on the good-health
+# class': one class of the outcome is named, which asks for no category.
+_CLASS_ROLES = word_set("positive negative minority majority rare event target")
+_PER_CLASS = word_set("f1 recall precision sensitivity specificity")
+
+
+def _one_class(words: list[str], i: int) -> bool:
+    if words[i] not in {"class", "classes"}:
+        return False
+    before = words[max(0, i - 5) : i]
+    return bool(before) and (before[-1] in _CLASS_ROLES or bool(set(before) & _PER_CLASS))
 
 
 def decide_task(column: ColumnProfile, hint: TaskHint, where: str) -> tuple[TaskType, str]:

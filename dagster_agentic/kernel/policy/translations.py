@@ -3,12 +3,13 @@
 
 A company outside the English-speaking world keeps its warehouse in its own language while
 its analysts write goals in English. The lexicon gives, for the words goals use to name an
-outcome or a measure, their forms in German, Dutch, French, Spanish, Portuguese and Italian,
-without accents (names are matched by their letters, accents stripped). A name part is that
-word when it is one of the forms, or, for a form of five letters or more, when it starts or
-ends with it (German and Dutch write compounds in one piece: ``heizungswahl`` is heating +
-choice). It is the general vocabulary of tabular outcomes, no data set's own names; a match
-is weaker than the column's own English name, as a synonym is.
+outcome, a measure or a population, their forms in German, Dutch, French, Spanish,
+Portuguese and Italian, without accents (names are matched by their letters, accents
+stripped). A name part is that word when it is one of the forms, or, for a form of five
+letters or more, when it starts or ends with it (German and Dutch write compounds in one
+piece: ``heizungswahl`` is heating + choice). It is the general vocabulary of tabular
+outcomes and populations, no data set's own names; a match is weaker than the column's own
+English name, as a synonym is.
 """
 
 from __future__ import annotations
@@ -42,6 +43,22 @@ _LEXICON: dict[str, str] = {
     "pain": "schmerz schmerzen pijn douleur dolor dor dolore",
     "buy bought purchase": "kauf gekauft koop gekocht achat achete compra comprado"
     " acquisto acquistato",
+    # populations: whom the rows are about
+    "patient patients": "patient patienten patients paciente pacientes paziente pazienti",
+    "household households": "haushalt haushalte huishouden huishoudens menage menages hogar"
+    " hogares domicilio domicilios famiglia famiglie",
+    "student students pupil pupils": "schuler schueler student studenten leerling leerlingen"
+    " eleve eleves etudiant etudiants alumno alumnos aluno alunos studente studenti",
+    "customer customers client clients": "kunde kunden klant klanten client clients cliente"
+    " clientes clienti",
+    "member members": "mitglied mitglieder membre membres miembro miembros membro membros"
+    " socio soci",
+    "worker workers employee employees": "arbeiter mitarbeiter arbeitnehmer werknemer"
+    " werknemers employe employes empleado empleados trabajador trabajadores funcionario"
+    " funcionarios lavoratore lavoratori lavoratrice lavoratrici dipendente dipendenti",
+    "applicant applicants": "antragsteller aanvrager aanvragers candidat candidats"
+    " solicitante solicitantes candidato candidatos richiedente richiedenti",
+    "plant plants": "pflanze pflanzen plant planten plante plantes planta plantas pianta piante",
     # measures: amounts, durations, scores
     "price prices": "preis preise prijs prix precio preco prezzo",
     "cost costs": "kosten kost cout couts costo costos custo custos",
