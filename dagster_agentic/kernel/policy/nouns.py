@@ -161,7 +161,25 @@ def population_words(tokens: list[Token], nouns: Nouns) -> set[str]:
             after_lead = i + 1 < len(tokens) and tokens[i + 1].lower in _VERBS_AFTER
         if word in nouns.population or (after_lead and word not in STOPWORDS | METRIC_WORDS):
             found.add(word)
+            modifier = _modifier(tokens, i)
+            if modifier:
+                found.add(modifier)
     return found
+
+
+_ARTICLES = frozenset({"a", "an", "each", "every", "which"})
+
+
+def _modifier(tokens: list[Token], i: int) -> str:
+    """The one noun between an article and the population noun ('a crash occupant', 'each
+    loan applicant'): it says who the rows are, so it names no outcome ('crash' of
+    CRASH_YR must not outbid 'killed'). Empty when there is none."""
+    if i < 2 or not tokens[i - 1].is_word or tokens[i - 2].lower not in _ARTICLES:
+        return ""
+    word = plain(tokens[i - 1])
+    if word in STOPWORDS | METRIC_WORDS or tokens[i - 1].start - tokens[i - 2].end > 1:
+        return ""
+    return word
 
 
 def content_words(tokens: list[Token], population: frozenset[str] = POPULATION_NOUNS) -> list[str]:
