@@ -10,7 +10,7 @@ import re
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.categories import Scope
 from dagster_agentic.kernel.policy.condition_base import Condition
-from dagster_agentic.kernel.policy.text import quote
+from dagster_agentic.kernel.policy.text import quote, word_set
 from dagster_agentic.warehouse.models import ColumnProfile
 
 _WRITTEN_SCALE = re.compile(
@@ -68,3 +68,20 @@ def refuse_empty(condition: Condition, place: Scope, column: ColumnProfile) -> N
 def number_text(value: float) -> str:
     """A bound as SQL and messages write it: '40' for 40.0, '12.5' as it is."""
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+# Units of measure a column's name often ends in (alt_m, size_mm, weight_kg, area_ha).
+_UNITS = word_set("mm cm m km g kg mg lb lbs oz ha ml mph kph kmh ft min hrs sec")
+
+
+def unit_after(condition: Condition) -> str:
+    """The unit of measure written right after the condition's number ('450 m', '20 mm',
+    '25 kg'), lower case; '' when none is."""
+    low = condition.low
+    if not isinstance(low, int | float) or not condition.clause:
+        return ""
+    number = re.escape(number_text(float(low))).replace(r"\.", r"[.,]")
+    found = re.search(rf"(?<![\d.]){number}\s*([A-Za-z]+)\b", condition.clause)
+    if found is None or found.group(1).lower() not in _UNITS:
+        return ""
+    return found.group(1).lower()

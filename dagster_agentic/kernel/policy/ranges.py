@@ -57,6 +57,7 @@ from dagster_agentic.kernel.policy.range_bounds import (
     number_text,
     refuse_empty,
     stored_scale,
+    unit_after,
 )
 from dagster_agentic.kernel.policy.sql import ident, literal
 from dagster_agentic.kernel.policy.text import name_match, name_tokens, quote, word_set
@@ -209,6 +210,18 @@ def _pick(
             own[0][1],
             f"the only numeric column whose values span {_bounds(condition)}",
         )
+    # 'broods found above 450 m' of alt_m, 'tumour over 20 mm' of size_mm: the unit
+    # written after the number is the one a single spanning column's name gives.
+    if not best[0]:
+        unit = unit_after(condition)
+        marked = [(p, c) for p, c in spanning if unit and unit in name_tokens(c.name)]
+        if len(marked) == 1:
+            return (
+                marked[0][0],
+                marked[0][1],
+                f"the only numeric column whose values span {_bounds(condition)} and whose "
+                f"name gives the unit written, {quote(unit)}",
+            )
     meant = condition_column_meant(
         condition.clause or condition.text,
         spanning or ([] if condition.kind == "range" else pool),
