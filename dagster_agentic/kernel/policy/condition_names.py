@@ -24,6 +24,7 @@ from dagster_agentic.kernel.policy.text import (
     word_match,
     word_set,
 )
+from dagster_agentic.kernel.policy.translations import translates
 from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
 
 _FILLER = word_set("is are was were a an the of who whose that with has have had")
@@ -98,15 +99,15 @@ def naming_words(words: Sequence[str], column: ColumnProfile) -> set[str]:
 
 def part_names(word: str, token: str) -> bool:
     """Whether one word names one part of a name: the same stem ('signed' ~ sign, 'incomes'
-    ~ income), a word the part begins ('bili' of 'bilirubin'), or a contraction
-    (:func:`contracts`)."""
+    ~ income), a word the part begins ('bili' of 'bilirubin'), a contraction
+    (:func:`contracts`), or the word in another language ('income' of revenu_menage)."""
     if len(word) < 3:
         return False
     if word_match(word, token) == 2 or word_match(word.removesuffix("d"), token) == 2:
         return True
     if len(stem(word)) >= 4 and stem(token).startswith(stem(word)):
         return True
-    return begins(token, word) or contracts(token, word)
+    return begins(token, word) or contracts(token, word) or bool(translates(word, token))
 
 
 def marked(word: str, token: str) -> bool:

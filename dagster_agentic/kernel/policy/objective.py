@@ -184,7 +184,13 @@ def interpret_objective(
     first = content_words([t for t in in_spans if inside(t, modifiers)])
     # A phrase read on an option's row ('when Yoplait is promoted') names no outcome.
     rows = [(p.start, p.end) for p in phrases if p.row is not None]
-    outcome_spans = [t for t in in_spans if not inside(t, rows) and not inside(t, fixed)]
+    # Nor does the noun right before a comparison ('income' of 'with an income above 40k'):
+    # it names the column compared; words further back ('honey_kg of keepers older than
+    # 40') may still name the outcome.
+    compared = [
+        (_noun_before(tokens, c.core if c.core >= 0 else c.start), c.end) for c in conditions
+    ]
+    outcome_spans = [t for t in in_spans if not inside(t, [*rows, *fixed, *compared])]
     extra = [*first, *(w for w in content_words(outcome_spans) if w not in first)]
     # The noun a negation leaves out ('patients outside an HMO die') names rows, never the
     # outcome: 'HMO' of plano_hmo must not outbid 'die'.
@@ -399,6 +405,13 @@ def _defines_target(text: str, condition: Condition, column: str, notes: list[st
         f"{quote(condition.text)} in parentheses defines the outcome {column}, not a cohort"
     )
     return True
+
+
+def _noun_before(tokens: list[Token], core: int) -> int:
+    """Where the word right before a comparison starting at ``core`` starts (``core`` when
+    there is none)."""
+    before = [t for t in tokens if t.end <= core and t.is_word]
+    return before[-1].start if before else core
 
 
 def _negating(word: str) -> bool:
