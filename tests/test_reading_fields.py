@@ -307,3 +307,40 @@ def test_to_after_the_population_noun_introduces_a_cohort(
     # 'to' that is no preposition of the population ('likely to churn') introduces nothing.
     with pytest.raises(ObjectiveError):
         _read(built, "Predict which loans are likely to farm, ROC AUC 0.7")
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    # A loan book coded G/B (good, bad) and a bird survey coded A/I (adult, immature).
+    return _build(
+        tmp_path_factory.mktemp("book"),
+        "book",
+        [
+            """
+            CREATE TABLE loans AS
+            SELECT i AS loan_ref, CASE WHEN (i * 7) % 10 < 2 THEN 'B' ELSE 'G' END AS status_cd,
+                   5 + (i * 3) % 20 AS rate_pct
+            FROM range(500) t(i)
+            """,
+            """
+            CREATE TABLE birds AS
+            SELECT i AS band_ref, CASE WHEN (i * 3) % 10 < 3 THEN 'A' ELSE 'I' END AS age_cls,
+                   300 + (i * 11) % 900 AS weight_g
+            FROM range(500) t(i)
+            """,
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "positive"),
+    [
+        ("Predict which loans will go bad, with a ROC AUC of 0.7", "status_cd", "B"),
+        ("adult vs immature; AUC 0.8", "age_cls", "A"),
+    ],
+)
+def test_good_bad_and_adult_immature_codes_are_poles(
+    book: Built, text: str, column: str, positive: str
+) -> None:
+    objective = _read(book, text)
+    assert (objective.target_column, objective.positive_value) == (column, positive)

@@ -1,6 +1,7 @@
 """One-letter codes of a two-valued outcome read as the initials of its two poles: 'A'/'D'
-(alive, dead), 'W'/'L' (won, lost), 'P'/'F' (passed, failed). An outcome word for a pole
-('die', 'death', 'mortality' for dead) names the column and says which code is the event.
+(alive, dead), 'W'/'L' (won, lost), 'P'/'F' (passed, failed), 'G'/'B' (good, bad), 'A'/'I'
+(adult, immature). An outcome word for a pole ('die', 'death', 'mortality' for dead; 'go
+bad' for bad) names the column and says which code is the event.
 
 Only a column whose two values are exactly the pair's initials is read so: 'D' alone means
 nothing, and a word names the pole only by its own forms, never by a guess.
@@ -20,8 +21,18 @@ _POLES: dict[str, frozenset[str]] = {
     "lost": word_set("lose loses lost losing loss"),
     "passed": word_set("pass passes passed passing"),
     "failed": word_set("fail fails failed failing failure"),
+    "good": word_set("good"),
+    "bad": word_set("bad default defaults defaulted"),
+    "adult": word_set("adult adults mature"),
+    "immature": word_set("immature juvenile juveniles young"),
 }
-_PAIRS = (("alive", "dead"), ("won", "lost"), ("passed", "failed"))
+_PAIRS = (
+    ("alive", "dead"),
+    ("won", "lost"),
+    ("passed", "failed"),
+    ("good", "bad"),  # a loan book's G/B
+    ("adult", "immature"),  # an animal's A/I
+)
 
 
 def pole_code(word: str, values: Sequence[object]) -> tuple[str, str] | None:
