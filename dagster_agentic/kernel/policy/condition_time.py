@@ -86,17 +86,7 @@ def time_conditions(text: str) -> tuple[list[Condition], list[Condition]]:
         joined = re.search(r"\band\b", match.group(0), re.IGNORECASE) is not None
         if joined and match.group("prep").lower() != "between" and last_year - first_year > 1:
             continue  # 'in 2010 and 2015' is two years, not the six between them
-        spans.append(
-            make_condition(
-                text,
-                "time",
-                match.start(),
-                match.end(),
-                "between",
-                f"{first_year:04d}-01-01",
-                f"{last_year + 1:04d}-01-01",
-            )
-        )
+        spans.append(_years_between(text, match, first_year, last_year))
     for match in YEAR_LIST.finditer(text):
         years = sorted(int(y) for y in re.findall(r"\d{4}", match.group("years")))
         if len(years) == 2 and "," not in match.group("years") and " or " not in match.group(0):
@@ -106,17 +96,7 @@ def time_conditions(text: str) -> tuple[list[Condition], list[Condition]]:
         if match.group("prep").lower() == "for" and not _year_ends_clause(text, match.end()):
             continue
         first_year, last_year = years[0], years[-1]
-        spans.append(
-            make_condition(
-                text,
-                "time",
-                match.start(),
-                match.end(),
-                "between",
-                f"{first_year:04d}-01-01",
-                f"{last_year + 1:04d}-01-01",
-            )
-        )
+        spans.append(_years_between(text, match, first_year, last_year))
     for match in DECADE.finditer(text):
         decade = int(match.group("decade"))
         found.append(
@@ -168,3 +148,16 @@ def _month_number(word: str) -> int | None:
     """1 for 'Jan', 'January' or 'jan.'; None for a word that is no month."""
     prefix = word.lower().rstrip(".")[:3]
     return next((k + 1 for k, m in enumerate(MONTHS) if m.startswith(prefix)), None)
+
+
+def _years_between(text: str, match: re.Match[str], first: int, last: int) -> Condition:
+    """The condition 'from the first of ``first`` up to the first of the year after ``last``'."""
+    return make_condition(
+        text,
+        "time",
+        match.start(),
+        match.end(),
+        "between",
+        f"{first:04d}-01-01",
+        f"{last + 1:04d}-01-01",
+    )
