@@ -5,8 +5,9 @@ A goal often says where its rows live: 'mortgage applications' over a table
 ``aids_registry``, 'credit card applications' over one called ``kreditkarten``. Such a
 phrase selects nothing: it is noted in the rationale and read as no cohort. Every one of its
 words must name a part of the name (by stem, abbreviation or, for the warehouse, in another
-language), so a phrase with one word more ('patients in the AIDS registry over 60') stays a
-cohort to read; only the outcome's own words may follow it ('... registry die').
+language), so a phrase with a word the name does not hold ('patients in the AIDS clinic')
+stays a cohort to read; only the outcome's own words may follow it ('... registry die'). A
+condition after it ('... registry from VIC') is read as ever.
 """
 
 from __future__ import annotations
