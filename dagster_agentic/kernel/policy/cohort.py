@@ -297,6 +297,14 @@ def _negated_before(phrase: Phrase, text: str | None) -> Phrase:
     return replace(phrase, words=("not", *phrase.words))
 
 
+def _codes_only(phrase: Phrase) -> bool:
+    """Whether the phrase's places are all two-letter codes ('QA' of 'our QA team'): with no
+    column that holds countries to read them by, they are more likely an acronym than a
+    country, so they are read as words; a country's name is always read as a country."""
+    words = [w for w in phrase.words if w.lower() not in LIST_CONNECTORS]
+    return bool(words) and all(len(w) == 2 and w.isupper() for w in words)
+
+
 def _listed(words: tuple[str, ...]) -> list[str]:
     """The items of a list of words: 'Europe and the Americas' -> 'Europe', 'the Americas'."""
     items: list[list[str]] = [[]]
@@ -330,13 +338,15 @@ def _resolve_positive(phrase: Phrase, context: CohortContext) -> Clause | None:
         clause = _value_clause(phrase, context)
         if clause is not None:
             return clause
-        names = " and ".join(place.name for place in found)
-        raise ObjectiveError(
-            f"the cohort {quote(phrase.text)} names {names}, but no text column of {table.name} "
-            f"holds {'regions' if all(p.is_region for p in found) else 'countries'} "
-            "(country codes, country names or region names) to select it by",
-            fix=cohort_fix(context),
-        )
+        if not _codes_only(phrase):
+            names = " and ".join(place.name for place in found)
+            kind = "regions" if all(p.is_region for p in found) else "countries"
+            raise ObjectiveError(
+                f"the cohort {quote(phrase.text)} names {names}, but no text column of "
+                f"{table.name} holds {kind} (country codes, country names or region names) "
+                "to select it by",
+                fix=cohort_fix(context),
+            )
     if not phrase.strong:
         return None
     if phrase.row is not None:

@@ -59,6 +59,7 @@ from dagster_agentic.kernel.policy.condition_patterns import (
     VALUE,
     YEARS_OLD,
 )
+from dagster_agentic.kernel.policy.condition_presence import presences
 from dagster_agentic.kernel.policy.condition_time import time_conditions
 from dagster_agentic.kernel.policy.metric import loose_threshold
 from dagster_agentic.kernel.policy.text import LEXICON, METRIC_WORDS, POPULATION_NOUNS, STOPWORDS
@@ -216,6 +217,7 @@ def find_conditions(
         return _without_threshold(text, _without_overlaps(found))
     found = [with_noun_after(text, c, names_numeric) for c in found]
     found.extend(equalities(text, metric_spans, names_numeric))
+    found.extend(presences(text, names_numeric))  # 'that contain fly ash but no slag'
     return _without_threshold(text, _without_overlaps(found), names_numeric)
 
 

@@ -138,6 +138,8 @@ def noun_forms(word: str) -> set[str]:
         forms.add(word[:-1])
     elif word.endswith("y"):
         forms.add(word[:-1] + "ies")
+    elif word.endswith(("x", "ch", "sh", "z")):
+        forms.add(word + "es")  # 'mix' <-> 'mixes', 'batch' <-> 'batches'
     else:
         forms.add(word + "s")
     return forms

@@ -179,8 +179,13 @@ def interpret_objective(
     weak = name_nouns([t for t in free if plain(t) not in population])
     # Of the cohort phrases' words, a bare modifier of the population noun ('minute maid
     # purchases') may name the outcome's class; a phrase with a preposition ('stores in the
-    # South region') names a cohort, so its words are tried last.
-    modifiers = [(p.start, p.end) for p in phrases if not _PREPOSITIONS & _lower_words(p.text)]
+    # South region') names a cohort, so its words are tried last; so does a phrase whose
+    # noun names a column ('Test case' of a column ``case``): it reads that column.
+    modifiers = [
+        (p.start, p.end)
+        for p in phrases
+        if not _PREPOSITIONS & _lower_words(p.text) and p.hint is None
+    ]
     first = content_words([t for t in in_spans if inside(t, modifiers)])
     # A phrase read on an option's row ('when Yoplait is promoted') names no outcome.
     rows = [(p.start, p.end) for p in phrases if p.row is not None]
@@ -370,7 +375,10 @@ def _names_column(phrase: Phrase, column: str) -> bool:
     """A phrase word names the target, whole or as a part of a compound ('low-birth-weight
     cases' of ``low``)."""
     parts = [p for word in phrase.words for p in word.split("-") if "-" in word]
-    return any(name_match(word, column) == 2 for word in [*phrase.words, *parts])
+    if any(name_match(word, column) == 2 for word in [*phrase.words, *parts]):
+        return True
+    # 'well-segmented cells' of ``segmentation``: a part that is a form of a word of the name.
+    return any(kinship(part.lower(), t) for part in parts for t in name_tokens(column))
 
 
 def _describes_target(phrase: Phrase, column: str, profile: WarehouseProfile) -> bool:

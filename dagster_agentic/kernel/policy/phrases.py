@@ -207,6 +207,8 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
     # 'for our retention team': a unit of the organisation the model is for, unless the
     # warehouse holds such units (a table of teams) - then it may be the population.
     for_whom = not located and phrase.head in _ORGANISATION and not nouns.known(phrase.head)
+    if _asker(phrase, words, nouns):
+        return False
     if k >= 0 and tokens[k].lower in intro | _NEGATING and not for_whom and not subject:
         return True
     if not located and phrase.words[0].lower() in _NEGATING | {"not"}:
@@ -224,6 +226,20 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
         if any(nouns.known(part) for part in parts):
             return True
     return False
+
+
+def _asker(phrase: Phrase, words: list[Token], nouns: Nouns) -> bool:
+    """Whether the phrase names who asks, not rows: a unit of the organisation the warehouse
+    holds nothing about ('Our QA team signs off', 'the appraisal team in Saratoga County
+    wants'), none of whose other words the warehouse knows. 'the placebo group' is rows where
+    'placebo' is a value."""
+    assert nouns.known is not None
+    if phrase.head not in _ORGANISATION or nouns.known(phrase.head):
+        return False
+    others = [t.lower for t in words if t.lower != phrase.head and t.lower not in STOPWORDS]
+    return not any(
+        nouns.known(part) for word in others for part in re.split(r"[\-_/]+", word) if part
+    )
 
 
 # Nouns for what is built, not whom it is about: 'a churn prediction model'.

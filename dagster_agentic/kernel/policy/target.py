@@ -46,7 +46,13 @@ from dagster_agentic.kernel.policy.naming import (
     synonyms,
 )
 from dagster_agentic.kernel.policy.outcome_tables import dedicated_entity, outcome_tables
-from dagster_agentic.kernel.policy.target_columns import CLASSES, candidate_columns, fits, is_key
+from dagster_agentic.kernel.policy.target_columns import (
+    CLASSES,
+    candidate_columns,
+    fits,
+    is_key,
+    numbered_column,
+)
 from dagster_agentic.kernel.policy.target_override import override_column
 from dagster_agentic.kernel.policy.target_ties import TieContext, as_tied, break_ties
 from dagster_agentic.kernel.policy.task import TaskHint
@@ -173,6 +179,8 @@ def resolve_target(
         found = _match_column(profile, list(extra_words[:modifiers]), task, notes)
     if found is None and extra_words:
         found = _match_column(profile, list(extra_words), task, notes)
+    if found is None and task is not None:
+        found = numbered_column(profile, task, numbers, notes)
     if found is None and hint.task is not None:
         _other_kind(profile, words, hint)
     looked = [*words, *(g.word for g in weak)] or list(extra_words)

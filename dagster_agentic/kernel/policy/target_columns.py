@@ -9,8 +9,10 @@ the kind the task needs: two values, a few classes, or a quantity.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dagster_agentic.goals.objective import MAX_CLASSES, TaskType
+from dagster_agentic.kernel.policy.text import name_tokens
 from dagster_agentic.warehouse.key_names import has_key_name
 from dagster_agentic.warehouse.models import ColumnProfile, TableProfile, WarehouseProfile
 
@@ -75,11 +77,15 @@ def candidate_columns(
         and parent.row_count <= MAX_CLASSES
         and r.child_table != r.parent_table
     }
+    # The key other tables point at identifies rows (pigs.pk_pig of final_weights.fk_pig),
+    # however its values run: never an outcome.
+    referenced = {(r.parent_table, r.parent_column) for r in profile.relationships}
     return [
         (t, c)
         for t in profile.tables
         for c in t.columns
         if (t.name, c.name) not in foreign
+        and ((t.name, c.name) not in referenced or c.is_binary)
         and t.name not in dimensions
         and fits(c, task, t)
         and enumerated_by(profile, t, c) is None
@@ -121,3 +127,35 @@ def is_key(profile: WarehouseProfile, table: TableProfile, column: ColumnProfile
         for r in profile.relationships
     )
     return linked or (column.name in table.candidate_keys and has_key_name(column.name))
+
+
+def numbered_column(
+    profile: WarehouseProfile, task: TaskType, numbers: Sequence[str], notes: list[str]
+) -> tuple[TableProfile, ColumnProfile] | None:
+    """The one column of the task's kind whose name holds a number the objective writes
+    ('ended before 37 weeks' of preterm_lt37wk), when no word names a column: a number in a
+    name is as particular as a word of it. None when no column, or several, hold one."""
+    written = {n.lstrip("0") or "0" for n in numbers}
+    held = [
+        (table, column, number)
+        for table, column in candidate_columns(profile, task)
+        for number in _name_numbers(column.name)
+        if number in written
+    ]
+    if len({(t.name, c.name) for t, c, _ in held}) != 1:
+        return None
+    table, column, number = held[0]
+    notes.append(
+        f"target {table.name}.{column.name}: no word names a column of the task's kind, and it"
+        f" is the one such column whose name holds the number {number!r} the objective writes"
+    )
+    return table, column
+
+
+def _name_numbers(name: str) -> set[str]:
+    """The numbers inside a column's name: '37' of preterm_lt37wk, '1992' of died_by_1992."""
+    return {
+        digits.lstrip("0") or "0"
+        for part in name_tokens(name)
+        for digits in re.findall(r"\d+", part)
+    }
