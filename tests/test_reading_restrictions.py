@@ -6,7 +6,8 @@ shore survey (real DuckDB file) whose quadrats carry Yes/No flags.
   facing the open sea' restrict the rows: when nothing of the warehouse is read from them
   the goal is refused, quoting them;
 * a clause about what is to come ('when will a quadrat ...') or an indirect question is no
-  restriction.
+  restriction;
+* 'for the sheltered pools only' restricts the rows even where 'pools' names no table.
 """
 
 from __future__ import annotations
@@ -114,3 +115,28 @@ def test_rows_left_out_by_their_order_are_refused(shore: Built) -> None:
             "For quadrats with standing water, leaving out the first five surveys, predict"
             " whether a gunnel is found, recall 0.6",
         )
+
+
+@pytest.fixture(scope="module")
+def pools(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(
+        tmp_path_factory.mktemp("pools"),
+        "pools",
+        [
+            """
+            CREATE TABLE Tide_Pool_Survey AS
+            SELECT 'TP-' || CAST(i AS VARCHAR) AS Pool_Code, (i * 7) % 90 AS Kelp_Pct,
+                   CASE WHEN (i * 11) % 6 = 0 THEN 'Yes' ELSE 'No' END AS Crab_Found
+            FROM range(400) t(i)
+            """
+        ],
+    )
+
+
+def test_a_for_clause_that_only_closes_is_a_restriction(pools: Built) -> None:
+    # 'pools' names no table here, so no cohort phrase is proposed: the closing 'only' says
+    # the clause restricts the rows all the same.
+    with pytest.raises(ObjectiveError, match="'for the sheltered pools'"):
+        _read(pools, "Predict whether a crab is found, for the sheltered pools only; recall 0.7")
+    objective = _read(pools, "Predict whether a crab is found, for the whole survey; recall 0.7")
+    assert objective.cohort_sql is None

@@ -155,7 +155,7 @@ def _names_rows(
 
 
 # Words that open a clause restricting the rows: 'when neither offer ...', 'leaving out ...'.
-_OPENERS = word_set("when whenever unless excluding except omitting ignoring")
+_OPENERS = word_set("when whenever unless excluding except omitting ignoring for")
 _TWO_WORD_OPENERS = {("leaving", "out"), ("leave", "out"), ("apart", "from"), ("other", "than")}
 
 
@@ -168,7 +168,8 @@ def unread_restrictions(
     accounted: set[str],
 ) -> list[str]:
     """The clauses opened by a restricting word ('when', 'unless', 'excluding',
-    'leaving out', ...) up to the next comma or clause end, that hold no read span and name
+    'leaving out', ...; 'for' when 'only' closes the clause: 'for the good-habitat quadrats
+    only') up to the next comma or clause end, that hold no read span and name
     rows, as :func:`unread_clauses` judges them. A clause about what is to come ('when will
     they churn') or naming the outcome is left alone."""
     spans = list(read)
@@ -191,6 +192,10 @@ def unread_restrictions(
             if CLAUSE_END.fullmatch(later.text) or later.text == "," or len(clause) >= _LONGEST:
                 break
             clause.append(later)
+        if token.lower == "for":  # 'for the good-habitat quadrats only': restricts
+            if not clause or clause[-1].lower != "only":
+                continue
+            clause = clause[:-1]
         # 'leaving out each household's first five trips': which rows, by their order.
         if _names_rows(clause, spans, names, accounted, population, ignore=_GENERIC, ordered=True):
             found.append(text[token.start : clause[-1].end])
