@@ -71,7 +71,7 @@ def number_text(value: float) -> str:
 
 
 # Units of measure a column's name often ends in (alt_m, size_mm, weight_kg, area_ha).
-_UNITS = word_set("mm cm m km g kg mg lb lbs oz ha ml mph kph kmh ft min hrs sec")
+_UNITS = word_set("mm cm m km g kg mg lb lbs oz ha ml mph kph kmh kt kts ft min hrs sec mb hpa")
 
 
 def unit_after(condition: Condition) -> str:
