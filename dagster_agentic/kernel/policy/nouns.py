@@ -22,6 +22,7 @@ from dagster_agentic.kernel.policy.text import (
     name_tokens,
     singular,
 )
+from dagster_agentic.warehouse.key_names import has_key_name
 from dagster_agentic.warehouse.models import WarehouseProfile
 
 TABLE_PREFIXES = ("dim_", "tbl_", "fact_", "fct_", "stg_", "raw_", "src_", "t_")
@@ -182,6 +183,51 @@ def _modifier(tokens: list[Token], i: int) -> str:
     if word in STOPWORDS | METRIC_WORDS or tokens[i - 1].start - tokens[i - 2].end > 1:
         return ""
     return word
+
+
+def _column_parts(profile: WarehouseProfile) -> set[str]:
+    """The singular words of the names of the columns that are no key."""
+    return {
+        singular(part)
+        for table in profile.tables
+        for column in table.columns
+        if column.name not in table.candidate_keys and not has_key_name(column.name)
+        for part in name_tokens(column.name)
+    }
+
+
+_MODIFIER_ARTICLES = frozenset({"the", "a", "an", "our", "their", "its"})
+
+
+def column_modifiers(
+    tokens: list[Token], population: set[str], profile: WarehouseProfile
+) -> set[str]:
+    """Generic population words used as a modifier of the noun right after them that a
+    column's name holds and no table's: 'home' of 'the home side' over home_goals names the
+    outcome, not who the rows are ('homes' of a housing warehouse stays the population)."""
+    parts = _column_parts(profile)
+    tables = {singular(w) for t in profile.tables for w in name_tokens(t.name)}
+    found: set[str] = set()
+    for before, token, after in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        word, next_word = plain(token), plain(after)
+        if word not in population or word not in POPULATION_NOUNS or singular(word) != word:
+            continue
+        if word not in parts or word in tables or before.lower not in _MODIFIER_ARTICLES:
+            continue
+        # A singular noun after an article, then a noun that is no verb's form: 'the home
+        # side', never 'guests arriving' or 'a customer churns'.
+        modifies = after.is_word and after.start - token.end <= 1
+        verb_like = next_word.endswith(("ing", "ed", "s"))
+        if modifies and not verb_like and next_word not in STOPWORDS | population:
+            found.add(word)
+    return found
+
+
+def counted_names(quantities: set[str], profile: WarehouseProfile) -> list[str]:
+    """Counted words that are function words elsewhere ('goals' of 'how many goals', a word
+    of 'our goal is ...') but a part of a column's name: they name the outcome counted."""
+    parts = _column_parts(profile)
+    return sorted(q for q in quantities if q in STOPWORDS and singular(q) in parts)
 
 
 def content_words(tokens: list[Token], population: frozenset[str] = POPULATION_NOUNS) -> list[str]:

@@ -246,7 +246,9 @@ def unread_times(
             continue
         before = tokens[i - 1]
         participle = i >= 2 and before.lower.endswith("ed") and is_noun(tokens[i - 2])
-        if not (is_noun(before) or participle):
+        # 'only seasons since ...': 'only' says the noun it comes before names rows.
+        only = i >= 2 and tokens[i - 2].lower == "only" and before.is_word
+        if not (is_noun(before) or participle or only):
             continue
         clause = _phrase(tokens, i + 1)
         # 'before they leave': what the population does, an event, not a time of the rows.
