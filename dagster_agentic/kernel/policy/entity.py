@@ -42,12 +42,15 @@ def resolve_entity(
     override: str | None,
     notes: list[str],
     population: Sequence[str] = (),
+    written: Sequence[str] = (),
 ) -> Entity:
     """The entity table and the join from the label table to it; ``population`` (the nouns
-    that name the population, 'employees') chooses between one-to-one tables."""
+    that name the population, 'employees') chooses between one-to-one tables; ``written``
+    are all the objective's words, of which one naming the label table keeps it the entity
+    ('loans above $10,000' of a loans table)."""
     if override is not None:
         return _override_entity(profile, label, override, notes)
-    entity = _resolve(profile, label, target_column, words, notes)
+    entity = _resolve(profile, label, target_column, words, notes, written)
     return _prefer_twin(profile, entity, label.name, list(population), notes)
 
 
@@ -57,10 +60,14 @@ def _resolve(
     target_column: str,
     words: list[str],
     notes: list[str],
+    written: Sequence[str] = (),
 ) -> Entity:
     extension = _extended_table(profile, label)
     descriptive = _descriptive_columns(profile, label, target_column)
-    if extension is not None and (_strict_subset(profile, extension) or not descriptive):
+    # Unless the objective names the label table ('loans' of a loans table): then its rows.
+    named = any(name_match(w, label.name) == 2 for w in [*words, *written])
+    leaf = extension is not None and not named and _leaf_extension(profile, label, extension)
+    if extension is not None and (_strict_subset(profile, extension) or not descriptive or leaf):
         # One row for some (or every) entity of another table: a one-to-one extension, not an
         # entity of its own. A table with the very same keys and descriptive columns of its
         # own may be the entity itself (the rule below decides).
@@ -230,6 +237,20 @@ def _extended_table(profile: WarehouseProfile, label: TableProfile) -> Relations
         return (-hub, -(len(parent.columns) if parent else 0), -r.inclusion, r.parent_table)
 
     return min(extensions, key=width)
+
+
+def _leaf_extension(profile: WarehouseProfile, label: TableProfile, link: Relationship) -> bool:
+    """Whether the label table hangs off the table it extends and nothing else, while that
+    table links on (claims_annual keyed by member_years' key, member_years referencing
+    members and plans): the label holds the outcomes of the other table's rows, which is
+    the entity, however many measures the label table has."""
+    own = [r for r in profile.relationships if label.name in {r.child_table, r.parent_table}]
+    if any(r != link for r in own):
+        return False
+    return any(
+        link.parent_table in {r.child_table, r.parent_table} and r != link
+        for r in profile.relationships
+    )
 
 
 def _strict_subset(profile: WarehouseProfile, link: Relationship) -> bool:

@@ -293,6 +293,7 @@ def interpret_objective(
         overrides.entity_table,
         notes,
         population=sorted(population),
+        written=[plain(t) for t in tokens if t.is_word],
     )
     if overrides.entity_table is None and overrides.target is None:  # else the user decided
         refuse_finer_entity(profile, entity.table, f"{target.table}.{target.column}", text)
