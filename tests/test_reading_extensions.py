@@ -4,13 +4,17 @@ reference) hang off member_years, which references members and plans.
 
 * the goal is about the enrolment years, the table the claims extend and the rest of the
   warehouse hangs from, however many measures the claims table holds;
-* a goal whose words name the claims table keeps it the entity.
+* a goal whose words name the claims table keeps it the entity;
+* 'medical spend per enrollee per plan year': 'spend' right after 'medical' says what the
+  outcome measures (not the any_spend flag's rows), and 'per plan year' is a period, not
+  each plan; 'per plan' alone is still refused (several enrolment years per plan).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from dagster_agentic.errors import ObjectiveError
 from tests.goal_reading_warehouses import Built
 from tests.goal_reading_warehouses import build_sql as _build
 from tests.goal_reading_warehouses import read_goal as _read
@@ -41,7 +45,8 @@ _STUDY = [
                AS ref_no,
            round((i * 53) % 2000 + 0.5, 2) AS medical_usd,
            round((i * 31) % 900 + 0.25, 2) AS outpatient_usd,
-           (i * 7) % 12 AS physician_visits, (i * 3) % 4 AS admissions
+           (i * 7) % 12 AS physician_visits, (i * 3) % 4 AS admissions,
+           CASE WHEN i % 9 = 0 THEN 'N' ELSE 'Y' END AS any_spend
     FROM range(900) t(i)
     """,
 ]
@@ -61,3 +66,16 @@ def test_the_table_a_leaf_label_extends_is_the_entity(study: Built) -> None:
 def test_a_label_table_the_words_name_stays_the_entity(study: Built) -> None:
     objective = _read(study, "Predict the medical cost on the annual claims, MAE under 350")
     assert objective.entity_table == "claims_annual"
+
+
+def test_the_outcome_noun_phrase_and_a_period_after_per(study: Built) -> None:
+    objective = _read(
+        study, "total covered medical spend per enrollee per plan year, USD, MAE < 350"
+    )
+    assert (objective.target_column, objective.entity_table) == ("medical_usd", "member_years")
+    assert objective.cohort_sql is None
+
+
+def test_per_plan_alone_is_still_finer_than_a_plan(study: Built) -> None:
+    with pytest.raises(ObjectiveError, match="each plan"):
+        _read(study, "total covered medical spend per plan, USD, MAE < 350")

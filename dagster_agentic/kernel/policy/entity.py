@@ -396,7 +396,13 @@ __all__ = ["Entity", "find_cutoff", "resolve_entity"]
 
 
 # 'each student's score', 'every household': the rows the objective gives one answer for.
-_EACH = re.compile(r"\b(?:each|every|per)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b", re.IGNORECASE)
+_EACH = re.compile(
+    r"\b(?:each|every|per)\s+([A-Za-z][\w\-]*?)(?:['’]s)?\b(?=(?:\s+([A-Za-z]+))?)",
+    re.IGNORECASE,
+)
+# 'per plan year', 'each store month': the noun before a period names a period of it, not
+# its rows.
+_PERIODS = frozenset({"year", "years", "month", "months", "week", "weeks", "day", "days"})
 
 
 def refuse_finer_entity(profile: WarehouseProfile, entity: str, target: str, text: str) -> None:
@@ -405,7 +411,10 @@ def refuse_finer_entity(profile: WarehouseProfile, entity: str, target: str, tex
     last sitting' read on a table of sittings, several rows per student. The goal asks one
     answer per student; a table of one row per student (a label table, or the student's
     own) must hold the outcome, or the goal must say it is about sittings."""
-    for word in (m.group(1) for m in _EACH.finditer(text)):
+    for match in _EACH.finditer(text):
+        word = match.group(1)
+        if (match.group(2) or "").lower() in _PERIODS:
+            continue
         for rel in profile.relationships:
             if rel.child_table != entity:
                 continue

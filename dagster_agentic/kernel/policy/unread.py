@@ -162,6 +162,7 @@ def unread_flags(
             # name, in the plural too, never names another flag's rows.
             or any(word_match(f, w) == 2 for f in {lower, singular(lower)} for w in outcome_words)
             or _in_compound(tokens, k, outcome_words)
+            or _after_outcome(tokens, k, outcome_words)
         ):
             continue
         pieces = [p for p in lower.split("-") if p]
@@ -174,6 +175,16 @@ def unread_flags(
         if named:
             found.append((token, named))
     return found
+
+
+def _after_outcome(tokens: list[Token], k: int, names: set[str]) -> bool:
+    """Whether the word at ``k`` comes right after a word of the outcome's name, in one noun
+    phrase ('spend' of 'medical spend', the outcome medical_usd): it says what the outcome
+    measures, never which rows."""
+    if k == 0 or not tokens[k - 1].is_word or tokens[k].start - tokens[k - 1].end > 1:
+        return False
+    before = tokens[k - 1].lower
+    return any(word_match(f, w) == 2 for f in {before, singular(before)} for w in names)
 
 
 def _in_compound(tokens: list[Token], k: int, names: set[str]) -> bool:
