@@ -238,3 +238,18 @@ def test_distance_is_damerau() -> None:
     assert distance("predcit", "predict", 2) == 1  # two neighbours swapped
     assert distance("wether", "whether", 2) == 1
     assert distance("grade", "grado", 2, change=2) == 2  # a changed letter counts twice
+
+
+def test_shorthands_are_written_out(courier: Built) -> None:
+    fixed, corrections = correct_spelling(
+        "on time y/n, parcels w/ a route over 100 km, parcels w/o delays, w/x", courier[1]
+    )
+    assert fixed == ("on time y/n, parcels with a route over 100 km, parcels without delays, w/x")
+    assert [(c.written, c.corrected) for c in corrections] == [
+        ("w/o", "without"),
+        ("w/", "with"),
+    ]
+    assert "a shorthand written out" in corrections[0].note()
+    objective = _read(courier, "on time y/n | parcels w/ a route over 100 km | precision 0.8")
+    assert objective.target_column == "OnTime"
+    assert objective.cohort_sql is not None and "RouteKm" in objective.cohort_sql

@@ -55,8 +55,11 @@ class Correction:
     written: str
     corrected: str
     start: int
+    shorthand: bool = False
 
     def note(self) -> str:
+        if self.shorthand:
+            return f"read {self.written!r} as {self.corrected!r}: a shorthand written out"
         return (
             f"read {self.written!r} as {self.corrected!r}: a typo of a word the reader knows "
             "(edit distance, same first letter)"
@@ -97,8 +100,27 @@ _COUNTRY_WORDS = frozenset(
 column of the warehouse holds countries (codes or names)."""
 
 
+# Shorthands of terse goals: 'men w/ some college', 'loans w/o collateral'.
+_SHORTHANDS = (
+    (re.compile(r"(?<![\w/])w/o(?![\w/])", re.IGNORECASE), "without"),
+    (re.compile(r"(?<![\w/])w/(?=\s)", re.IGNORECASE), "with"),
+)
+
+
+def _expand_shorthands(text: str) -> tuple[str, list[Correction]]:
+    corrections: list[Correction] = []
+    for pattern, word in _SHORTHANDS:
+        found = list(pattern.finditer(text))
+        for match in reversed(found):
+            text = text[: match.start()] + word + text[match.end() :]
+        corrections += [Correction(m.group(0), word, m.start(), shorthand=True) for m in found]
+    return text, corrections
+
+
 def correct_spelling(text: str, profile: WarehouseProfile) -> tuple[str, tuple[Correction, ...]]:
-    """``text`` with each typo of a known word replaced, and the corrections made."""
+    """``text`` with each typo of a known word replaced, and the corrections made; the
+    shorthands 'w/' and 'w/o' are written out ('with', 'without') first."""
+    text, expanded = _expand_shorthands(text)
     targets, known = vocabulary(profile)
     by_first: dict[str, list[str]] = {}
     for word in targets:
@@ -119,7 +141,7 @@ def correct_spelling(text: str, profile: WarehouseProfile) -> tuple[str, tuple[C
         pieces += [text[last : match.start()], corrected]
         last = match.end()
     pieces.append(text[last:])
-    return "".join(pieces), tuple(corrections)
+    return "".join(pieces), (*expanded, *corrections)
 
 
 # Endings that make another word of the same stem ('diamond'/'diamonds', 'survival'/
