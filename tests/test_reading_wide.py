@@ -57,9 +57,17 @@ def test_a_value_of_several_lower_case_words_no_cohort_reads_is_refused(
 ) -> None:
     with pytest.raises(ObjectiveError) as raised:
         interpret_objective(
-            "2019 log pay, staff w/ a college degree, MAE .25", panel, GoalOverrides()
+            "2019 log pay, staff college degree holders, MAE .25", panel, GoalOverrides()
         )
     assert "college degree" in str(raised.value) and "edu_levels.edu_name" in str(raised.value)
+
+
+def test_the_shorthand_with_reads_the_value(panel: WarehouseProfile) -> None:
+    objective = interpret_objective(
+        "2019 log pay, staff w/ a college degree, MAE .25", panel, GoalOverrides()
+    )
+    assert objective.cohort_sql is not None and "'College degree'" in objective.cohort_sql
+    assert "read 'w/' as 'with': a shorthand written out" in objective.rationale
 
 
 def test_a_small_dimensions_column_is_never_the_outcome(panel: WarehouseProfile) -> None:

@@ -42,6 +42,7 @@ from dagster_agentic.kernel.policy.condition_clock import clock_conditions
 from dagster_agentic.kernel.policy.condition_counts import equalities, with_noun_after
 from dagster_agentic.kernel.policy.condition_days import with_days
 from dagster_agentic.kernel.policy.condition_degrees import degree_bounds
+from dagster_agentic.kernel.policy.condition_ordinals import ordinal_bounds
 from dagster_agentic.kernel.policy.condition_patterns import (
     AGE_DECADE,
     AGE_OPS,
@@ -220,6 +221,7 @@ def find_conditions(
     found.extend(equalities(text, metric_spans, names_numeric))
     found.extend(presences(text, names_numeric))  # 'that contain fly ash but no slag'
     found.extend(degree_bounds(text))  # 'formed south of 20°N'
+    found.extend(ordinal_bounds(text, names_numeric))  # '6th inning onwards'
     return _without_threshold(text, _without_overlaps(found), names_numeric)
 
 

@@ -49,15 +49,15 @@ def unread_in_fields(
     are the words of the population, the entity and the outcome."""
     bars = [k for k, t in enumerate(tokens) if t.text == "|"]
     found: list[tuple[str, list[str]]] = []
-    for first, last in zip(bars, [*bars[1:], len(tokens)], strict=False):
-        field = tokens[first + 1 : last]
+    fields = [tokens[a + 1 : b] for a, b in zip(bars, [*bars[1:], len(tokens)], strict=False)]
+    for field in (item for whole in fields for item in _items(whole)):
         if not field or any(t.lower in _METRIC_NAMES for t in field):
             continue
         unread = [
             k
             for k, t in enumerate(field)
             if t.is_word
-            and t.lower.isalpha()
+            and t.lower.replace("-", "").isalpha()
             and t.lower not in STOPWORDS | LIST_CONNECTORS
             and t.lower not in accounted
             and not _read(t, read)
@@ -76,6 +76,18 @@ def unread_in_fields(
         if missed:
             found.append((text, missed))
     return found
+
+
+def _items(field: list[Token]) -> list[list[Token]]:
+    """A field's items between commas ('four-seamers only, 6th inning onwards'): each says
+    which rows on its own, so one nothing was read from is unread even when another was."""
+    items: list[list[Token]] = [[]]
+    for token in field:
+        if token.text == ",":
+            items.append([])
+        else:
+            items[-1].append(token)
+    return [item for item in items if item]
 
 
 def _read(token: Token, read: list[tuple[int, int]]) -> bool:

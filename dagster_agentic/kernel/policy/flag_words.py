@@ -16,7 +16,7 @@ from dagster_agentic.kernel.policy.text import (
     spelled_by_prefixes,
     word_match,
 )
-from dagster_agentic.warehouse.models import WarehouseProfile
+from dagster_agentic.warehouse.models import ColumnProfile, WarehouseProfile
 
 Column = tuple[str, str]  # (table, column)
 # Words of a flag's name that only say it is one: 'is_trial', 'UNION_FL', 'blnLeatherSeats'
@@ -79,3 +79,15 @@ def _ends_name(parts: list[str], tokens: list[str]) -> bool:
         return False
     tail = tokens[len(tokens) - len(parts) :]
     return all(word_match(p, t) == 2 for p, t in zip(parts, tail, strict=True))
+
+
+def two_quantities(column: ColumnProfile) -> bool:
+    """A numeric column of two values other than 0 and 1 (points_per_win: 2 or 3) holds a
+    quantity that happens to take two values, not a yes/no flag."""
+    if column.kind != "numeric":
+        return False
+    low, high = column.min, column.max
+    return not (isinstance(low, int | float) and isinstance(high, int | float)) or not {
+        float(low),
+        float(high),
+    } <= {0.0, 1.0}

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dagster_agentic.errors import ObjectiveError
 from dagster_agentic.kernel.policy.claims import CLAUSE_END, PLACING
 from dagster_agentic.kernel.policy.fields import unread_in_fields
+from dagster_agentic.kernel.policy.flag_words import two_quantities
 from dagster_agentic.kernel.policy.phrases import ARTEFACTS, known_words
 from dagster_agentic.kernel.policy.row_phrases import (
     AFTER_PARTICIPLE,
@@ -142,6 +143,7 @@ def unread_flags(
             where = (table.name, column.name)
             if (
                 column.distinct_count != 2
+                or two_quantities(column)
                 or where == outcome
                 or where in joined
                 or column.name in table.candidate_keys
