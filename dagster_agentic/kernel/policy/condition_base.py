@@ -105,6 +105,33 @@ def make_condition(
     )
 
 
+def bound(
+    text: str,
+    start: int,
+    end: int,
+    op: str,
+    low: float,
+    *,
+    context: tuple[str, ...] = (),
+    after: tuple[str, ...] = (),
+) -> Condition:
+    """A range condition whose comparison is the whole span ``start``..``end`` and whose
+    column the given words name: ``context`` before the number, ``after`` it ('latitude' of
+    'south of 20°N', 'inning' of '6th inning onwards', 'fly ash' of 'that contain fly ash')."""
+    return Condition(
+        "range",
+        text[start:end].strip(" ,"),
+        start,
+        end,
+        context,
+        op,
+        low,
+        core=start,
+        after=after,
+        clause=clause(text, start, end),
+    )
+
+
 # Where a clause ends: a comma or semicolon before a space, a bar, a bracket, a colon, or a
 # sentence's end. A comma between digits ('2,000') joins them.
 _CLAUSE_END = re.compile(r"[,;]\s|[|()\[\]:]|[.!?](?:\s|$)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from dagster_agentic.kernel.policy.condition_base import Condition, clause
+from dagster_agentic.kernel.policy.condition_base import Condition, bound
 
 _DEGREES = re.compile(
     r"\b(?P<dir>north|south|east|west)\s+of\s+(?:the\s+)?(?P<value>\d{1,3}(?:\.\d+)?)"
@@ -38,17 +38,5 @@ def degree_bounds(text: str) -> list[Condition]:
             value = -value  # southern latitudes and western longitudes are negative
         op = ">" if direction in {"north", "east"} else "<"
         word = "latitude" if latitude else "longitude"
-        found.append(
-            Condition(
-                "range",
-                match.group(0),
-                match.start(),
-                match.end(),
-                (word,),
-                op,
-                value,
-                core=match.start(),
-                clause=clause(text, match.start(), match.end()),
-            )
-        )
+        found.append(bound(text, match.start(), match.end(), op, value, context=(word,)))
     return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dagster_agentic.kernel.policy.condition_base import Condition, clause
+from dagster_agentic.kernel.policy.condition_base import Condition, bound
 from dagster_agentic.kernel.policy.condition_counts import names_by_part
 
 _ORDINAL = r"(?P<n>\d{1,4})(?:st|nd|rd|th)"
@@ -36,18 +36,6 @@ def ordinal_bounds(text: str, names: Callable[[str], bool]) -> list[Condition]:
             noun = match.groupdict().get("noun") or match.groupdict().get("after") or ""
             if not noun or not names_by_part(noun, names):
                 continue
-            found.append(
-                Condition(
-                    "range",
-                    match.group(0),
-                    match.start(),
-                    match.end(),
-                    (),
-                    op,
-                    float(match.group("n")),
-                    core=match.start(),
-                    after=(noun,),
-                    clause=clause(text, match.start(), match.end()),
-                )
-            )
+            number = float(match.group("n"))
+            found.append(bound(text, match.start(), match.end(), op, number, after=(noun,)))
     return found

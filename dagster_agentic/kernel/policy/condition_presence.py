@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dagster_agentic.kernel.policy.condition_base import Condition, clause
+from dagster_agentic.kernel.policy.condition_base import Condition, bound
 from dagster_agentic.kernel.policy.condition_counts import names_by_part
 from dagster_agentic.kernel.policy.text import STOPWORDS
 
@@ -49,13 +49,13 @@ def presences(text: str, names: Callable[[str], bool]) -> list[Condition]:
         words, end = _amount_words(text, match.end())
         if not words:
             continue
-        found.append(_condition(text, match.start(), end, ">", words))
+        found.append(bound(text, match.start(), end, ">", 0.0, after=words))
         position = end
         while (more := _NONE.match(text, position)) is not None:
             none_words, none_end = _amount_words(text, more.end())
             if not none_words:
                 break
-            found.append(_condition(text, more.start("none"), none_end, "=", none_words))
+            found.append(bound(text, more.start("none"), none_end, "=", 0.0, after=none_words))
             position = none_end
     return [c for c in found if any(names_by_part(w, names) for w in c.after)]
 
@@ -78,19 +78,3 @@ def _amount_words(text: str, position: int) -> tuple[tuple[str, ...], int]:
         while position < len(text) and text[position] == " ":
             position += 1
     return tuple(words), end
-
-
-def _condition(text: str, start: int, end: int, op: str, words: tuple[str, ...]) -> Condition:
-    # The words name the amount after the verb; the verb and 'no' are the comparison.
-    return Condition(
-        "range",
-        text[start:end].strip(" ,"),
-        start,
-        end,
-        (),
-        op,
-        0.0,
-        core=start,
-        after=words,
-        clause=clause(text, start, end),
-    )

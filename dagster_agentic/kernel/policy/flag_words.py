@@ -87,7 +87,6 @@ def two_quantities(column: ColumnProfile) -> bool:
     if column.kind != "numeric":
         return False
     low, high = column.min, column.max
-    return not (isinstance(low, int | float) and isinstance(high, int | float)) or not {
-        float(low),
-        float(high),
-    } <= {0.0, 1.0}
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return True
+    return not {float(low), float(high)} <= {0.0, 1.0}

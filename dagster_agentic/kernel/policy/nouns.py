@@ -185,7 +185,7 @@ def _modifier(tokens: list[Token], i: int) -> str:
     return word
 
 
-def _column_parts(profile: WarehouseProfile) -> set[str]:
+def column_parts(profile: WarehouseProfile) -> set[str]:
     """The singular words of the names of the columns that are no key."""
     return {
         singular(part)
@@ -200,12 +200,12 @@ _MODIFIER_ARTICLES = frozenset({"the", "a", "an", "our", "their", "its"})
 
 
 def column_modifiers(
-    tokens: list[Token], population: set[str], profile: WarehouseProfile
+    tokens: list[Token], population: set[str], profile: WarehouseProfile, parts: set[str]
 ) -> set[str]:
     """Generic population words used as a modifier of the noun right after them that a
     column's name holds and no table's: 'home' of 'the home side' over home_goals names the
-    outcome, not who the rows are ('homes' of a housing warehouse stays the population)."""
-    parts = _column_parts(profile)
+    outcome, not who the rows are ('homes' of a housing warehouse stays the population).
+    ``parts`` are the words of the column names (:func:`column_parts`)."""
     tables = {singular(w) for t in profile.tables for w in name_tokens(t.name)}
     found: set[str] = set()
     for before, token, after in zip(tokens, tokens[1:], tokens[2:], strict=False):
@@ -223,10 +223,10 @@ def column_modifiers(
     return found
 
 
-def counted_names(quantities: set[str], profile: WarehouseProfile) -> list[str]:
+def counted_names(quantities: set[str], parts: set[str]) -> list[str]:
     """Counted words that are function words elsewhere ('goals' of 'how many goals', a word
-    of 'our goal is ...') but a part of a column's name: they name the outcome counted."""
-    parts = _column_parts(profile)
+    of 'our goal is ...') but a part of a column's name (``parts``, :func:`column_parts`):
+    they name the outcome counted."""
     return sorted(q for q in quantities if q in STOPWORDS and singular(q) in parts)
 
 

@@ -59,6 +59,7 @@ from dagster_agentic.kernel.policy.naming import (
 )
 from dagster_agentic.kernel.policy.nouns import (
     column_modifiers,
+    column_parts,
     content_words,
     counted_names,
     noun_forms,
@@ -165,14 +166,15 @@ def interpret_objective(
     # The unit of a number ('5-year wage', 'within 30 days') is a window, not the outcome.
     free = [t for t in free if not (UNIT.fullmatch(t.lower) and after_number(t, tokens))]
     population = population_words(free, nouns)
-    modifying = column_modifiers(free, population, profile)  # 'home' of 'the home side'
+    named_parts = column_parts(profile)
+    modifying = column_modifiers(free, population, profile, named_parts)  # 'the home side'
     population -= modifying
     quantities = {plain(t) for i, t in enumerate(free) if counted(free, i)}
     words = content_words(
         [t for t in free if plain(t) not in population],
         nouns.population - quantities - modifying,
     )
-    words += [w for w in counted_names(quantities, profile) if w not in words]
+    words += [w for w in counted_names(quantities, named_parts) if w not in words]
     words = [*written_names(text, spans, profile), *words, *name_parts(free, profile, words)]
     # 'how heavy' asks for a weight, 'turned down' is one verb: both may name the outcome.
     lowered = [plain(t) for t in free if t.is_word]

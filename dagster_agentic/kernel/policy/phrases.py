@@ -222,8 +222,7 @@ def _selects(phrase: Phrase, tokens: list[Token], nouns: Nouns) -> bool:
             return True
         if token.lower in STOPWORDS | _CONNECTORS:
             continue
-        parts = [p for p in re.split(r"[\-_/]+", token.lower) if p]
-        if any(nouns.known(part) for part in parts):
+        if _known_part(token.lower, nouns):
             return True
     return False
 
@@ -237,9 +236,13 @@ def _asker(phrase: Phrase, words: list[Token], nouns: Nouns) -> bool:
     if phrase.head not in _ORGANISATION or nouns.known(phrase.head):
         return False
     others = [t.lower for t in words if t.lower != phrase.head and t.lower not in STOPWORDS]
-    return not any(
-        nouns.known(part) for word in others for part in re.split(r"[\-_/]+", word) if part
-    )
+    return not any(_known_part(word, nouns) for word in others)
+
+
+def _known_part(word: str, nouns: Nouns) -> bool:
+    """Whether the warehouse knows the word or a part of it ('support' of 'support-desk')."""
+    assert nouns.known is not None
+    return any(nouns.known(part) for part in re.split(r"[\-_/]+", word) if part)
 
 
 # Nouns for what is built, not whom it is about: 'a churn prediction model'.

@@ -162,7 +162,7 @@ def unread_flags(
             or _names_model(tokens, k)
             # 'the beetles attack in 2021' of Beetle Attack 2021: a word of the outcome's
             # name, in the plural too, never names another flag's rows.
-            or any(word_match(f, w) == 2 for f in {lower, singular(lower)} for w in outcome_words)
+            or _names_outcome(lower, outcome_words)
             or _in_compound(tokens, k, outcome_words)
             or _after_outcome(tokens, k, outcome_words)
         ):
@@ -185,8 +185,12 @@ def _after_outcome(tokens: list[Token], k: int, names: set[str]) -> bool:
     measures, never which rows."""
     if k == 0 or not tokens[k - 1].is_word or tokens[k].start - tokens[k - 1].end > 1:
         return False
-    before = tokens[k - 1].lower
-    return any(word_match(f, w) == 2 for f in {before, singular(before)} for w in names)
+    return _names_outcome(tokens[k - 1].lower, names)
+
+
+def _names_outcome(word: str, names: set[str]) -> bool:
+    """Whether ``word`` is a word of the outcome's name, in the plural too."""
+    return any(word_match(f, w) == 2 for f in {word, singular(word)} for w in names)
 
 
 def _in_compound(tokens: list[Token], k: int, names: set[str]) -> bool:
